@@ -1,0 +1,60 @@
+-- Installation: the extension, its roles, seeds and configuration tables.
+-- Runs first: it also creates juki_test.try(), which later tests use to show
+-- an error's SQLSTATE, message, detail and hint without file/line noise.
+CREATE EXTENSION juki CASCADE;
+SELECT extname, extversion, extrelocatable, n.nspname AS schema
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE extname IN ('juki', 'pgcrypto') ORDER BY 1;
+
+CREATE SCHEMA juki_test;
+CREATE FUNCTION juki_test.try(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	st text; msg text; det text; hnt text;
+BEGIN
+	EXECUTE q;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+		det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
+	RETURN st || ': ' || msg || coalesce(E'\nDETAIL: ' || nullif(det, ''), '')
+		|| coalesce(E'\nHINT: ' || nullif(hnt, ''), '');
+END
+$$;
+GRANT USAGE ON SCHEMA juki_test TO PUBLIC;
+
+-- the nine group roles of DESIGN §4, none able to log in or bypass checks
+SELECT rolname, rolcanlogin, rolsuper, rolcreaterole, rolbypassrls
+  FROM pg_roles WHERE rolname LIKE 'juki\_%' ORDER BY 1;
+
+-- every table of DESIGN §5, each with a comment naming the regulation's term
+SELECT c.relname, obj_description(c.oid, 'pg_class') IS NOT NULL AS has_comment
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'juki' AND c.relkind = 'r' ORDER BY 1;
+
+-- the seed purposes of PURPOSES.md
+SELECT code, department, max_rows, allows_forms, allows_bulk, search_keys
+  FROM juki.purpose ORDER BY code;
+SELECT count(*) AS purposes, bool_and(seeded) AS all_seeded, bool_and(active) AS all_active
+  FROM juki.purpose;
+-- field letters: no purpose but the My Number ones disclose individual_number
+SELECT code FROM juki.purpose WHERE 'individual_number' = ANY (disclosed_fields) ORDER BY 1;
+-- statistics never disclose names or codes
+SELECT disclosed_fields && '{full_name,resident_code,individual_number}' AS identifies
+  FROM juki.purpose WHERE code = 'population_statistics';
+
+-- default operating hours Mon-Fri 08:30-17:15
+SELECT purpose, weekday, opens, closes FROM juki.operating_hours ORDER BY weekday;
+
+-- pg_dump keeps configuration (non-seed rows) of these tables
+SELECT unnest(extconfig)::regclass AS config_table, unnest(extcondition) AS condition
+  FROM pg_extension WHERE extname = 'juki' ORDER BY 1;
+
+-- the state singleton starts running, retention 7 years
+SELECT emergency_stop, retention_years FROM juki.state;
+
+-- not relocatable, and nothing in the schema is granted to PUBLIC but the validators
+SELECT juki_test.try('ALTER EXTENSION juki SET SCHEMA public');
+SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'juki' AND has_function_privilege('public', p.oid, 'EXECUTE') ORDER BY 1;
+SELECT count(*) AS tables_public_can_read FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'juki' AND c.relkind = 'r' AND has_table_privilege('public', c.oid, 'SELECT');

@@ -1,0 +1,193 @@
+/*-------------------------------------------------------------------------
+ * codes.c
+ *		Validators for 住民票コード (resident code), 個人番号 (individual
+ *		number) and 地方公共団体コード (municipality code), and the domain
+ *		checks built on them.
+ *
+ * The validators are pure and need no preload: the domains use them, and a
+ * pg_restore of the resident table must work wherever the data is valid.
+ * Error messages never repeat the offending value: a mistyped individual
+ * number is still personal data and must not reach the server log.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "juki.h"
+
+PG_FUNCTION_INFO_V1(juki_is_valid_resident_code);
+PG_FUNCTION_INFO_V1(juki_is_valid_individual_number);
+PG_FUNCTION_INFO_V1(juki_is_valid_municipality_code);
+PG_FUNCTION_INFO_V1(juki_check_resident_code);
+PG_FUNCTION_INFO_V1(juki_check_individual_number);
+PG_FUNCTION_INFO_V1(juki_check_municipality_code);
+
+/* true if s[0..len) is exactly `want` ASCII digits; else *why says what is wrong */
+static bool
+all_ascii_digits(const char *s, size_t len, size_t want, const char **why)
+{
+	size_t		i;
+
+	if (len == 0)
+	{
+		*why = "it is empty";
+		return false;
+	}
+	for (i = 0; i < len; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+		{
+			*why = "it contains a character that is not an ASCII digit 0-9";
+			return false;
+		}
+	}
+	if (len != want)
+	{
+		*why = len < want ? "it has too few digits" : "it has too many digits";
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Modulus-11 check digit with weights 6,5,4,3,2,7,6,5,4,3,2 aligned on the
+ * right of the body: 個人番号 (総務省令第85号 第5条) uses all eleven; the
+ * optional 住民票コード check uses the last ten (README: an assumption).
+ */
+static int
+mod11_check_digit(const char *body, int n)
+{
+	static const int weights[11] = {6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2};
+	int			sum = 0;
+	int			i;
+	int			r;
+
+	for (i = 0; i < n; i++)
+		sum += (body[i] - '0') * weights[11 - n + i];
+	r = sum % 11;
+	return r <= 1 ? 0 : 11 - r;
+}
+
+bool
+juki_resident_code_ok(const char *s, size_t len, const char **why)
+{
+	if (!all_ascii_digits(s, len, 11, why))
+		return false;
+	if (juki_check_resident_code_digit &&
+		mod11_check_digit(s, 10) != s[10] - '0')
+	{
+		*why = "its check digit does not match";
+		return false;
+	}
+	return true;
+}
+
+bool
+juki_individual_number_ok(const char *s, size_t len, const char **why)
+{
+	if (!all_ascii_digits(s, len, 12, why))
+		return false;
+	if (mod11_check_digit(s, 11) != s[11] - '0')
+	{
+		*why = "its check digit does not match";
+		return false;
+	}
+	return true;
+}
+
+/* 地方公共団体コード: weights 6,5,4,3,2; digit = (11 - sum mod 11) mod 10 */
+bool
+juki_municipality_code_ok(const char *s, size_t len, const char **why)
+{
+	static const int weights[5] = {6, 5, 4, 3, 2};
+	int			sum = 0;
+	int			i;
+
+	if (!all_ascii_digits(s, len, 6, why))
+		return false;
+	for (i = 0; i < 5; i++)
+		sum += (s[i] - '0') * weights[i];
+	if ((11 - sum % 11) % 10 != s[5] - '0')
+	{
+		*why = "its check digit does not match";
+		return false;
+	}
+	return true;
+}
+
+typedef bool (*code_validator) (const char *, size_t, const char **);
+
+/* SQL validators: NULL and every malformed value are simply false */
+static Datum
+validate(FunctionCallInfo fcinfo, code_validator ok)
+{
+	text	   *t;
+	const char *why;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	t = PG_GETARG_TEXT_PP(0);
+	PG_RETURN_BOOL(ok(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &why));
+}
+
+Datum
+juki_is_valid_resident_code(PG_FUNCTION_ARGS)
+{
+	return validate(fcinfo, juki_resident_code_ok);
+}
+
+Datum
+juki_is_valid_individual_number(PG_FUNCTION_ARGS)
+{
+	return validate(fcinfo, juki_individual_number_ok);
+}
+
+Datum
+juki_is_valid_municipality_code(PG_FUNCTION_ARGS)
+{
+	return validate(fcinfo, juki_municipality_code_ok);
+}
+
+/* Domain checks: raise 22023 naming the expected form, or return true */
+static Datum
+check(FunctionCallInfo fcinfo, code_validator ok, const char *what,
+	  const char *hint)
+{
+	text	   *t;
+	const char *why = "it is NULL";
+
+	if (!PG_ARGISNULL(0))
+	{
+		t = PG_GETARG_TEXT_PP(0);
+		if (ok(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &why))
+			PG_RETURN_BOOL(true);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid %s: %s", what, why),
+			 errhint("%s", hint)));
+	PG_RETURN_BOOL(false);		/* not reached */
+}
+
+Datum
+juki_check_resident_code(PG_FUNCTION_ARGS)
+{
+	return check(fcinfo, juki_resident_code_ok, "resident code (住民票コード)",
+				 "A resident code is exactly 11 ASCII digits, e.g. 12345678903.");
+}
+
+Datum
+juki_check_individual_number(PG_FUNCTION_ARGS)
+{
+	return check(fcinfo, juki_individual_number_ok, "individual number (個人番号)",
+				 "An individual number is exactly 12 ASCII digits, the last being the check digit of the first 11, e.g. 123456789018.");
+}
+
+Datum
+juki_check_municipality_code(PG_FUNCTION_ARGS)
+{
+	return check(fcinfo, juki_municipality_code_ok, "municipality code (地方公共団体コード)",
+				 "A municipality code is exactly 6 ASCII digits, 5 digits and their check digit, e.g. 043028.");
+}

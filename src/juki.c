@@ -1,0 +1,182 @@
+/*-------------------------------------------------------------------------
+ * juki.c
+ *		Module entry point: GUCs, preload detection, and (as later modules
+ *		land) hooks, shared memory and the audit writer.
+ *
+ * juki only enforces anything when it is in shared_preload_libraries: its
+ * hooks must be in place before the first query of every backend, and its
+ * shared memory must exist before any backend starts.  When loaded any
+ * other way, _PG_init installs nothing, so that CREATE EXTENSION and a
+ * pg_restore still work, and every function that needs the enforcement
+ * machinery refuses with juki_require_preload().
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+#include "juki.h"
+
+PG_MODULE_MAGIC;
+
+int			juki_idle_timeout_ms = 5 * 60 * 1000;
+int			juki_max_login_failures = 5;
+int			juki_password_max_age_min = 90 * 24 * 60;
+int			juki_audit_wait_timeout_ms = 5000;
+int			juki_audit_queue_size_kb = 1024;
+int			juki_checkpoint_interval_s = 60;
+char	   *juki_signing_key_file = NULL;
+char	   *juki_checkpoint_directory = NULL;
+int			juki_log_retention_years = 7;
+char	   *juki_timezone = NULL;
+char	   *juki_database = NULL;
+bool		juki_check_resident_code_digit = false;
+
+bool		juki_preloaded = false;
+
+void		_PG_init(void);
+
+/* juki.timezone must name a zone PostgreSQL knows, or hours would be wrong */
+static bool
+check_juki_timezone(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0' || pg_tzset(*newval) == NULL)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errmsg("juki.timezone \"%s\" is not a known time zone",
+						 *newval ? *newval : "");
+		GUC_check_errhint("Use a name from pg_timezone_names, e.g. Asia/Tokyo.");
+		return false;
+	}
+	return true;
+}
+
+/* juki.database must be a plausible database name: the writer connects there */
+static bool
+check_juki_database(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0')
+	{
+		GUC_check_errmsg("juki.database must name the database that holds juki");
+		return false;
+	}
+	return true;
+}
+
+static void
+define_gucs(void)
+{
+	DefineCustomIntVariable("juki.idle_timeout",
+							"Idle time after which an operator session locks.",
+							"A locked session needs juki.unlock with a new card signature and the password.",
+							&juki_idle_timeout_ms, 5 * 60 * 1000, 1000, 24 * 60 * 60 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.max_login_failures",
+							"Consecutive failed logins after which an operator is locked.",
+							NULL,
+							&juki_max_login_failures, 5, 1, 100,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.password_max_age",
+							"Age after which an operator password expires.",
+							NULL,
+							&juki_password_max_age_min, 90 * 24 * 60, 60, 366 * 24 * 60,
+							PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.audit_wait_timeout",
+							"How long a request waits for its audit record to become durable.",
+							"When it passes, the request fails and nothing is disclosed.",
+							&juki_audit_wait_timeout_ms, 5000, 100, 600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.audit_queue_size",
+							"Shared memory for audit records waiting for the writer.",
+							NULL,
+							&juki_audit_queue_size_kb, 1024, 64, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.checkpoint_interval",
+							"Interval between signed checkpoints of the operation log.",
+							NULL,
+							&juki_checkpoint_interval_s, 60, 1, 24 * 60 * 60,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomStringVariable("juki.signing_key_file",
+							   "PEM file of the Ed25519 private key that signs checkpoints.",
+							   "Keep it outside the data directory.",
+							   &juki_signing_key_file, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("juki.checkpoint_directory",
+							   "Directory (external media or another host) that receives checkpoint files.",
+							   NULL,
+							   &juki_checkpoint_directory, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.log_retention",
+							"Years the operation log is kept; at least 7 and never lowered.",
+							NULL,
+							&juki_log_retention_years, 7, 7, 100,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("juki.timezone",
+							   "Time zone in which operating hours are evaluated.",
+							   NULL,
+							   &juki_timezone, "Asia/Tokyo",
+							   PGC_SIGHUP, 0, check_juki_timezone, NULL, NULL);
+	DefineCustomStringVariable("juki.database",
+							   "The one database that holds juki; the audit writer connects there.",
+							   NULL,
+							   &juki_database, "postgres",
+							   PGC_POSTMASTER, 0, check_juki_database, NULL, NULL);
+	DefineCustomBoolVariable("juki.check_resident_code_digit",
+							 "Check the 11th digit of resident codes (住民票コード).",
+							 "The formula is an assumption documented in the README; off by default.",
+							 &juki_check_resident_code_digit, false,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("juki");
+}
+
+/* Module load: everything juki enforces is installed from here. */
+void
+_PG_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	/* pg_upgrade runs with its own rules; juki enforces nothing there */
+	if (IsBinaryUpgrade)
+		return;
+
+	define_gucs();
+	juki_preloaded = true;
+}
+
+/* Refuse to do anything that needs the hooks, shared memory or the writer. */
+void
+juki_require_preload(void)
+{
+	if (!juki_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("juki must be loaded via shared_preload_libraries"),
+				 errhint("Add juki to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+PG_FUNCTION_INFO_V1(juki_status);
+
+/* juki.status(): what a DBA checks first — is juki enforcing, and where */
+Datum
+juki_status(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {false};
+
+	juki_require_preload();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = BoolGetDatum(juki_preloaded);
+	values[1] = CStringGetTextDatum(JUKI_VERSION);
+	values[2] = CStringGetTextDatum(juki_database);
+	values[3] = CStringGetTextDatum(juki_timezone);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}

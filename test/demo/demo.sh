@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# test/demo/demo.sh — the guided walk of `make demo`, run as the postgres OS
+# user by test/run.sh after the build and install.  It starts a throwaway
+# cluster (Unix socket only, in its own directory, so no port can clash),
+# loads the synthetic town, runs demo.sql and always stops the server.
+set -euo pipefail
+BUILD=${JUKI_BUILD_DIR:-/tmp/juki-build}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+HERE=$(cd "$(dirname "$0")" && pwd)
+DEMO=$BUILD/demo
+
+rm -rf "$DEMO"
+mkdir -p "$DEMO"
+"$PGBIN/initdb" -D "$DEMO/data" -E UTF8 --locale=C -A trust -U postgres >"$DEMO/initdb.log" 2>&1 ||
+	{ cat "$DEMO/initdb.log"; exit 1; }
+cat >>"$DEMO/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$DEMO'
+shared_preload_libraries = 'juki'
+juki.database = 'town'
+CONF
+"$PGBIN/pg_ctl" -D "$DEMO/data" -l "$DEMO/server.log" -w start >/dev/null ||
+	{ tail -20 "$DEMO/server.log"; exit 1; }
+stop() { "$PGBIN/pg_ctl" -D "$DEMO/data" -m fast -w stop >/dev/null 2>&1 || true; }
+trap stop EXIT
+
+export PGHOST=$DEMO PGDATABASE=town PGUSER=postgres
+"$PGBIN/createdb" town
+P=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1)
+
+# The synthetic town: 1,300 residents of 七ヶ宿町 and a few under a support
+# measure (DV等支援措置).  Deterministic: the same town every time.
+"${P[@]}" -c 'CREATE EXTENSION juki CASCADE' 2>/dev/null
+perl "$HERE/gen_town.pl" --residents 1300 >"$DEMO/residents.tsv"
+perl "$HERE/gen_town.pl" --residents 1300 --table measures >"$DEMO/measures.tsv"
+"${P[@]}" -v residents="$DEMO/residents.tsv" -v measures="$DEMO/measures.tsv" \
+	-f "$HERE/load_town.sql"
+
+"${P[@]}" -v ON_ERROR_STOP=0 -f "$HERE/demo.sql" 2>&1
+echo
+echo "The demo cluster has been stopped; its files are in $DEMO."

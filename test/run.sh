@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# test/run.sh test|demo — what `make test` and `make demo` run.
+#
+# On a fresh Debian 12 machine, as root (CI) or as a user with sudo:
+#   1. installs the Debian packages juki needs, if any is missing;
+#   2. copies the source tree to a build directory owned by the postgres OS
+#      user and builds there with -Wall -Wextra -Werror (PostgreSQL refuses
+#      to run as root, and the checkout may not be readable by postgres);
+#   3. installs the extension (as root);
+#   4. test: runs every pg_regress, isolation and TAP suite against throwaway
+#      instances, all of them even if one fails, and ends with one line
+#      "N passed, N failed";  demo: runs test/demo/demo.sh.
+# Environment: JUKI_BUILD_DIR (default /tmp/juki-build), JUKI_SUITES (a subset
+# of "regress isolation tap"), PROVE_TESTS (TAP files, relative to the source).
+set -uo pipefail
+
+mode=${1:-test}
+case "$mode" in test|demo) ;; *) echo "usage: $0 test|demo" >&2; exit 2 ;; esac
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${JUKI_BUILD_DIR:-/tmp/juki-build}
+PGBIN=/usr/lib/postgresql/15/bin
+PG_CONFIG=$PGBIN/pg_config
+PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libssl-dev libkrb5-dev
+          libipc-run-perl make gcc perl)
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+die() { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
+
+# Run a command as root: directly, or through sudo for a developer.
+if [ "$(id -u)" -eq 0 ]; then
+	as_root() { "$@"; }
+elif command -v sudo >/dev/null 2>&1; then
+	as_root() { sudo "$@"; }
+else
+	die "make $mode needs root (as CI runs it) or sudo: it installs packages and the extension."
+fi
+# Build and tests run as the postgres OS user: PostgreSQL refuses root.
+as_pg() { as_root runuser -u postgres -- "$@"; }
+
+# 1. Packages ---------------------------------------------------------------
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	say "Installing missing packages: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	as_root apt-get update -q >/dev/null ||
+		die "apt-get update failed: check the network or /etc/apt/sources.list, then rerun."
+	as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+		die "apt-get install ${missing[*]} failed; install them by hand and rerun."
+fi
+[ -x "$PG_CONFIG" ] || die "$PG_CONFIG not found although postgresql-server-dev-15 is installed."
+id postgres >/dev/null 2>&1 || die "the postgres OS user does not exist (it comes with postgresql-15)."
+
+# 2. Build ------------------------------------------------------------------
+# A leftover build directory is reused only if no server from an earlier run
+# is still alive in it; otherwise say how to stop it.
+if [ -d "$BUILD" ]; then
+	for pidfile in $(find "$BUILD" -maxdepth 6 -name postmaster.pid 2>/dev/null); do
+		pid=$(head -1 "$pidfile")
+		if kill -0 "$pid" 2>/dev/null; then
+			die "a PostgreSQL server from an earlier run (pid $pid) still uses $(dirname "$pidfile").
+Stop it with: runuser -u postgres -- $PGBIN/pg_ctl -D $(dirname "$pidfile") stop -m fast
+or choose another directory with JUKI_BUILD_DIR=/some/dir make $mode"
+		fi
+	done
+	echo "Reusing build directory $BUILD (stale test instances in it are removed)."
+	as_root rm -rf "$BUILD/source" "$BUILD/build/tmp_check" "$BUILD/build/tmp_check_iso" \
+		"$BUILD/build/results" "$BUILD/build/output_iso" "$BUILD/demo"
+fi
+as_root install -d -o postgres -g postgres "$BUILD" "$BUILD/build" "$BUILD/logs" ||
+	die "cannot create $BUILD; set JUKI_BUILD_DIR to a writable place."
+# Copy the source (tracked and untracked files, never .git) where postgres can read it.
+(cd "$SRC" && tar --exclude=.git --exclude='./tmp_check*' --exclude=./results -cf - .) |
+	as_pg bash -c "mkdir -p '$BUILD/source' && tar -C '$BUILD/source' -xf -" ||
+	die "copying the source to $BUILD/source failed."
+
+MK=(make -f "$BUILD/source/Makefile" -C "$BUILD/build" PG_CONFIG="$PG_CONFIG" with_llvm=no)
+say "Building juki (gcc -Wall -Wextra -Werror) in $BUILD/build"
+if ! as_pg "${MK[@]}" -j2 COPT=-Werror >"$BUILD/logs/build.log" 2>&1; then
+	tail -40 "$BUILD/logs/build.log"
+	die "the build failed; the full log is $BUILD/logs/build.log."
+fi
+say "Installing juki into $($PG_CONFIG --pkglibdir)"
+as_root "${MK[@]}" install >"$BUILD/logs/install.log" 2>&1 ||
+	{ tail -20 "$BUILD/logs/install.log"; die "make install failed; see $BUILD/logs/install.log."; }
+
+if [ "$mode" = demo ]; then
+	as_pg env JUKI_BUILD_DIR="$BUILD" PGBIN="$PGBIN" bash "$BUILD/source/test/demo/demo.sh"
+	exit $?
+fi
+
+# 3. Tests ------------------------------------------------------------------
+passed=0
+failed=0
+suites=${JUKI_SUITES:-regress isolation tap}
+
+# pg_regress and isolation print one line per test: "test name ... ok"
+count_regress() {
+	local log=$1 p f
+	p=$(grep -cE '^(test |     )?[[:space:]]*[A-Za-z0-9_]+[[:space:]]+\.\.\. ok' "$log")
+	f=$(grep -cE '\.\.\. FAILED' "$log")
+	passed=$((passed + p)); failed=$((failed + f))
+	echo "   $p passed, $f failed"
+}
+
+run_suite() {
+	local name=$1 target=$2 log="$BUILD/logs/$1.log" rc
+	say "Suite $name"
+	as_pg "${MK[@]}" "$target" "${@:3}" >"$log" 2>&1
+	rc=$?
+	grep -E '\.\.\. (ok|FAILED)|\.pl \.\. |^not ok|Failed|Dubious|Result:' "$log" | sed 's/^/   /'
+	return $rc
+}
+
+for s in $suites; do
+	case "$s" in
+	regress)
+		if ! run_suite regress regresscheck; then
+			[ -f "$BUILD/build/regression.diffs" ] && head -60 "$BUILD/build/regression.diffs"
+			grep -q '\.\.\. ' "$BUILD/logs/regress.log" || failed=$((failed + 1))
+		fi
+		count_regress "$BUILD/logs/regress.log"
+		;;
+	isolation)
+		if ! run_suite isolation isolationcheck; then
+			[ -f "$BUILD/build/output_iso/regression.diffs" ] && head -60 "$BUILD/build/output_iso/regression.diffs"
+			grep -q '\.\.\. ' "$BUILD/logs/isolation.log" || failed=$((failed + 1))
+		fi
+		count_regress "$BUILD/logs/isolation.log"
+		;;
+	tap)
+		tap_args=(PROVE_FLAGS="-I $BUILD/source/test/t -v")
+		[ -n "${PROVE_TESTS:-}" ] && tap_args+=(PROVE_TESTS="$PROVE_TESTS")
+		run_suite tap prove_installcheck "${tap_args[@]}"
+		# one count per TAP assertion; a script that died counts as one failure
+		p=$(grep -cE '^[[:space:]]*ok [0-9]+' "$BUILD/logs/tap.log")
+		f=$(grep -cE '^[[:space:]]*not ok [0-9]+' "$BUILD/logs/tap.log")
+		d=$(grep -cE 'Dubious|Bad plan|No subtests run' "$BUILD/logs/tap.log")
+		[ "$f" -eq 0 ] && [ "$d" -gt 0 ] && f=$d
+		passed=$((passed + p)); failed=$((failed + f))
+		echo "   $p passed, $f failed (logs: $BUILD/build/tmp_check/log)"
+		;;
+	*) die "unknown suite '$s' in JUKI_SUITES (use regress, isolation, tap)" ;;
+	esac
+done
+
+echo
+echo "Logs: $BUILD/logs"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
