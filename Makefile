@@ -7,9 +7,24 @@ EXTENSION = juki
 MODULE_big = juki
 OBJS = \
 	src/juki.o \
-	src/codes.o
+	src/codes.o \
+	src/chain.o \
+	src/audit.o \
+	src/audit_queue.o \
+	src/audit_writer.o \
+	src/checkpoint.o \
+	src/door.o \
+	src/guard.o \
+	src/log_scan.o \
+	src/retention.o \
+	src/verify.o
 
 DATA = sql/juki--1.0.sql
+
+# The offline verifier: a standalone program, installed next to pg_config's
+# binaries, built from the same chain.c as the extension.
+SCRIPTS_built = src/tools/juki_verify
+EXTRA_CLEAN = src/tools/juki_verify test/unit/chain_test juki_test.conf keys checkpoints
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
@@ -17,15 +32,15 @@ SHLIB_LINK = -lcrypto
 
 # pg_regress: sql/<test>.sql vs expected/<test>.out, run in a temp instance so
 # that juki can be in shared_preload_libraries.
-REGRESS = install codes gucs
-REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/test/juki.conf
+REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify
+REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(CURDIR)/juki_test.conf
 ENCODING = UTF8
 NO_LOCALE = 1
 
 # Isolation specs and their outputs live together (PG 15 has no --expecteddir).
-ISOLATION = codes_concurrent
+ISOLATION = codes_concurrent oplog_concurrent
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation \
-	--temp-instance=./tmp_check_iso --temp-config=$(srcdir)/test/juki.conf
+	--temp-instance=./tmp_check_iso --temp-config=$(CURDIR)/juki_test.conf
 
 TAP_TESTS = 1
 PROVE_TESTS = $(sort $(wildcard $(srcdir)/test/t/*.pl))
@@ -42,13 +57,31 @@ ISOLATION_TESTDB = juki_regression
 # order-only target would be found in the source tree through VPATH).
 $(shell mkdir -p src/tools)
 
+CHAIN_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wmissing-prototypes -O2 -I$(srcdir)/src
+src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(srcdir)/src/chain.c $(srcdir)/src/chain.h
+	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/src/tools/juki_verify.c $(srcdir)/src/chain.c -lcrypto
+test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(srcdir)/src/chain.c $(srcdir)/src/chain.h
+	@mkdir -p test/unit
+	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(srcdir)/src/chain.c -lcrypto
+all: src/tools/juki_verify test/unit/chain_test
+
+# Test instances sign checkpoints with a throwaway Ed25519 key that lives
+# outside their data directories, as it must in production.
+juki_test.conf: $(srcdir)/test/juki.conf
+	mkdir -p keys checkpoints
+	test -f keys/signing.pem || openssl genpkey -algorithm ed25519 -out keys/signing.pem
+	openssl pkey -in keys/signing.pem -pubout -out keys/signing.pub
+	(cat $<; echo "juki.signing_key_file = '$(CURDIR)/keys/signing.pem'"; \
+	 echo "juki.checkpoint_directory = '$(CURDIR)/checkpoints'") > $@
+
 # PGXS defines the recipe but no target for TAP tests against an installation.
 .PHONY: prove_installcheck regresscheck isolationcheck
-prove_installcheck:
+prove_installcheck: test/unit/chain_test src/tools/juki_verify
 	$(prove_installcheck)
-regresscheck: submake $(REGRESS_PREP)
+regresscheck: submake $(REGRESS_PREP) juki_test.conf
+	rm -rf checkpoints/*
 	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
-isolationcheck:
+isolationcheck: juki_test.conf
 	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
 
 # The README's two commands.  Both are safe to run as root (CI) or as a user

@@ -1,6 +1,6 @@
 -- Configuration: every GUC of DESIGN §9 exists with its default and a safe
 -- context, and the juki prefix is reserved.
-SELECT name, setting, unit, context, vartype
+SELECT name, boot_val AS default, unit, context, vartype
   FROM pg_settings WHERE name LIKE 'juki.%' ORDER BY name;
 -- none can be changed by an ordinary user
 SELECT count(*) AS user_settable FROM pg_settings WHERE name LIKE 'juki.%' AND context = 'user';

@@ -21,6 +21,20 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 GRANT USAGE ON SCHEMA juki_test TO PUBLIC;
+-- the audit writer notices the new extension and opens the chain; tests
+-- that read the log wait for it so that their snapshot sees genesis
+CREATE FUNCTION juki_test.wait_writer() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1 .. 600 LOOP
+		IF (SELECT last_seq IS NOT NULL FROM juki.status()) THEN
+			RETURN true;
+		END IF;
+		PERFORM pg_sleep(0.1);
+	END LOOP;
+	RETURN false;
+END
+$$;
+SELECT juki_test.wait_writer();
 
 -- the nine group roles of DESIGN §4, none able to log in or bypass checks
 SELECT rolname, rolcanlogin, rolsuper, rolcreaterole, rolbypassrls

@@ -425,6 +425,7 @@ CREATE TABLE juki.state (
 	stopped_by           text,
 	stopped_since        timestamptz,
 	retention_years      integer NOT NULL DEFAULT 7 CHECK (retention_years >= 7),
+	chain_origin         bytea CHECK (pg_catalog.length(chain_origin) = 32),
 	purged_through_seq   bigint,
 	purged_through_hash  bytea
 );
@@ -513,10 +514,41 @@ SELECT pg_catalog.pg_extension_config_dump('juki.operating_hours_id_seq', '');
 /* ---------------------------------------------------------------- status */
 
 CREATE FUNCTION juki.status(OUT preloaded boolean, OUT version text, OUT database text,
-							OUT timezone text)
+							OUT timezone text, OUT writer_pid integer, OUT accepting boolean,
+							OUT queued_bytes bigint, OUT queue_capacity bigint,
+							OUT last_seq bigint, OUT standby boolean)
 	AS 'MODULE_PATHNAME', 'juki_status'
 	LANGUAGE C STABLE;
 COMMENT ON FUNCTION juki.status() IS 'Is juki enforcing, and with which settings (needs preload)';
+
+/* ------------------------------------------------------- operation log */
+
+CREATE FUNCTION juki.verify_log(checkpoints text[] DEFAULT NULL, public_keys text[] DEFAULT NULL,
+								OUT ok boolean, OUT entries_checked bigint,
+								OUT first_bad_seq bigint, OUT problem text)
+	AS 'MODULE_PATHNAME', 'juki_verify_log'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.verify_log(text[], text[]) IS
+	'Recompute the 操作履歴 hash chain; check stored and given signed checkpoints (auditor, chief)';
+
+CREATE FUNCTION juki.export_log(from_seq bigint, to_seq bigint DEFAULT NULL)
+	RETURNS SETOF text
+	AS 'MODULE_PATHNAME', 'juki_export_log'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.export_log(bigint, bigint) IS
+	'操作履歴のバックアップ: canonical lines, header, covering checkpoint and digest, for \copy to media (access manager)';
+
+CREATE FUNCTION juki.purge_expired_log() RETURNS bigint
+	AS 'MODULE_PATHNAME', 'juki_purge_expired_log'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.purge_expired_log() IS
+	'Delete entries older than the retention (at least 7 years) and covered by an export receipt (access manager)';
+
+CREATE FUNCTION juki.checkpoint() RETURNS text
+	AS 'MODULE_PATHNAME', 'juki_checkpoint_now'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.checkpoint() IS
+	'Sign a checkpoint of the log now and return its line (access manager, auditor, chief)';
 
 /* ----------------------------------------------------------- privileges */
 
@@ -532,3 +564,7 @@ GRANT EXECUTE ON FUNCTION juki.is_valid_resident_code(text), juki.is_valid_indiv
 	juki.check_individual_number(text), juki.check_municipality_code(text) TO PUBLIC;
 GRANT SELECT ON juki.operation_log, juki.audit_checkpoint TO juki_auditor, juki_chief_security_officer;
 GRANT EXECUTE ON FUNCTION juki.status() TO PUBLIC;
+GRANT SELECT ON juki.audit_export TO juki_auditor, juki_chief_security_officer;
+GRANT EXECUTE ON FUNCTION juki.verify_log(text[], text[]) TO juki_auditor, juki_chief_security_officer;
+GRANT EXECUTE ON FUNCTION juki.export_log(bigint, bigint), juki.purge_expired_log() TO juki_access_manager;
+GRANT EXECUTE ON FUNCTION juki.checkpoint() TO juki_access_manager, juki_auditor, juki_chief_security_officer;

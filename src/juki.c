@@ -14,14 +14,19 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xlog.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgtime.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
 #include "juki.h"
+#include "audit_queue.h"
+#include "guard.h"
 
 PG_MODULE_MAGIC;
 
@@ -41,6 +46,9 @@ bool		juki_check_resident_code_digit = false;
 bool		juki_preloaded = false;
 
 void		_PG_init(void);
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* juki.timezone must name a zone PostgreSQL knows, or hours would be wrong */
 static bool
@@ -136,6 +144,39 @@ define_gucs(void)
 	MarkGUCPrefixReserved("juki");
 }
 
+static void
+juki_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	juki_queue_shmem_request();
+}
+
+static void
+juki_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	juki_queue_shmem_startup();
+}
+
+/* The audit writer: one static worker, restarted at once if it dies. */
+static void
+register_audit_writer(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 1;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "juki");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "juki_audit_writer_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "juki audit writer");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "juki audit writer");
+	RegisterBackgroundWorker(&worker);
+}
+
 /* Module load: everything juki enforces is installed from here. */
 void
 _PG_init(void)
@@ -148,6 +189,13 @@ _PG_init(void)
 
 	define_gucs();
 	juki_preloaded = true;
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = juki_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = juki_shmem_startup;
+	register_audit_writer();
+	juki_guard_install();
 }
 
 /* Refuse to do anything that needs the hooks, shared memory or the writer. */
@@ -168,15 +216,25 @@ Datum
 juki_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[4];
-	bool		nulls[4] = {false};
+	Datum		values[10];
+	bool		nulls[10] = {false};
+	JukiQueueStatus st;
 
 	juki_require_preload();
+	juki_queue_status(&st);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	values[0] = BoolGetDatum(juki_preloaded);
 	values[1] = CStringGetTextDatum(JUKI_VERSION);
 	values[2] = CStringGetTextDatum(juki_database);
 	values[3] = CStringGetTextDatum(juki_timezone);
+	values[4] = Int32GetDatum(st.writer_pid);
+	nulls[4] = st.writer_pid == 0;
+	values[5] = BoolGetDatum(st.accepting);
+	values[6] = Int64GetDatum((int64) st.queued_bytes);
+	values[7] = Int64GetDatum((int64) st.capacity);
+	values[8] = Int64GetDatum(st.last_seq);
+	nulls[8] = st.last_seq < 0;
+	values[9] = BoolGetDatum(RecoveryInProgress());
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

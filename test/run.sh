@@ -21,7 +21,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${JUKI_BUILD_DIR:-/tmp/juki-build}
 PGBIN=/usr/lib/postgresql/15/bin
 PG_CONFIG=$PGBIN/pg_config
-PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libssl-dev libkrb5-dev
+PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libssl-dev openssl libkrb5-dev
           libipc-run-perl make gcc perl)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

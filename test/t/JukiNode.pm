@@ -1,25 +1,172 @@
-# JukiNode: a throwaway PostgreSQL::Test::Cluster with juki preloaded.
+# JukiNode: throwaway PostgreSQL::Test::Cluster nodes with juki preloaded,
+# and the helpers juki's TAP tests share.
 package JukiNode;
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
 use Exporter 'import';
-our @EXPORT = qw(juki_node);
+our @EXPORT = qw(juki_node wait_writer as_role restart_juki start_juki set_preload
+  start_load stop_load ledger_tags logged_tags juki_verify_bin);
 
-# juki_node($name, preload => 1, conf => "extra lines", db => 'postgres')
+# juki_node($name, preload => 1, conf => "extra lines", signing => 1,
+#           no_extension => 0)
+# signing: an Ed25519 key and a checkpoint directory outside the data
+# directory (in the node's base directory), as production requires.
 sub juki_node
 {
 	my ($name, %opt) = @_;
 	my $preload = exists $opt{preload} ? $opt{preload} : 1;
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
-	my $conf = "juki.database = 'postgres'\nmax_worker_processes = 16\n";
+	my $conf = "juki.database = 'postgres'\nmax_worker_processes = 16\nrestart_after_crash = on\n"
+	  . "juki.checkpoint_interval = '1h'\n";
 	$conf .= "shared_preload_libraries = 'juki'\n" if $preload;
+	if ($opt{signing})
+	{
+		my $dir = $node->basedir;
+		mkdir "$dir/keys";
+		mkdir "$dir/checkpoints";
+		system("openssl genpkey -algorithm ed25519 -out $dir/keys/signing.pem 2>/dev/null") == 0
+		  or die "openssl genpkey failed";
+		system("openssl pkey -in $dir/keys/signing.pem -pubout -out $dir/keys/signing.pub") == 0
+		  or die "openssl pkey failed";
+		$conf .= "juki.signing_key_file = '$dir/keys/signing.pem'\n"
+		  . "juki.checkpoint_directory = '$dir/checkpoints'\n";
+	}
 	$conf .= $opt{conf} if $opt{conf};
 	$node->append_conf('postgresql.conf', $conf);
 	$node->start;
-	$node->safe_psql('postgres', 'CREATE EXTENSION juki CASCADE') unless $opt{no_extension};
+	unless ($opt{no_extension})
+	{
+		$node->safe_psql('postgres', 'CREATE EXTENSION juki CASCADE');
+		wait_writer($node) if $preload;
+	}
 	return $node;
+}
+
+# Wait until the audit writer has recovered the chain (status shows a seq).
+sub wait_writer
+{
+	my ($node) = @_;
+	for (1 .. 600)
+	{
+		my ($rc, $out) = $node->psql('postgres',
+			'SELECT last_seq IS NOT NULL FROM juki.status()');
+		return 1 if $rc == 0 && $out eq 't';
+		usleep(100_000);
+	}
+	die "juki audit writer did not come up on " . $node->name;
+}
+
+# Run SQL as a role (SET ROLE), dying on error.
+sub as_role
+{
+	my ($node, $role, $sql) = @_;
+	return $node->safe_psql('postgres', "SET ROLE $role;\n$sql");
+}
+
+# Start after a kill -9: the dying postmaster may still hold the lock file.
+sub start_juki
+{
+	my ($node) = @_;
+	for (1 .. 30)
+	{
+		return wait_writer($node) if $node->start(fail_ok => 1);
+		$node->stop('fast', fail_ok => 1);
+		sleep 1;
+	}
+	die "could not restart " . $node->name;
+}
+
+sub restart_juki
+{
+	my ($node) = @_;
+	$node->stop('fast');
+	start_juki($node);
+}
+
+# Put juki in or out of shared_preload_libraries (takes effect on restart).
+sub set_preload
+{
+	my ($node, $on) = @_;
+	$node->append_conf('postgresql.conf',
+		"shared_preload_libraries = '" . ($on ? 'juki' : '') . "'\n");
+}
+
+# A multi-session load: each client repeats a statement juki refuses and
+# logs, tagged "/* tag cN-M */"; when the client has been told the refusal
+# is on record, it appends the tag to its ledger.  Returns the handles.
+sub start_load
+{
+	my ($node, $clients, $dir, $count) = @_;
+	$count ||= 100000;
+	my @h;
+	my $psql = $node->installed_command('psql');
+	my $host = $node->host;
+	my $port = $node->port;
+	for my $c (1 .. $clients)
+	{
+		my $script = <<"SH";
+for i in \$(seq 1 $count); do
+  out=\$($psql -X -h '$host' -p $port -d postgres -c "/* tag c$c-\$i */ DELETE FROM juki.operation_log WHERE seq = -1" 2>&1)
+  case "\$out" in
+    *"recorded in the operation log"*) echo "c$c-\$i" >> '$dir/ledger.$c' ;;
+  esac
+done
+SH
+		push @h, IPC::Run::start([ 'bash', '-c', $script ], '>', '/dev/null', '2>', '/dev/null');
+	}
+	return \@h;
+}
+
+sub stop_load
+{
+	my ($handles) = @_;
+	for my $h (@$handles)
+	{
+		$h->signal('KILL');
+		$h->finish;
+	}
+}
+
+# Tags the clients were told are on record.
+sub ledger_tags
+{
+	my ($dir) = @_;
+	my %tags;
+	for my $f (glob "$dir/ledger.*")
+	{
+		open my $fh, '<', $f or die;
+		while (<$fh>) { chomp; $tags{$_} = 1 if $_ ne ''; }
+	}
+	return \%tags;
+}
+
+# Tags found in the log (direct_access entries carry the statement).
+sub logged_tags
+{
+	my ($node, $role) = @_;
+	my $out = as_role($node, $role,
+		"SELECT substring(detail->>'query' FROM 'tag (c[0-9]+-[0-9]+)') FROM juki.operation_log "
+		  . "WHERE action = 'direct_access' AND detail->>'query' LIKE '%tag c%'");
+	my %tags = map { $_ => 1 } grep { $_ ne '' } split /\n/, $out;
+	return \%tags;
+}
+
+# The offline verifier built with the extension.
+sub juki_verify_bin
+{
+	my $bin = `pg_config --bindir 2>/dev/null`;
+	chomp $bin;
+	for my $p ("$ENV{TESTDIR}/src/tools/juki_verify", "$bin/juki_verify",
+		'/usr/lib/postgresql/15/bin/juki_verify')
+	{
+		return $p if -x $p;
+	}
+	die "juki_verify not found";
 }
 
 1;

@@ -1,0 +1,212 @@
+/*-------------------------------------------------------------------------
+ * log_scan.c
+ *		Read juki.operation_log in seq order through its primary key, one
+ *		row at a time with per-row memory, and decode rows into the
+ *		chain's JkEntry so that verification recomputes exactly the bytes
+ *		the writer hashed.
+ *
+ * Direct index scans, not SQL: they are not subject to the guard (callers
+ * are juki functions that check roles themselves), they need no snapshot
+ * games, and memory does not grow with the log.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "juki.h"
+#include "audit.h"
+#include "log_scan.h"
+
+static Oid
+log_relid(const char *name)
+{
+	Oid			nsp = get_namespace_oid("juki", false);
+	Oid			relid = get_relname_relid(name, nsp);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation juki.%s does not exist", name);
+	return relid;
+}
+
+void
+juki_log_scan_begin(JukiLogScan *s, int64 from, bool backward)
+{
+	Oid			pk;
+
+	memset(s, 0, sizeof(*s));
+	s->heap = table_open(log_relid("operation_log"), AccessShareLock);
+	pk = RelationGetPrimaryKeyIndex(s->heap);
+	if (!OidIsValid(pk))
+		elog(ERROR, "juki.operation_log has no primary key");
+	s->index = index_open(pk, AccessShareLock);
+	s->slot = table_slot_create(s->heap, NULL);
+	s->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "juki log row",
+									   ALLOCSET_DEFAULT_SIZES);
+	s->dir = backward ? BackwardScanDirection : ForwardScanDirection;
+	ScanKeyInit(&s->key, 1,
+				backward ? BTLessEqualStrategyNumber : BTGreaterEqualStrategyNumber,
+				backward ? F_INT8LE : F_INT8GE, Int64GetDatum(from));
+	s->snapshot = RegisterSnapshot(GetLatestSnapshot());
+	s->scan = index_beginscan(s->heap, s->index, s->snapshot, 1, 0);
+	index_rescan(s->scan, &s->key, 1, NULL, 0);
+}
+
+static const char *
+text_or_null(TupleTableSlot *slot, int att)
+{
+	return slot->tts_isnull[att] ? NULL : TextDatumGetCString(slot->tts_values[att]);
+}
+
+static void
+int_or_absent(TupleTableSlot *slot, int att, bool *has, int64 *v, bool is_int4)
+{
+	*has = !slot->tts_isnull[att];
+	if (*has)
+		*v = is_int4 ? DatumGetInt32(slot->tts_values[att]) : DatumGetInt64(slot->tts_values[att]);
+}
+
+static const char *const *
+text_array_items(TupleTableSlot *slot, int att, int *n, bool *isnull)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	const char **items;
+	int			i;
+
+	*isnull = slot->tts_isnull[att];
+	*n = 0;
+	if (*isnull)
+		return NULL;
+	deconstruct_array(DatumGetArrayTypeP(slot->tts_values[att]), TEXTOID, -1, false,
+					  TYPALIGN_INT, &elems, &nulls, n);
+	items = palloc(sizeof(char *) * Max(*n, 1));
+	for (i = 0; i < *n; i++)
+		items[i] = nulls[i] ? "" : TextDatumGetCString(elems[i]);
+	return items;
+}
+
+static bool
+hash_column(TupleTableSlot *slot, int att, uint8 *out)
+{
+	bytea	   *b;
+
+	if (slot->tts_isnull[att])
+		return false;
+	b = DatumGetByteaPP(slot->tts_values[att]);
+	if (VARSIZE_ANY_EXHDR(b) != JK_HASH_LEN)
+		return false;
+	memcpy(out, VARDATA_ANY(b), JK_HASH_LEN);
+	return true;
+}
+
+bool
+juki_log_scan_next(JukiLogScan *s, JukiLogRow *row)
+{
+	TupleTableSlot *slot = s->slot;
+	JkEntry    *e = &row->e;
+	MemoryContext old;
+
+	MemoryContextReset(s->row_cxt);
+	if (!index_getnext_slot(s->scan, s->dir, slot))
+		return false;
+	old = MemoryContextSwitchTo(s->row_cxt);
+	slot_getallattrs(slot);
+	memset(row, 0, sizeof(*row));
+	/* column order is fixed by the install script; the writer checks it */
+	e->seq = DatumGetInt64(slot->tts_values[0]);
+	e->ts_unix_us = DatumGetTimestampTz(slot->tts_values[1]) + JUKI_UNIX_EPOCH_OFFSET_US;
+	e->db_role = text_or_null(slot, 2);
+	int_or_absent(slot, 3, &e->has_operator_id, &e->operator_id, false);
+	int_or_absent(slot, 4, &e->has_session_id, &e->session_id, false);
+	e->card_serial = text_or_null(slot, 5);
+	e->client_addr = text_or_null(slot, 6);
+	int_or_absent(slot, 7, &e->has_backend_pid, &e->backend_pid, true);
+	e->action = text_or_null(slot, 8);
+	e->purpose = text_or_null(slot, 9);
+	int_or_absent(slot, 10, &e->has_permit_id, &e->permit_id, false);
+	e->outcome = text_or_null(slot, 11);
+	e->reason = text_or_null(slot, 12);
+	e->subjects = text_array_items(slot, 13, &e->nsubjects, &e->subjects_null);
+	e->fields = text_array_items(slot, 14, &e->nfields, &e->fields_null);
+	e->criteria = slot->tts_isnull[15] ? NULL :
+		juki_jsonb_canonical(DatumGetJsonbP(slot->tts_values[15]));
+	int_or_absent(slot, 16, &e->has_row_count, &e->row_count, false);
+	e->detail = slot->tts_isnull[17] ? NULL :
+		juki_jsonb_canonical(DatumGetJsonbP(slot->tts_values[17]));
+	row->hashes_ok = hash_column(slot, 18, row->prev_hash) &&
+		hash_column(slot, 19, row->hash);
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+void
+juki_log_scan_end(JukiLogScan *s)
+{
+	index_endscan(s->scan);
+	UnregisterSnapshot(s->snapshot);
+	ExecDropSingleTupleTableSlot(s->slot);
+	index_close(s->index, AccessShareLock);
+	table_close(s->heap, AccessShareLock);
+	MemoryContextDelete(s->row_cxt);
+}
+
+bool
+juki_log_row_canonical(JukiLogRow *row, JkBuf *out)
+{
+	return jk_canonical_entry(out, &row->e);
+}
+
+void
+juki_chain_info(JukiChainInfo *ci)
+{
+	Relation	rel = table_open(log_relid("state"), AccessShareLock);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	memset(ci, 0, sizeof(*ci));
+	ci->retention_years = 7;
+	if (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		slot_getallattrs(slot);
+		for (i = 0; i < desc->natts; i++)
+		{
+			const char *name = NameStr(TupleDescAttr(desc, i)->attname);
+
+			if (slot->tts_isnull[i])
+				continue;
+			if (strcmp(name, "chain_origin") == 0)
+				ci->have_origin = hash_column(slot, i, ci->origin);
+			else if (strcmp(name, "purged_through_seq") == 0)
+			{
+				ci->purged = true;
+				ci->purged_through_seq = DatumGetInt64(slot->tts_values[i]);
+			}
+			else if (strcmp(name, "purged_through_hash") == 0)
+				(void) hash_column(slot, i, ci->purged_through_hash);
+			else if (strcmp(name, "retention_years") == 0)
+				ci->retention_years = DatumGetInt32(slot->tts_values[i]);
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+}
