@@ -736,15 +736,15 @@ check_utility(Node *parsetree)
 				JukiRelKind kind;
 				Oid			relid;
 
+				/* resident data tables are closed by the door issue */
 				if (s->relation && rangevar_kind(s->relation, &kind, &relid) &&
-					(s->is_from || kind == JUKI_REL_LOG))
+					kind == JUKI_REL_LOG)
 				{
-					/* COPY TO of the log is an auditor's SELECT; judged as one */
+					/* COPY TO of the log is an auditor's SELECT: judged as one */
 					if (!s->is_from && is_log_reader(GetUserId()))
 						break;
-					if (kind == JUKI_REL_LOG || s->is_from)
-						juki_refuse_direct(s->is_from ? "COPY FROM" : "COPY TO",
-										   qualified_relname(relid), true);
+					juki_refuse_direct(s->is_from ? "COPY FROM" : "COPY TO",
+									   qualified_relname(relid), true);
 				}
 				break;
 			}

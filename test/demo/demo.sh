@@ -13,11 +13,18 @@ rm -rf "$DEMO"
 mkdir -p "$DEMO"
 "$PGBIN/initdb" -D "$DEMO/data" -E UTF8 --locale=C -A trust -U postgres >"$DEMO/initdb.log" 2>&1 ||
 	{ cat "$DEMO/initdb.log"; exit 1; }
+# The checkpoint signing key and the checkpoint directory live outside the
+# data directory (in production: another volume, another host).
+mkdir -p "$DEMO/keys" "$DEMO/media"
+openssl genpkey -algorithm ed25519 -out "$DEMO/keys/signing.pem" 2>/dev/null
+openssl pkey -in "$DEMO/keys/signing.pem" -pubout -out "$DEMO/keys/signing.pub"
 cat >>"$DEMO/data/postgresql.conf" <<CONF
 listen_addresses = ''
 unix_socket_directories = '$DEMO'
 shared_preload_libraries = 'juki'
 juki.database = 'town'
+juki.signing_key_file = '$DEMO/keys/signing.pem'
+juki.checkpoint_directory = '$DEMO/media'
 CONF
 "$PGBIN/pg_ctl" -D "$DEMO/data" -l "$DEMO/server.log" -w start >/dev/null ||
 	{ tail -20 "$DEMO/server.log"; exit 1; }
@@ -37,5 +44,18 @@ perl "$HERE/gen_town.pl" --residents 1300 --table measures >"$DEMO/measures.tsv"
 	-f "$HERE/load_town.sql"
 
 "${P[@]}" -v ON_ERROR_STOP=0 -f "$HERE/demo.sql" 2>&1
+
+# The access manager exports the log to "external media"; the auditor
+# verifies the file offline, without the database.
+echo
+echo "## 9. Backup to external media and offline verification (juki_verify)"
+"${P[@]}" -At -c "SET ROLE kato_access; SELECT * FROM juki.export_log(0)" >"$DEMO/media/export.txt"
+echo "Exported $(($(wc -l <"$DEMO/media/export.txt") - 3)) entries to $DEMO/media/export.txt"
+echo "\$ juki_verify --key signing.pub export.txt"
+"$PGBIN/juki_verify" --key "$DEMO/keys/signing.pub" "$DEMO/media/export.txt" || true
+echo "Someone changes one byte of the file (a denial becomes a grant):"
+sed '0,/"outcome":"denied"/s//"outcome":"grante"/' "$DEMO/media/export.txt" >"$DEMO/media/export-tampered.txt"
+echo "\$ juki_verify --key signing.pub export-tampered.txt"
+"$PGBIN/juki_verify" --key "$DEMO/keys/signing.pub" "$DEMO/media/export-tampered.txt" || true
 echo
 echo "The demo cluster has been stopped; its files are in $DEMO."

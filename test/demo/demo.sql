@@ -9,7 +9,9 @@
 \echo '════════════════════════════════════════════════════════════════════'
 \echo
 \echo '## 1. Is juki enforcing?  (juki.status)'
-SELECT * FROM juki.status();
+SELECT preloaded, version, database, timezone, writer_pid IS NOT NULL AS audit_writer_running,
+       last_seq AS log_entries_so_far
+  FROM juki.status();
 
 \echo
 \echo '## 2. The synthetic town of 七ヶ宿町 (1,300 residents, deterministic)'
@@ -73,3 +75,31 @@ SELECT coalesce(purpose, '(all purposes)') AS purpose,
        (ARRAY['Sun','Mon','Tue','Wed','Thu','Fri','Sat'])[weekday + 1] AS day, opens, closes
   FROM juki.operating_hours ORDER BY weekday;
 \echo '(Saturday and Sunday: closed.)'
+
+\echo
+\echo '## 7. The operation log (操作履歴): a DBA with superuser cannot touch it'
+\echo 'The people: 佐藤 is an auditor (監査), 加藤 the access manager (アクセス管理責任者).'
+CREATE ROLE sato_audit;
+GRANT juki_auditor TO sato_audit;
+CREATE ROLE kato_access;
+GRANT juki_access_manager TO kato_access;
+\echo 'The DBA (superuser) tries to erase a trace, to read the log, to drop it:'
+DELETE FROM juki.operation_log WHERE action = 'direct_access';
+SELECT count(*) FROM juki.operation_log;
+TRUNCATE juki.operation_log;
+ALTER TABLE juki.operation_log DISABLE TRIGGER ALL;
+DROP EXTENSION juki CASCADE;
+
+\echo
+\echo '## 8. The auditor reads the log: every refusal above is there'
+SET ROLE sato_audit;
+SELECT seq, to_char(ts AT TIME ZONE 'Asia/Tokyo', 'HH24:MI:SS') AS "time (JST)", db_role, action,
+       outcome, reason, coalesce(detail->>'command', '') AS command
+  FROM juki.operation_log ORDER BY seq;
+\echo 'The chain verifies, and a checkpoint is signed with the key kept outside the database:'
+SELECT ok, entries_checked, first_bad_seq, problem FROM juki.verify_log();
+SELECT substring(cp FROM ' seq=([0-9]+) ')::bigint AS signed_seq,
+       substring(cp FROM ' hash=(.{16})') || '…' AS hash, substring(cp FROM ' key=([0-9a-f]+)') AS key_id,
+       substring(cp FROM ' sig=(.{16})') || '…' AS ed25519_signature
+  FROM (SELECT juki.checkpoint() AS cp) AS c;
+RESET ROLE;
