@@ -62,6 +62,7 @@ typedef struct WriterState
 	int64		last_checkpoint_seq;
 	TimestampTz last_checkpoint_at;
 	char		last_problem[256];	/* last checkpoint problem put on record */
+	int64		last_ts;		/* unix µs of the last entry written, 0 unknown */
 	MemoryContext batch_cxt;
 } WriterState;
 
@@ -274,6 +275,7 @@ write_entry(WriterState *ws, Inserter *ins, JkEntry *e)
 
 	memcpy(ws->head, hash, JK_HASH_LEN);
 	ws->next_seq++;
+	ws->last_ts = e->ts_unix_us;
 }
 
 /* An entry of the writer's own (start, stop, genesis, checkpoint). */
@@ -291,6 +293,30 @@ own_entry(JkEntry *e, const char *action, const char *outcome,
 	e->backend_pid = MyProcPid;
 	e->subjects_null = true;
 	e->fields_null = true;
+}
+
+/*
+ * A record more than a year after the previous entry, or an hour before it:
+ * the clock moved (or the log was idle for a year).  Put it on record just
+ * before the record, so that nobody moves time unseen.
+ */
+static void
+note_clock_jump(WriterState *ws, Inserter *ins, int64 ts)
+{
+	JkEntry		e;
+	JukiDetail	d;
+	int64		delta = ts - ws->last_ts;
+
+	if (ws->last_ts == 0 ||
+		(delta <= 366 * USECS_PER_DAY && delta >= -USECS_PER_HOUR))
+		return;
+	jd_init(&d);
+	jd_str(&d, "direction", delta > 0 ? "forward" : "backward");
+	jd_int(&d, "days", delta / USECS_PER_DAY);
+	jd_int(&d, "seconds", delta / USECS_PER_SEC);
+	own_entry(&e, "clock_jump", JUKI_ERROR, "clock_jump", jd_finish(&d));
+	e.ts_unix_us = ts;
+	write_entry(ws, ins, &e);
 }
 
 static void
@@ -359,6 +385,7 @@ drain(WriterState *ws)
 			own_entry(&e, "audit_record_malformed", JUKI_ERROR, "malformed_record", NULL);
 		}
 		e.ts_unix_us = h->ts + UNIX_EPOCH_OFFSET_US;
+		note_clock_jump(ws, &ins, e.ts_unix_us);
 		write_entry(ws, &ins, &e);
 		off += h->len;
 	}
@@ -585,6 +612,7 @@ recover(WriterState *ws)
 		memcpy(ws->head, VARDATA_ANY(h), JK_HASH_LEN);
 		clean = strcmp(action, "worker_stop") == 0 || strcmp(action, "genesis") == 0;
 		gap_days = (GetCurrentTimestamp() - ts) / USECS_PER_DAY;
+		ws->last_ts = ts + UNIX_EPOCH_OFFSET_US;
 		have_head = true;
 	}
 	if (SPI_execute("SELECT chain_origin, purged_through_seq, purged_through_hash FROM juki.state",

@@ -11,7 +11,7 @@
 #      instances, all of them even if one fails, and ends with one line
 #      "N passed, N failed";  demo: runs test/demo/demo.sh.
 # Environment: JUKI_BUILD_DIR (default /tmp/juki-build), JUKI_SUITES (a subset
-# of "regress isolation tap"), PROVE_TESTS (TAP files, relative to the source).
+# of "regress isolation tap"), JUKI_TAP_TESTS (TAP files, relative to the source).
 set -uo pipefail
 
 mode=${1:-test}
@@ -22,7 +22,7 @@ BUILD=${JUKI_BUILD_DIR:-/tmp/juki-build}
 PGBIN=/usr/lib/postgresql/15/bin
 PG_CONFIG=$PGBIN/pg_config
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libssl-dev openssl libkrb5-dev
-          libipc-run-perl make gcc perl)
+          libipc-run-perl make gcc perl faketime)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 die() { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
@@ -133,7 +133,7 @@ for s in $suites; do
 		;;
 	tap)
 		tap_args=(PROVE_FLAGS="-I $BUILD/source/test/t -v")
-		[ -n "${PROVE_TESTS:-}" ] && tap_args+=(PROVE_TESTS="$PROVE_TESTS")
+		[ -n "${JUKI_TAP_TESTS:-}" ] && tap_args+=(PROVE_TESTS="$JUKI_TAP_TESTS")
 		run_suite tap prove_installcheck "${tap_args[@]}"
 		# one count per TAP assertion; a script that died counts as one failure
 		p=$(grep -cE '^[[:space:]]*ok [0-9]+' "$BUILD/logs/tap.log")
