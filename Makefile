@@ -15,16 +15,25 @@ OBJS = \
 	src/checkpoint.o \
 	src/door.o \
 	src/guard.o \
+	src/guard_paths.o \
 	src/log_scan.o \
 	src/retention.o \
-	src/verify.o
+	src/verify.o \
+	src/state.o \
+	src/card.o \
+	src/roles.o \
+	src/session.o \
+	src/policy.o \
+	src/disclose.o
 
-DATA = sql/juki--1.0.sql
+# The install script is assembled from sql/parts/*.sql (one concern each, in
+# name order; 99_grants.sql last, since privileges follow every object).
+DATA_built = juki--1.0.sql
 
 # The offline verifier: a standalone program, installed next to pg_config's
 # binaries, built from the same chain.c as the extension.
 SCRIPTS_built = src/tools/juki_verify
-EXTRA_CLEAN = src/tools/juki_verify test/unit/chain_test juki_test.conf keys checkpoints
+EXTRA_CLEAN = src/tools/juki_verify test/unit/chain_test juki_test.conf keys checkpoints sign_challenge.sh login.psql town.tsv
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
@@ -32,7 +41,9 @@ SHLIB_LINK = -lcrypto
 
 # pg_regress: sql/<test>.sql vs expected/<test>.out, run in a temp instance so
 # that juki can be in shared_preload_libraries.
-REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify
+REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify \
+	admin_operators admin_officers admin_purposes admin_registrar \
+	door_setup door_session door_policy door_guard
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(CURDIR)/juki_test.conf
 ENCODING = UTF8
 NO_LOCALE = 1
@@ -57,6 +68,9 @@ ISOLATION_TESTDB = juki_regression
 # order-only target would be found in the source tree through VPATH).
 $(shell mkdir -p src/tools)
 
+juki--1.0.sql: $(sort $(wildcard $(srcdir)/sql/parts/*.sql))
+	cat $^ > $@
+
 CHAIN_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wmissing-prototypes -O2 -I$(srcdir)/src
 src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(srcdir)/src/chain.c $(srcdir)/src/chain.h
 	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/src/tools/juki_verify.c $(srcdir)/src/chain.c -lcrypto
@@ -71,12 +85,18 @@ juki_test.conf: $(srcdir)/test/juki.conf
 	mkdir -p keys checkpoints
 	test -f keys/signing.pem || openssl genpkey -algorithm ed25519 -out keys/signing.pem
 	openssl pkey -in keys/signing.pem -pubout -out keys/signing.pub
+	for k in ed25519:"-algorithm ed25519" p256:"-algorithm EC -pkeyopt ec_paramgen_curve:P-256" \
+	         rsa:"-algorithm RSA -pkeyopt rsa_keygen_bits:2048" rsa1024:"-algorithm RSA -pkeyopt rsa_keygen_bits:1024"; do \
+	  n=$${k%%:*}; test -f keys/card_$$n.pem || openssl genpkey $${k#*:} -out keys/card_$$n.pem 2>/dev/null; \
+	  openssl pkey -in keys/card_$$n.pem -pubout -out keys/card_$$n.pub; done
+	cp $(srcdir)/test/sign_challenge.sh $(srcdir)/test/fixtures/*.psql .
+	perl $(srcdir)/test/demo/gen_town.pl --residents 200 > town.tsv
 	(cat $<; echo "juki.signing_key_file = '$(CURDIR)/keys/signing.pem'"; \
 	 echo "juki.checkpoint_directory = '$(CURDIR)/checkpoints'") > $@
 
 # PGXS defines the recipe but no target for TAP tests against an installation.
 .PHONY: prove_installcheck regresscheck isolationcheck
-prove_installcheck: test/unit/chain_test src/tools/juki_verify
+prove_installcheck: test/unit/chain_test src/tools/juki_verify juki_test.conf
 	$(prove_installcheck)
 regresscheck: submake $(REGRESS_PREP) juki_test.conf
 	rm -rf checkpoints/*

@@ -46,6 +46,7 @@
 #include "audit_queue.h"
 #include "checkpoint.h"
 #include "guard.h"
+#include "state.h"
 
 PGDLLEXPORT void juki_audit_writer_main(Datum arg);
 
@@ -615,7 +616,7 @@ recover(WriterState *ws)
 		ws->last_ts = ts + UNIX_EPOCH_OFFSET_US;
 		have_head = true;
 	}
-	if (SPI_execute("SELECT chain_origin, purged_through_seq, purged_through_hash FROM juki.state",
+	if (SPI_execute("SELECT chain_origin, purged_through_seq, purged_through_hash, emergency_stop FROM juki.state",
 					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "cannot read juki.state");
 	else
@@ -627,6 +628,8 @@ recover(WriterState *ws)
 
 		if (!isnull)
 			memcpy(ws->origin, VARDATA_ANY(DatumGetByteaPP(origin)), JK_HASH_LEN);
+		/* 作動停止 survives restarts: publish it before anyone asks */
+		juki_emergency_publish(DatumGetBool(SPI_getbinval(t, td, 4, &isnull)));
 		if (!have_head)
 		{
 			Datum		pseq = SPI_getbinval(t, td, 2, &isnull);

@@ -22,6 +22,8 @@ extern bool juki_caller_has_role(const char *role);
  * logs action denied with reason role_required, then ERROR 42501.
  */
 extern void juki_require_role(const char *action, const char *const *roles);
+extern void juki_require_role_ex(const char *action, const char *const *roles,
+								 bool check_conflicts);
 
 /* Run SPI as the owner of schema juki with search_path = pg_catalog. */
 typedef struct JukiSpi

@@ -19,10 +19,10 @@
  *	  objects indirectly (CASCADE, ALTER on dependants), deep in catalog
  *	  code.
  *
- * Until the door issue lands, resident data tables (JUKI_REL_DATA) are
- * still open to DML; the operation log (JUKI_REL_LOG) is closed to all but
- * plain SELECT by real members of juki_auditor/juki_chief_security_officer,
- * each such statement logged once (log_read).
+ * Resident data and policy tables (JUKI_REL_DATA) are closed to all;
+ * the operation log (JUKI_REL_LOG) to all but plain SELECT by real members
+ * of juki_auditor/juki_chief_security_officer, each such statement logged
+ * once (log_read).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -68,7 +68,9 @@
 #include "juki.h"
 #include "audit.h"
 #include "guard.h"
+#include "guard_paths.h"
 #include "retention.h"
+#include "roles.h"
 
 bool		juki_is_audit_writer = false;
 
@@ -146,6 +148,12 @@ installing_juki(void)
 {
 	return creating_extension &&
 		CurrentExtensionObject == get_extension_oid("juki", true);
+}
+
+int
+juki_door_depth(void)
+{
+	return door_depth;
 }
 
 bool
@@ -369,10 +377,9 @@ guard_rtable(List *rtable, CmdType op)
 		kind = juki_rel_kind(rte->relid);
 		if (kind == JUKI_REL_NONE)
 			continue;
-		if (kind == JUKI_REL_DATA)
-			continue;			/* closed by the door issue */
 		role = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
-		if (rte->requiredPerms == ACL_SELECT && !foreign_view && is_log_reader(role))
+		if (kind == JUKI_REL_LOG && rte->requiredPerms == ACL_SELECT && !foreign_view &&
+			is_log_reader(role))
 		{
 			log_reads = lappend(log_reads, qualified_relname(rte->relid));
 			continue;
@@ -736,12 +743,10 @@ check_utility(Node *parsetree)
 				JukiRelKind kind;
 				Oid			relid;
 
-				/* resident data tables are closed by the door issue */
-				if (s->relation && rangevar_kind(s->relation, &kind, &relid) &&
-					kind == JUKI_REL_LOG)
+				if (s->relation && rangevar_kind(s->relation, &kind, &relid))
 				{
 					/* COPY TO of the log is an auditor's SELECT: judged as one */
-					if (!s->is_from && is_log_reader(GetUserId()))
+					if (!s->is_from && kind == JUKI_REL_LOG && is_log_reader(GetUserId()))
 						break;
 					juki_refuse_direct(s->is_from ? "COPY FROM" : "COPY TO",
 									   qualified_relname(relid), true);
@@ -796,6 +801,11 @@ juki_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 {
 	if (!juki_door_open() || IsA(pstmt->utilityStmt, CreateExtensionStmt))
 		check_utility(pstmt->utilityStmt);
+	juki_check_side_paths(pstmt->utilityStmt);
+	if (juki_preloaded && OidIsValid(juki_namespace()) &&
+		(IsA(pstmt->utilityStmt, GrantRoleStmt) || IsA(pstmt->utilityStmt, CreateRoleStmt) ||
+		 IsA(pstmt->utilityStmt, AlterRoleStmt) || IsA(pstmt->utilityStmt, DropRoleStmt)))
+		juki_check_role_statement(pstmt->utilityStmt);
 
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
@@ -930,4 +940,5 @@ juki_guard_install(void)
 	CacheRegisterSyscacheCallback(NAMESPACEOID, invalidate_nsp, (Datum) 0);
 	CacheRegisterSyscacheCallback(PROCOID, invalidate_functions, (Datum) 0);
 	RegisterXactCallback(guard_xact_callback, NULL);
+	juki_guard_paths_install();
 }

@@ -19,6 +19,9 @@ extern void juki_guard_install(void);
 /* true inside a function of extension juki, the writer, or juki's scripts */
 extern bool juki_door_open(void);
 
+/* juki functions on the stack (the caller of juki._log must be one) */
+extern int	juki_door_depth(void);
+
 /* set by the audit writer for its whole life */
 extern bool juki_is_audit_writer;
 

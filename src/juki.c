@@ -27,6 +27,8 @@
 #include "juki.h"
 #include "audit_queue.h"
 #include "guard.h"
+#include "session.h"
+#include "state.h"
 
 PG_MODULE_MAGIC;
 
@@ -42,6 +44,7 @@ int			juki_log_retention_years = 7;
 char	   *juki_timezone = NULL;
 char	   *juki_database = NULL;
 bool		juki_check_resident_code_digit = false;
+int			juki_max_sessions = 500;
 
 bool		juki_preloaded = false;
 
@@ -141,6 +144,12 @@ define_gucs(void)
 							 &juki_check_resident_code_digit, false,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 
+	DefineCustomIntVariable("juki.max_sessions",
+							"Operator sessions (and pending card challenges) held in shared memory.",
+							NULL,
+							&juki_max_sessions, 500, 10, 100000,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("juki");
 }
 
@@ -150,6 +159,8 @@ juki_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	juki_queue_shmem_request();
+	juki_state_shmem_request();
+	juki_session_shmem_request();
 }
 
 static void
@@ -158,6 +169,8 @@ juki_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	juki_queue_shmem_startup();
+	juki_state_shmem_startup();
+	juki_session_shmem_startup();
 }
 
 /* The audit writer: one static worker, restarted at once if it dies. */
@@ -216,8 +229,8 @@ Datum
 juki_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[10];
-	bool		nulls[10] = {false};
+	Datum		values[11];
+	bool		nulls[11] = {false};
 	JukiQueueStatus st;
 
 	juki_require_preload();
@@ -236,5 +249,7 @@ juki_status(PG_FUNCTION_ARGS)
 	values[8] = Int64GetDatum(st.last_seq);
 	nulls[8] = st.last_seq < 0;
 	values[9] = BoolGetDatum(RecoveryInProgress());
+	nulls[10] = !juki_preloaded;
+	values[10] = BoolGetDatum(juki_preloaded && juki_emergency_stopped());
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

@@ -24,6 +24,7 @@ extern int	juki_log_retention_years;
 extern char *juki_timezone;
 extern char *juki_database;
 extern bool juki_check_resident_code_digit;
+extern int	juki_max_sessions;
 
 /* true only in processes where juki came in via shared_preload_libraries */
 extern bool juki_preloaded;

@@ -11,7 +11,9 @@
 #      instances, all of them even if one fails, and ends with one line
 #      "N passed, N failed";  demo: runs test/demo/demo.sh.
 # Environment: JUKI_BUILD_DIR (default /tmp/juki-build), JUKI_SUITES (a subset
-# of "regress isolation tap"), JUKI_TAP_TESTS (TAP files, relative to the source).
+# of "regress isolation tap"), JUKI_TAP_TESTS (TAP files, relative to the source),
+# JUKI_REGRESS (pg_regress tests to run, e.g. "install lookup"), JUKI_PGBIN (the
+# bin directory of another, relocated PostgreSQL 15 installation to use).
 set -uo pipefail
 
 mode=${1:-test}
@@ -19,7 +21,7 @@ case "$mode" in test|demo) ;; *) echo "usage: $0 test|demo" >&2; exit 2 ;; esac
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${JUKI_BUILD_DIR:-/tmp/juki-build}
-PGBIN=/usr/lib/postgresql/15/bin
+PGBIN=${JUKI_PGBIN:-/usr/lib/postgresql/15/bin}
 PG_CONFIG=$PGBIN/pg_config
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libssl-dev openssl libkrb5-dev
           libipc-run-perl make gcc perl faketime)
@@ -67,8 +69,8 @@ or choose another directory with JUKI_BUILD_DIR=/some/dir make $mode"
 		fi
 	done
 	echo "Reusing build directory $BUILD (stale test instances in it are removed)."
-	as_root rm -rf "$BUILD/source" "$BUILD/build/tmp_check" "$BUILD/build/tmp_check_iso" \
-		"$BUILD/build/results" "$BUILD/build/output_iso" "$BUILD/demo"
+	# a clean build every time: PGXS tracks no header dependencies
+	as_root rm -rf "$BUILD/source" "$BUILD/build" "$BUILD/demo"
 fi
 as_root install -d -o postgres -g postgres "$BUILD" "$BUILD/build" "$BUILD/logs" ||
 	die "cannot create $BUILD; set JUKI_BUILD_DIR to a writable place."
@@ -118,7 +120,9 @@ run_suite() {
 for s in $suites; do
 	case "$s" in
 	regress)
-		if ! run_suite regress regresscheck; then
+		regress_args=()
+		[ -n "${JUKI_REGRESS:-}" ] && regress_args+=(REGRESS="$JUKI_REGRESS")
+		if ! run_suite regress regresscheck "${regress_args[@]}"; then
 			[ -f "$BUILD/build/regression.diffs" ] && head -60 "$BUILD/build/regression.diffs"
 			grep -q '\.\.\. ' "$BUILD/logs/regress.log" || failed=$((failed + 1))
 		fi

@@ -160,8 +160,8 @@ pgbench_run() {
 	fi
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf (b > 0 ? "%.3f" : "n/a"), a / b}'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print ((NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f", a / b; else printf "n/a"}'; }
 
 # ---------------------------------------------------- A, B, C interleaved
 declare -A TPS P50 P99 EPT
@@ -197,9 +197,9 @@ if [[ $VERIFY_ENTRIES -gt 0 ]]; then
 		cur=$(last_seq)
 		[[ $cur -ge $VERIFY_ENTRIES ]] && break
 		el=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
-		rate=$(awk -v d=$((cur - start_seq)) -v e="$el" 'BEGIN {printf "%.0f", e > 1 ? d / e : 0}')
+		rate=$(awk -v d=$((cur - start_seq)) -v e="$el" 'BEGIN {printf "%.0f", (e > 1 ? d / e : 0)}')
 		chunk=$(awk -v n=$((VERIFY_ENTRIES - cur)) -v r="$rate" 'BEGIN {t = r > 0 ? int(n / r) + 2 : 10; print (t > 60 ? 60 : t)}')
-		say "D: last_seq $cur / $VERIFY_ENTRIES, ${rate} entries/s; next chunk ${chunk}s"
+		say "D: last_seq $cur / $VERIFY_ENTRIES, $([[ $rate -gt 0 ]] && echo "$rate entries/s" || echo "rate not yet known"); next chunk ${chunk}s"
 		pgbench_run C 16 "$chunk" "$RES/fill.out"
 	done
 	fill_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
@@ -240,13 +240,15 @@ SQL
 		say "D round $r: juki.verify_log $(echo "$JT" | awk '{print $NF}')s, naive_verify $(echo "$NT" | awk '{print $NF}')s"
 	done
 	jt=$(median $JT) nt=$(median $NT)
+	jb=$(q postgres -c "SELECT round(pg_relation_size('juki.operation_log') / $N.0)")
+	nb=$(q postgres -c "SELECT round(pg_relation_size('naive_log') / $N.0)")
 	jr=$(awk -v n="$N" -v t="$jt" 'BEGIN {printf "%.0f", n / t}')
 	nr=$(awk -v n="$N" -v t="$nt" 'BEGIN {printf "%.0f", n / t}')
 	VER=$(
 		printf '\n## D. Verification of %s entries (median of %s)\n\n' "$N" "$ROUNDS"
-		printf '| verifier | seconds (median) | seconds per round | entries/s |\n|---|---:|---|---:|\n'
-		printf '| `juki.verify_log()` (C, as bench_aud) | %.2f |%s | %s |\n' "$jt" "$(printf ' %.2f' $JT)" "$jr"
-		printf '| `naive_verify()` (PL/pgSQL) | %.2f |%s | %s |\n' "$nt" "$(printf ' %.2f' $NT)" "$nr"
+		printf '| verifier | heap bytes/entry | seconds (median) | seconds per round | entries/s |\n|---|---:|---:|---|---:|\n'
+		printf '| `juki.verify_log()` (C, as bench_aud) | %s | %.2f |%s | %s |\n' "$jb" "$jt" "$(printf ' %.2f' $JT)" "$jr"
+		printf '| `naive_verify()` (PL/pgSQL) | %s | %.2f |%s | %s |\n' "$nb" "$nt" "$(printf ' %.2f' $NT)" "$nr"
 		printf '\n**juki / naive verification speed: %s×**\n' "$(ratio "$jr" "$nr")"
 		printf '\nFilling the log (scenario C, 16 clients, from seq %s to %s): %s s, **%s entries/s** appended.\n' \
 			"$start_seq" "$(last_seq)" "$fill_s" "$fill_rate"

@@ -36,19 +36,31 @@ export PGHOST=$DEMO PGDATABASE=town PGUSER=postgres
 P=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1)
 
 # The synthetic town: 1,300 residents of 七ヶ宿町 and a few under a support
-# measure (DV等支援措置).  Deterministic: the same town every time.
+# measure (DV等支援措置).  Deterministic: the same town every time.  It reaches
+# juki the way a real one does: the registrar's import from a staging table.
 "${P[@]}" -c 'CREATE EXTENSION juki CASCADE' 2>/dev/null
+# the audit writer notices the new extension and opens the chain
+for _ in $(seq 1 100); do
+	[ "$("${P[@]}" -Atc 'SELECT last_seq IS NOT NULL FROM juki.status()')" = t ] && break
+	sleep 0.1
+done
 perl "$HERE/gen_town.pl" --residents 1300 >"$DEMO/residents.tsv"
-perl "$HERE/gen_town.pl" --residents 1300 --table measures >"$DEMO/measures.tsv"
-"${P[@]}" -v residents="$DEMO/residents.tsv" -v measures="$DEMO/measures.tsv" \
-	-f "$HERE/load_town.sql"
+perl "$HERE/gen_town.pl" --residents 1300 --table measures --today "$(date +%F)" >"$DEMO/measures.tsv"
 
-"${P[@]}" -v ON_ERROR_STOP=0 -f "$HERE/demo.sql" 2>&1
+# Operators' IC cards: a key pair each (in real life inside the card).
+openssl genpkey -algorithm ed25519 -out "$DEMO/keys/card_tanaka.pem" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$DEMO/keys/card_nakamura.pem" 2>/dev/null
+for k in tanaka nakamura; do
+	openssl pkey -in "$DEMO/keys/card_$k.pem" -pubout -out "$DEMO/keys/card_$k.pub"
+done
+
+"${P[@]}" -v ON_ERROR_STOP=0 -v residents="$DEMO/residents.tsv" -v measures="$DEMO/measures.tsv" \
+	-v keydir="$DEMO/keys" -v signer="$HERE/../sign_challenge.sh" -f "$HERE/demo.sql" 2>&1
 
 # The access manager exports the log to "external media"; the auditor
 # verifies the file offline, without the database.
 echo
-echo "## 9. Backup to external media and offline verification (juki_verify)"
+echo "## 12. Backup to external media and offline verification (juki_verify)"
 "${P[@]}" -At -c "SET ROLE kato_access; SELECT * FROM juki.export_log(0)" >"$DEMO/media/export.txt"
 echo "Exported $(($(wc -l <"$DEMO/media/export.txt") - 3)) entries to $DEMO/media/export.txt"
 echo "\$ juki_verify --key signing.pub export.txt"

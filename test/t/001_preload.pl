@@ -27,7 +27,11 @@ $node->append_conf('postgresql.conf', "juki.idle_timout = '1min'\n");
 $node->restart;
 like(slurp_file($node->logfile), qr/invalid configuration parameter name "juki.idle_timout"/,
 	'a misspelt juki.* setting in postgresql.conf is reported at start');
-is($node->safe_psql('postgres', 'SELECT count(*) FROM juki.purpose'), '20',
+# juki's tables are closed to everyone: purposes are read through
+# juki.purposes() by a member of a juki role
+$node->safe_psql('postgres',
+	'CREATE ROLE tap_sysadmin LOGIN; GRANT juki_system_administrator TO tap_sysadmin');
+is(as_role($node, 'tap_sysadmin', 'SELECT count(*) FROM juki.purposes()'), '20',
 	'seed purposes survive a restart');
 is($node->safe_psql('postgres', 'SELECT preloaded FROM juki.status()'), 't', 'still preloaded after restart');
 $node->stop;

@@ -55,10 +55,16 @@ $node->stop;
 # writer gone: no worker slot for it, so it never starts
 my $gone = juki_node('gone', conf => "max_worker_processes = 0\njuki.audit_wait_timeout = '1s'\n",
 	no_extension => 1);
-$gone->safe_psql('postgres', 'CREATE EXTENSION juki CASCADE; CREATE ROLE aud; GRANT juki_auditor TO aud;');
-($rc, $out, $err) = $gone->psql('postgres', 'SET ROLE aud; SELECT count(*) FROM juki.operation_log');
-isnt($rc, 0, 'no writer: an auditor read fails');
+$gone->safe_psql('postgres', 'CREATE EXTENSION juki CASCADE; CREATE ROLE aud;');
+# every GRANT of a juki role is logged; one that cannot be logged is refused
+($rc, $out, $err) = $gone->psql('postgres', 'GRANT juki_auditor TO aud');
+isnt($rc, 0, 'no writer: granting a juki role fails');
 like($err, qr/reason: audit_unavailable/, 'no writer: reason audit_unavailable');
+is($gone->safe_psql('postgres', "SELECT pg_has_role('aud', 'juki_auditor', 'MEMBER')"), 'f',
+	'no writer: the grant did not happen');
+($rc, $out, $err) = $gone->psql('postgres', 'SELECT count(*) FROM juki.operation_log');
+isnt($rc, 0, 'no writer: a read of the log is refused');
+like($err, qr/could not be logged/, 'no writer: and says the refusal could not be logged');
 is($gone->safe_psql('postgres', 'SELECT writer_pid IS NULL FROM juki.status()'), 't',
 	'no writer: juki.status() shows it');
 $gone->stop;

@@ -59,6 +59,11 @@ is(as_role($node, 'aud',
 like($err, qr/were purged/, 'purged entries cannot be exported again');
 # the setting cannot shorten retention
 ($rc, $out, $err) = $node->psql('postgres', 'ALTER SYSTEM SET juki.log_retention = 5');
-like($err, qr/outside the valid range/, 'juki.log_retention below 7 is refused');
+like($err, qr/juki refuses ALTER SYSTEM on setting juki.log_retention/,
+	'ALTER SYSTEM cannot touch juki.log_retention');
+$node->append_conf('postgresql.conf', "juki.log_retention = 5\n");
+$node->reload;
+like(slurp_file($node->logfile), qr/5 is outside the valid range for parameter "juki.log_retention"/,
+	'juki.log_retention below 7 in postgresql.conf is refused at reload');
 $node->stop('fast');
 done_testing();

@@ -9,10 +9,10 @@ use Test::More;
 use Time::HiRes qw(usleep);
 use Exporter 'import';
 our @EXPORT = qw(juki_node wait_writer as_role restart_juki start_juki set_preload
-  start_load stop_load ledger_tags logged_tags juki_verify_bin);
+  start_load stop_load ledger_tags logged_tags juki_verify_bin juki_staff card_login);
 
 # juki_node($name, preload => 1, conf => "extra lines", signing => 1,
-#           no_extension => 0)
+#           no_extension => 0, allows_streaming => 0)
 # signing: an Ed25519 key and a checkpoint directory outside the data
 # directory (in the node's base directory), as production requires.
 sub juki_node
@@ -20,7 +20,8 @@ sub juki_node
 	my ($name, %opt) = @_;
 	my $preload = exists $opt{preload} ? $opt{preload} : 1;
 	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
+	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ],
+		allows_streaming => $opt{allows_streaming} ? 1 : 0);
 	my $conf = "juki.database = 'postgres'\nmax_worker_processes = 16\nrestart_after_crash = on\n"
 	  . "juki.checkpoint_interval = '1h'\n";
 	$conf .= "shared_preload_libraries = 'juki'\n" if $preload;
@@ -169,4 +170,90 @@ sub juki_verify_bin
 	die "juki_verify not found";
 }
 
+# A minimal town and staff, made through juki's own functions: 30 residents,
+# a 住民課 operator "op1" (card OP1-CARD, Ed25519 test key, password below),
+# trained, designated for wide_area_copy_issuance and move_in, with an
+# approved permit for each; the whole week open.  Returns the operator id.
+our $PASSWORD = 'Madoguchi#2026';
+
+sub card_key
+{
+	return "$ENV{TESTDIR}/keys/card_ed25519.pem";
+}
+
+sub juki_staff
+{
+	my ($node) = @_;
+	my $pub = slurp_file("$ENV{TESTDIR}/keys/card_ed25519.pub");
+	my $town = "$ENV{TESTDIR}/town.tsv";
+	$node->safe_psql('postgres', q{
+		CREATE ROLE op1 LOGIN; GRANT juki_operator TO op1;
+		CREATE ROLE am LOGIN; GRANT juki_access_manager TO am;
+		CREATE ROLE chief LOGIN; GRANT juki_chief_security_officer TO chief;
+		CREATE ROLE officer LOGIN; GRANT juki_security_officer TO officer;
+		CREATE ROLE registrar LOGIN; GRANT juki_registrar TO registrar;
+		CREATE ROLE sysadmin LOGIN; GRANT juki_system_administrator TO sysadmin;
+		CREATE ROLE terminal LOGIN; GRANT juki_terminal TO terminal;
+		CREATE ROLE auditor LOGIN; GRANT juki_auditor TO auditor;
+		CREATE SCHEMA staging AUTHORIZATION registrar;});
+	$node->safe_psql('postgres', qq{
+		SET ROLE registrar;
+		CREATE TABLE staging.town (resident_code text, individual_number text, full_name text,
+			full_name_kana text, former_surname text, alias_name text, birth_date date, sex text,
+			address text, municipality_code text, change_reason text, change_date date, status text);
+		\\copy staging.town FROM '$town'
+		DELETE FROM staging.town WHERE resident_code NOT IN
+			(SELECT resident_code FROM staging.town ORDER BY resident_code LIMIT 30);
+		SELECT juki.import_residents('staging.town');
+		RESET ROLE;
+		SET ROLE sysadmin;
+		SELECT juki.set_operating_hours(NULL, '{0,1,2,3,4,5,6}', '00:00', '24:00');
+		RESET ROLE;
+		SET ROLE chief;
+		SELECT juki.appoint_security_officer('officer', '住民課');
+		RESET ROLE;});
+	my $op = $node->safe_psql('postgres', qq{
+		SET ROLE am;
+		SELECT juki.register_operator('op1', '窓口 一郎', '住民課');});
+	$node->safe_psql('postgres', qq{
+		SET ROLE am;
+		SELECT juki.register_card($op, 'OP1-CARD', '$pub', current_date + 365);
+		SELECT juki.set_password($op, '$PASSWORD');
+		SELECT juki.record_training($op, 'operator', current_date - 1);
+		RESET ROLE;
+		SET ROLE officer;
+		SELECT juki.designate($op, '{wide_area_copy_issuance,move_in}', current_date + 30, 'tap');});
+	my $token = card_login($node, 'op1', 'OP1-CARD');
+	for my $purpose ('wide_area_copy_issuance', 'move_in')
+	{
+		my $id = $node->safe_psql('postgres', qq{
+			SET ROLE op1;
+			BEGIN;
+			SELECT juki.attach('$token');
+			SELECT juki.request_permit('$purpose', 'tap', now() + interval '1 day');
+			COMMIT;});
+		$id =~ s/\s+//g;
+		$node->safe_psql('postgres', "SET ROLE officer; SELECT juki.approve_permit($id);");
+	}
+	$node->safe_psql('postgres', "SET ROLE op1; SELECT juki.logout('$token');");
+	return $op;
+}
+
+# Log in with the test card key: challenge, sign (as an IC card would), login.
+sub card_login
+{
+	my ($node, $role, $card, %opt) = @_;
+	my $password = $opt{password} // $PASSWORD;
+	my $chal = $node->safe_psql('postgres',
+		"SET ROLE $role; SELECT encode(juki.card_challenge('$card'), 'hex');");
+	$chal =~ s/\s+//g;
+	my $sig = `sh test/sign_challenge.sh '${\ card_key()}' $chal`;
+	die "signing failed" if $? != 0;
+	my $token = $node->safe_psql('postgres',
+		"SET ROLE $role; SELECT juki.card_login('$card', decode('$sig', 'hex'), '$password');");
+	$token =~ s/\s+//g;
+	return $token;
+}
+
 1;
+

@@ -392,6 +392,12 @@ CREATE TABLE juki.operation_log (
 	prev_hash    bytea NOT NULL CHECK (pg_catalog.length(prev_hash) = 32),
 	hash         bytea NOT NULL CHECK (pg_catalog.length(hash) = 32)
 );
+-- Lockout counts consecutive failed logins from the durable log; bulk
+-- permits are single-use by the log: both must survive the caller's rollback.
+CREATE INDEX operation_log_login_idx ON juki.operation_log (operator_id, seq)
+	WHERE action IN ('card_login', 'unlock', 'unlock_operator');
+CREATE INDEX operation_log_permit_idx ON juki.operation_log (permit_id)
+	WHERE permit_id IS NOT NULL;
 COMMENT ON TABLE juki.operation_log IS
 	'操作履歴: every decision, SHA-256 hash-chained; written only by the audit writer, kept 7 years';
 
@@ -516,7 +522,8 @@ SELECT pg_catalog.pg_extension_config_dump('juki.operating_hours_id_seq', '');
 CREATE FUNCTION juki.status(OUT preloaded boolean, OUT version text, OUT database text,
 							OUT timezone text, OUT writer_pid integer, OUT accepting boolean,
 							OUT queued_bytes bigint, OUT queue_capacity bigint,
-							OUT last_seq bigint, OUT standby boolean)
+							OUT last_seq bigint, OUT standby boolean,
+							OUT emergency_stop boolean)
 	AS 'MODULE_PATHNAME', 'juki_status'
 	LANGUAGE C STABLE;
 COMMENT ON FUNCTION juki.status() IS 'Is juki enforcing, and with which settings (needs preload)';
@@ -550,21 +557,3 @@ CREATE FUNCTION juki.checkpoint() RETURNS text
 COMMENT ON FUNCTION juki.checkpoint() IS
 	'Sign a checkpoint of the log now and return its line (access manager, auditor, chief)';
 
-/* ----------------------------------------------------------- privileges */
-
--- Nothing in the schema is reachable by default; each role gets exactly its
--- functions.  Table privileges are never granted except the auditor's read
--- of the log (DESIGN §8); juki's guard enforces this even for superusers.
-REVOKE ALL ON ALL TABLES IN SCHEMA juki FROM PUBLIC;
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA juki FROM PUBLIC;
-GRANT USAGE ON SCHEMA juki TO PUBLIC;
-GRANT USAGE ON DOMAIN juki.resident_code, juki.individual_number, juki.municipality_code TO PUBLIC;
-GRANT EXECUTE ON FUNCTION juki.is_valid_resident_code(text), juki.is_valid_individual_number(text),
-	juki.is_valid_municipality_code(text), juki.check_resident_code(text),
-	juki.check_individual_number(text), juki.check_municipality_code(text) TO PUBLIC;
-GRANT SELECT ON juki.operation_log, juki.audit_checkpoint TO juki_auditor, juki_chief_security_officer;
-GRANT EXECUTE ON FUNCTION juki.status() TO PUBLIC;
-GRANT SELECT ON juki.audit_export TO juki_auditor, juki_chief_security_officer;
-GRANT EXECUTE ON FUNCTION juki.verify_log(text[], text[]) TO juki_auditor, juki_chief_security_officer;
-GRANT EXECUTE ON FUNCTION juki.export_log(bigint, bigint), juki.purge_expired_log() TO juki_access_manager;
-GRANT EXECUTE ON FUNCTION juki.checkpoint() TO juki_access_manager, juki_auditor, juki_chief_security_officer;

@@ -1,0 +1,26 @@
+/* ------------------------------------------------------ juki's internals */
+-- Helpers for juki's own PL/pgSQL functions.  They refuse to run unless a
+-- function of the extension called them (nobody writes arbitrary log
+-- entries through them), and no role is granted EXECUTE.
+
+CREATE FUNCTION juki._log(action text, outcome text, reason text, purpose text DEFAULT NULL,
+						  operator_id bigint DEFAULT NULL, permit_id bigint DEFAULT NULL,
+						  subjects text[] DEFAULT NULL, detail jsonb DEFAULT NULL,
+						  row_count bigint DEFAULT NULL)
+	RETURNS void AS 'MODULE_PATHNAME', 'juki_internal_log' LANGUAGE C VOLATILE;
+CREATE FUNCTION juki._require_role(action text, roles text[])
+	RETURNS void AS 'MODULE_PATHNAME', 'juki_internal_require_role' LANGUAGE C VOLATILE STRICT;
+CREATE FUNCTION juki._has_role(role text)
+	RETURNS boolean AS 'MODULE_PATHNAME', 'juki_internal_has_role' LANGUAGE C STABLE STRICT;
+CREATE FUNCTION juki._caller()
+	RETURNS text AS 'MODULE_PATHNAME', 'juki_internal_caller' LANGUAGE C STABLE;
+CREATE FUNCTION juki._policy_changed()
+	RETURNS void AS 'MODULE_PATHNAME', 'juki_internal_policy_changed' LANGUAGE C VOLATILE;
+CREATE FUNCTION juki._card_key_type(pem text)
+	RETURNS text AS 'MODULE_PATHNAME', 'juki_internal_card_key_type' LANGUAGE C IMMUTABLE;
+CREATE FUNCTION juki._fail(action text, reason text, sqlstate text, message text,
+						   hint text DEFAULT NULL, operator_id bigint DEFAULT NULL,
+						   purpose text DEFAULT NULL)
+	RETURNS void AS 'MODULE_PATHNAME', 'juki_internal_fail' LANGUAGE C VOLATILE;
+CREATE FUNCTION juki._session_operator()
+	RETURNS bigint AS 'MODULE_PATHNAME', 'juki_internal_session_operator' LANGUAGE C STABLE;

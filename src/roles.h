@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ * roles.h
+ *		Separation of duties between juki's roles (DESIGN §4).
+ *-------------------------------------------------------------------------
+ */
+#ifndef JUKI_ROLES_H
+#define JUKI_ROLES_H
+
+#include "nodes/parsenodes.h"
+
+/* A conflicting pair of juki roles that role holds (real membership), or false. */
+extern bool juki_role_conflict(Oid role, const char **a, const char **b);
+
+/* Refuse (42501 conflict_of_duties, logged) if the caller holds a conflict. */
+extern void juki_require_no_conflict(const char *action);
+
+/* GRANT/REVOKE and CREATE/ALTER ROLE membership changes touching juki roles:
+ * refuse conflicts, log every change. */
+extern void juki_check_role_statement(Node *stmt);
+
+#endif							/* JUKI_ROLES_H */

@@ -1,0 +1,26 @@
+/*-------------------------------------------------------------------------
+ * session.h
+ *		Operator sessions: card challenge, login, attach, idle lock.
+ *-------------------------------------------------------------------------
+ */
+#ifndef JUKI_SESSION_H
+#define JUKI_SESSION_H
+
+#include "datatype/timestamp.h"
+
+extern void juki_session_shmem_request(void);
+extern void juki_session_shmem_startup(void);
+
+/* The session attached to the current transaction, if any. */
+typedef struct JukiCurrentSession
+{
+	int64		session_id;
+	int64		operator_id;
+	char		card_serial[65];
+	char		role_name[NAMEDATALEN];
+	TimestampTz logged_in_at;
+} JukiCurrentSession;
+
+extern const JukiCurrentSession *juki_session_current(void);
+
+#endif							/* JUKI_SESSION_H */
