@@ -23,7 +23,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${JUKI_BUILD_DIR:-/tmp/juki-build}
 PGBIN=${JUKI_PGBIN:-/usr/lib/postgresql/15/bin}
 PG_CONFIG=$PGBIN/pg_config
-PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libssl-dev openssl libkrb5-dev
+PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-plperl-15 libssl-dev openssl libkrb5-dev
           libipc-run-perl make gcc perl faketime)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -103,7 +103,7 @@ suites=${JUKI_SUITES:-regress isolation tap}
 count_regress() {
 	local log=$1 p f
 	p=$(grep -cE '^(test |     )?[[:space:]]*[A-Za-z0-9_]+[[:space:]]+\.\.\. ok' "$log")
-	f=$(grep -cE '\.\.\. FAILED' "$log")
+	f=$(grep -cE '\.\.\. FAILED|\.\.\. diff: ' "$log")
 	passed=$((passed + p)); failed=$((failed + f))
 	echo "   $p passed, $f failed"
 }
