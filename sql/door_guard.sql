@@ -84,6 +84,20 @@ SELECT n, result FROM juki_test.run_paths('regress_dba');
 SELECT n, result FROM juki_test.run_paths('regress_repl');
 SELECT n, result FROM juki_test.run_paths(NULL);
 
+-- information leaks: the planner keeps no statistics of personal data (a
+-- superuser reads pg_statistic directly), even after ANALYZE
+ANALYZE juki.resident;
+ANALYZE juki.operation_log;
+SELECT c.relname, a.attname
+  FROM pg_statistic s JOIN pg_class c ON c.oid = s.starelid
+  JOIN pg_attribute a ON a.attrelid = s.starelid AND a.attnum = s.staattnum
+ WHERE c.relnamespace = 'juki'::regnamespace
+   AND a.attname NOT IN ('municipality_code', 'status', 'updated_at', 'seq', 'ts',
+						 'db_role', 'operator_id', 'session_id', 'card_serial', 'client_addr', 'backend_pid',
+						 'action', 'purpose', 'permit_id', 'outcome', 'reason', 'fields', 'row_count',
+						 'prev_hash', 'hash')
+ ORDER BY 1, 2;
+
 -- the same refusals reach the log, once per attempt, naming who tried
 SET ROLE regress_auditor;
 SELECT db_role, count(*) AS refusals, bool_and(reason = 'direct_access') AS all_direct_access

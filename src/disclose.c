@@ -300,6 +300,9 @@ parse_criteria(Request *rq, Jsonb *jb)
 
 /* --------------------------------------------------------- querying */
 
+/* the lookup statement, prepared once per backend */
+static SPIPlanPtr lookup_plan = NULL;
+
 typedef struct Fetched
 {
 	int			nrows;
@@ -348,9 +351,14 @@ text_array(List *l)
 	return PointerGetDatum(construct_array(elems, i, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
-/* Run sql (as juki's owner) and keep up to limit rows, copied out of SPI. */
+/*
+ * Run sql (as juki's owner) and keep up to limit rows, copied out of SPI.
+ * With a plan slot, the statement is prepared once per backend and kept
+ * (the plan cache replans it after DDL); lookups take this path.
+ */
 static Fetched
-fetch(const char *sql, int nargs, Oid *types, Datum *values, char *nulls, int64 limit)
+fetch(const char *sql, int nargs, Oid *types, Datum *values, char *nulls, int64 limit,
+	  SPIPlanPtr *saved)
 {
 	JukiSpi		spi;
 	Fetched		f = {0};
@@ -359,7 +367,21 @@ fetch(const char *sql, int nargs, Oid *types, Datum *values, char *nulls, int64 
 	MemoryContext caller = CurrentMemoryContext;
 
 	juki_spi_begin(&spi);
-	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, true, limit);
+	if (saved)
+	{
+		if (*saved == NULL)
+		{
+			SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+			if (plan == NULL || SPI_keepplan(plan) != 0)
+				elog(ERROR, "juki: cannot prepare the resident query: %s",
+					 SPI_result_code_string(SPI_result));
+			*saved = plan;
+		}
+		rc = SPI_execute_plan(*saved, values, nulls, true, limit);
+	}
+	else
+		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, true, limit);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "juki: resident query failed: %s", SPI_result_code_string(rc));
 	{
@@ -499,7 +521,7 @@ fetch_one(Request *rq, const char *code)
 	types[3] = TEXTOID;
 	values[3] = CStringGetTextDatum(code);
 	nulls[3] = ' ';
-	f = fetch(SELECT_RESIDENT " AND r.resident_code = $4", 4, types, values, nulls, 1);
+	f = fetch(SELECT_RESIDENT " AND r.resident_code = $4", 4, types, values, nulls, 1, &lookup_plan);
 	if (f.nrows == 1 && row_restricted(&f, 0) && !support_measure_allowed(rq, code))
 		refuse(rq, "resident_restricted", ERRCODE_INSUFFICIENT_PRIVILEGE,
 			   "Residents under a support measure (DV等支援措置) are disclosed only to purposes that allow it, with a permit naming them.",
@@ -623,7 +645,7 @@ juki_search(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoString(&sql, " ORDER BY r.resident_code");
 
-	f = fetch(sql.data, n, types, values, nulls, rq.dec.row_limit + 1);
+	f = fetch(sql.data, n, types, values, nulls, rq.dec.row_limit + 1, NULL);
 	if (f.nrows > rq.dec.row_limit)
 	{
 		rq.subjects = NIL;

@@ -109,6 +109,15 @@ CREATE TABLE juki.resident (
 	status             text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'removed')),
 	updated_at         timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
+-- No planner statistics of personal data: pg_statistic (readable by
+-- superusers) would otherwise hold the commonest names, addresses and
+-- birth dates of the town.  Lookups go by primary key and need none.
+ALTER TABLE juki.resident
+	ALTER COLUMN resident_code SET STATISTICS 0, ALTER COLUMN individual_number SET STATISTICS 0, ALTER COLUMN full_name SET STATISTICS 0,
+	ALTER COLUMN full_name_kana SET STATISTICS 0, ALTER COLUMN former_surname SET STATISTICS 0,
+	ALTER COLUMN alias_name SET STATISTICS 0, ALTER COLUMN birth_date SET STATISTICS 0,
+	ALTER COLUMN sex SET STATISTICS 0, ALTER COLUMN address SET STATISTICS 0,
+	ALTER COLUMN change_reason SET STATISTICS 0, ALTER COLUMN change_date SET STATISTICS 0;
 COMMENT ON TABLE juki.resident IS
 	'本人確認情報: 氏名・生年月日・男女の別・住所・住民票コード・個人番号 and 変更情報 (異動事由・異動年月日); status removed = 消除';
 
@@ -400,6 +409,12 @@ CREATE INDEX operation_log_permit_idx ON juki.operation_log (permit_id)
 	WHERE permit_id IS NOT NULL;
 COMMENT ON TABLE juki.operation_log IS
 	'操作履歴: every decision, SHA-256 hash-chained; written only by the audit writer, kept 7 years';
+
+ALTER TABLE juki.operation_log
+	ALTER COLUMN subjects SET STATISTICS 0, ALTER COLUMN criteria SET STATISTICS 0,
+	ALTER COLUMN detail SET STATISTICS 0;
+ALTER TABLE juki.support_measure
+	ALTER COLUMN resident_code SET STATISTICS 0, ALTER COLUMN note SET STATISTICS 0;
 
 CREATE TABLE juki.audit_checkpoint (
 	seq        bigint PRIMARY KEY,

@@ -40,6 +40,9 @@ COMMENT ON FUNCTION juki.fold(text) IS 'NFKC normalisation and white-space foldi
 CREATE INDEX resident_name_idx ON juki.resident (juki.fold(full_name), birth_date);
 CREATE INDEX resident_address_idx ON juki.resident (juki.fold(address) text_pattern_ops);
 CREATE INDEX resident_birth_idx ON juki.resident (birth_date);
+-- expression indexes keep statistics of their own: none of folded names
+ALTER INDEX juki.resident_name_idx ALTER COLUMN 1 SET STATISTICS 0;
+ALTER INDEX juki.resident_address_idx ALTER COLUMN 1 SET STATISTICS 0;
 CREATE INDEX support_measure_active_idx ON juki.support_measure (resident_code, starts_on, ends_on);
 
 CREATE FUNCTION juki.lookup(purpose text, resident_code text) RETURNS juki.disclosure
