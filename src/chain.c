@@ -36,8 +36,9 @@ static const char jk_hexdigits[] = "0123456789abcdef";
  */
 
 /* Make room for extra more bytes plus the NUL, growing geometrically. */
+/* Grow b so that extra more bytes and a NUL fit (the slow path). */
 static void
-buf_reserve(JkBuf *b, size_t extra)
+buf_grow(JkBuf *b, size_t extra)
 {
 	size_t		need;
 	size_t		newcap;
@@ -60,6 +61,16 @@ buf_reserve(JkBuf *b, size_t extra)
 	}
 	b->data = b->realloc_fn(b->data, newcap);
 	b->cap = newcap;
+}
+
+/* Room for extra bytes and a NUL; inline because it runs per character. */
+static inline void
+buf_reserve(JkBuf *b, size_t extra)
+{
+	/* with data allocated, cap >= len + 1 always holds */
+	if (b->data != NULL && extra < b->cap - b->len)
+		return;
+	buf_grow(b, extra);
 }
 
 void
@@ -106,7 +117,7 @@ jk_buf_reset(JkBuf *b)
 		b->data[0] = '\0';
 }
 
-static void
+static inline void
 buf_putc(JkBuf *b, char c)
 {
 	buf_reserve(b, 1);
@@ -118,12 +129,19 @@ buf_putc(JkBuf *b, char c)
 static void
 buf_put_int64(JkBuf *b, int64_t v)
 {
-	char		tmp[32];
-	int			n;
+	char		tmp[24];
+	char	   *p = tmp + sizeof(tmp);
+	uint64_t	u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
 
-	n = snprintf(tmp, sizeof(tmp), "%lld", (long long) v);
-	if (n > 0)
-		jk_buf_append(b, tmp, (size_t) n);
+	/* by hand: this runs for every integer of every entry verified */
+	do
+	{
+		*--p = (char) ('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	jk_buf_append(b, p, (size_t) (tmp + sizeof(tmp) - p));
 }
 
 /* Cut b back to len bytes (used to undo partial output after an error). */
@@ -1286,16 +1304,25 @@ bool
 jk_chain_hash(const uint8_t prev[JK_HASH_LEN], const char *canon,
 			  size_t len, uint8_t out[JK_HASH_LEN])
 {
-	EVP_MD_CTX *ctx;
+	/*
+	 * One fetched digest and one context per process (every user of chain.c
+	 * is single-threaded): fetching SHA-256 and allocating a context per
+	 * entry cost more than hashing a typical entry.
+	 */
+	static EVP_MD *md = NULL;
+	static EVP_MD_CTX *ctx = NULL;
 	unsigned int outlen = 0;
 	bool		ok = false;
 
 	if (canon == NULL && len > 0)
 		return false;
-	ctx = EVP_MD_CTX_new();
+	if (md == NULL)
+		md = EVP_MD_fetch(NULL, "SHA256", NULL);
 	if (ctx == NULL)
+		ctx = EVP_MD_CTX_new();
+	if (md == NULL || ctx == NULL)
 		goto done;
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+	if (EVP_DigestInit_ex2(ctx, md, NULL) != 1)
 		goto done;
 	if (EVP_DigestUpdate(ctx, prev, JK_HASH_LEN) != 1)
 		goto done;
@@ -1305,7 +1332,6 @@ jk_chain_hash(const uint8_t prev[JK_HASH_LEN], const char *canon,
 		goto done;
 	ok = true;
 done:
-	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		ERR_clear_error();
 	return ok;

@@ -482,6 +482,9 @@ log_granted(Request *rq, Fetched *f, const char *form_serial, const char *form_t
 	jd_int(&d, "purpose_version", rq->dec.purpose->version);
 	if (rq->dec.off_hours)
 		jd_bool(&d, "off_hours", true);
+	/* marks the use of a single-use bulk permit (operation_log_bulk_idx) */
+	if (rq->dec.permit->bulk_rows > 0)
+		jd_int(&d, "bulk_rows", rq->dec.permit->bulk_rows);
 	if (protected)
 		jd_int(&d, "support_measure", protected);
 	if (form_serial)

@@ -8,6 +8,7 @@
 #define JUKI_LOG_SCAN_H
 
 #include "access/genam.h"
+#include "access/tableam.h"
 #include "executor/tuptable.h"
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
@@ -18,7 +19,9 @@ typedef struct JukiLogScan
 {
 	Relation	heap;
 	Relation	index;
-	IndexScanDesc scan;
+	IndexScanDesc scan;			/* NULL while reading in heap order */
+	TableScanDesc heapscan;		/* forward scans start in heap order */
+	int64		expected;		/* heap order: the seq the next row must have */
 	TupleTableSlot *slot;
 	MemoryContext row_cxt;		/* reset for every row */
 	Snapshot	snapshot;		/* latest at begin: sees every committed entry */

@@ -568,7 +568,7 @@ bulk_permit_used(int64 permit_id)
 	juki_spi_begin(&spi);
 	PushActiveSnapshot(GetLatestSnapshot());
 	used = SPI_execute_with_args("SELECT 1 FROM juki.operation_log WHERE permit_id = $1"
-								 " AND outcome = 'granted'"
+								 " AND detail ? 'bulk_rows' AND outcome = 'granted'"
 								 " AND action IN ('lookup', 'search', 'issue_form') LIMIT 1",
 								 1, types, args, NULL, true, 1) == SPI_OK_SELECT &&
 		SPI_processed > 0;

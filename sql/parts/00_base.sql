@@ -403,10 +403,12 @@ CREATE TABLE juki.operation_log (
 );
 -- Lockout counts consecutive failed logins from the durable log; bulk
 -- permits are single-use by the log: both must survive the caller's rollback.
+-- Both indexes are partial so that the common entry (a lookup) adds no
+-- index entry but the primary key's.
 CREATE INDEX operation_log_login_idx ON juki.operation_log (operator_id, seq)
 	WHERE action IN ('card_login', 'unlock', 'unlock_operator');
-CREATE INDEX operation_log_permit_idx ON juki.operation_log (permit_id)
-	WHERE permit_id IS NOT NULL;
+CREATE INDEX operation_log_bulk_idx ON juki.operation_log (permit_id)
+	WHERE permit_id IS NOT NULL AND detail ? 'bulk_rows';
 COMMENT ON TABLE juki.operation_log IS
 	'操作履歴: every decision, SHA-256 hash-chained; written only by the audit writer, kept 7 years';
 
