@@ -24,7 +24,8 @@ OBJS = \
 	src/roles.o \
 	src/session.o \
 	src/policy.o \
-	src/disclose.o
+	src/disclose.o \
+	src/enforcement.o
 
 # The install script is assembled from sql/parts/*.sql (one concern each, in
 # name order; 99_grants.sql last, since privileges follow every object).

@@ -43,6 +43,7 @@
 
 #include "juki.h"
 #include "audit.h"
+#include "enforcement.h"
 #include "audit_queue.h"
 #include "checkpoint.h"
 #include "guard.h"
@@ -587,14 +588,15 @@ recover(WriterState *ws)
 	bool		clean = false;
 	bool		fresh = false;
 	int64		gap_days = 0;
-	JkEntry		e[2];
+	XLogRecPtr	stop_lsn = InvalidXLogRecPtr;
+	JkEntry		e[3];
 	int			ne = 0;
 	JukiDetail	d;
 
 	begin_xact();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT seq, hash, action, ts FROM juki.operation_log ORDER BY seq DESC LIMIT 1",
+	if (SPI_execute("SELECT seq, hash, action, ts, detail->>'wal_lsn' FROM juki.operation_log ORDER BY seq DESC LIMIT 1",
 					true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "cannot read juki.operation_log");
 	if (SPI_processed == 1)
@@ -612,6 +614,15 @@ recover(WriterState *ws)
 				 ws->next_seq - 1);
 		memcpy(ws->head, VARDATA_ANY(h), JK_HASH_LEN);
 		clean = strcmp(action, "worker_stop") == 0 || strcmp(action, "genesis") == 0;
+		if (strcmp(action, "worker_stop") == 0)
+		{
+			char	   *lsn = SPI_getvalue(t, td, 5);
+			uint32		hi,
+						lo;
+
+			if (lsn && sscanf(lsn, "%X/%X", &hi, &lo) == 2)
+				stop_lsn = ((uint64) hi << 32) | lo;
+		}
 		gap_days = (GetCurrentTimestamp() - ts) / USECS_PER_DAY;
 		ws->last_ts = ts + UNIX_EPOCH_OFFSET_US;
 		have_head = true;
@@ -694,6 +705,31 @@ recover(WriterState *ws)
 	{
 		MemoryContext old = MemoryContextSwitchTo(ws->batch_cxt);
 
+		/* did the server run without juki since its last clean stop? */
+		if (!XLogRecPtrIsInvalid(stop_lsn))
+		{
+			char		why[256] = "";
+			int			shutdowns = juki_shutdowns_since(stop_lsn, why, sizeof(why));
+
+			if (shutdowns != 1)
+			{
+				jd_init(&d);
+				jd_str(&d, "since_wal_lsn", psprintf("%X/%X", LSN_FORMAT_ARGS(stop_lsn)));
+				if (shutdowns > 1)
+					jd_int(&d, "runs_without_juki", shutdowns - 1);
+				else
+					jd_str(&d, "problem", why);
+				own_entry(&e[ne], "enforcement_gap", JUKI_ERROR,
+						  shutdowns > 1 ? "ran_without_juki" : "gap_unknown", jd_finish(&d));
+				ne++;
+				ereport(WARNING,
+						(errmsg("the server ran without juki since juki's last stop"),
+						 shutdowns > 1 ?
+						 errdetail("%d start(s) and stop(s) without juki in shared_preload_libraries; nothing was guarded or logged meanwhile.",
+								   shutdowns - 1) :
+						 errdetail("juki cannot tell whether it did: %s.", why)));
+			}
+		}
 		jd_init(&d);
 		jd_bool(&d, "after_crash", !clean && !fresh);
 		jd_int(&d, "recovered_seq", ws->next_seq - 1);
@@ -768,7 +804,12 @@ juki_audit_writer_main(Datum arg)
 	{
 		JkEntry		e;
 
-		own_entry(&e, "worker_stop", JUKI_GRANTED, NULL, NULL);
+		JukiDetail	d;
+
+		/* where the WAL stood: the next start checks nobody ran the server since */
+		jd_init(&d);
+		jd_str(&d, "wal_lsn", psprintf("%X/%X", LSN_FORMAT_ARGS(GetXLogInsertRecPtr())));
+		own_entry(&e, "worker_stop", JUKI_GRANTED, NULL, jd_finish(&d));
 		write_own(&ws, &e, 1);
 	}
 	checkpoint(&ws, true);
