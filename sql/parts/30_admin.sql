@@ -121,6 +121,23 @@ BEGIN
 END
 $$;
 
+-- Is the operator designated for the purpose today?  Staff: a designation
+-- (指名); a contractor's handler: an unrevoked handler designation (委託の都度
+-- の指定) on their contract, which covers the purpose.  The access decision
+-- (policy.c) checks the rest of the contract at every request.
+CREATE FUNCTION juki._designated(op bigint, purpose text) RETURNS boolean
+	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT CASE WHEN o.kind = 'contractor' THEN
+			EXISTS (SELECT 1 FROM juki.contract c JOIN juki.contract_handler h ON h.contract_id = c.id
+					 WHERE c.id = o.contract_id AND $2 = ANY (c.purposes) AND h.operator_id = o.id
+					   AND h.revoked_at IS NULL AND CURRENT_DATE BETWEEN h.valid_from AND h.valid_until)
+		   ELSE
+			EXISTS (SELECT 1 FROM juki.designation d WHERE d.operator_id = o.id AND $2 = ANY (d.purposes)
+					   AND d.revoked_at IS NULL AND CURRENT_DATE BETWEEN d.valid_from AND d.valid_until)
+		   END
+	  FROM juki.operator o WHERE o.id = $1
+$$;
+
 /* ============================================== アクセス管理責任者 (access manager) */
 
 CREATE FUNCTION juki.register_operator(role name, display_name text, department text,
@@ -199,6 +216,24 @@ BEGIN
 		IF NOT EXISTS (SELECT 1 FROM juki.contract c WHERE c.id = v_contract) THEN
 			PERFORM juki._fail(a, 'contract_unknown', '22023',
 				pg_catalog.format('contract %s does not exist', v_contract));
+		END IF;
+		-- a handler works under an approved contract of an approved contractor,
+		-- in force, for a department the contract serves (要領 第4)
+		SELECT c.*, k.approved_at IS NOT NULL AS contractor_ok INTO r
+		  FROM juki.contract c JOIN juki.contractor k ON k.id = c.contractor_id WHERE c.id = v_contract;
+		IF NOT r.contractor_ok OR r.approved_at IS NULL THEN
+			PERFORM juki._fail(a, 'contract_unapproved', '55000',
+				pg_catalog.format('contract %s (or its contractor) is not approved', v_contract),
+				'The chief security officer approves contractors and contracts first.');
+		END IF;
+		IF r.ends_on < CURRENT_DATE THEN
+			PERFORM juki._fail(a, 'contract_expired', '55000',
+				pg_catalog.format('contract %s has ended', v_contract));
+		END IF;
+		IF NOT v_dept = ANY (juki._purpose_departments(r.purposes)) THEN
+			PERFORM juki._fail(a, 'wrong_department', '22023',
+				pg_catalog.format('contract %s has no purpose of %s', v_contract, v_dept),
+				'A handler is registered in the department that outsourced the work.');
 		END IF;
 	END IF;
 	SELECT o.id INTO v_id FROM juki.operator o WHERE o.role_name = v_role;
@@ -602,6 +637,11 @@ BEGIN
 		PERFORM juki._fail(a, 'operator_retired', '55000',
 			pg_catalog.format('operator %s has retired', v_op), NULL, v_op);
 	END IF;
+	IF o.kind = 'contractor' THEN
+		PERFORM juki._fail(a, 'contractor_handler', '42501',
+			pg_catalog.format('operator %s is a contractor''s handler', v_op),
+			'Handlers are designated per contract (委託の都度): juki.designate_handler().', v_op);
+	END IF;
 	IF pg_catalog.cardinality(v_purposes) = 0 OR pg_catalog.array_position(v_purposes, NULL) IS NOT NULL
 	   OR (SELECT count(DISTINCT x) FROM pg_catalog.unnest(v_purposes) x) <> pg_catalog.cardinality(v_purposes) THEN
 		PERFORM juki._fail(a, 'invalid_argument', '22023',
@@ -739,8 +779,7 @@ BEGIN
 			PERFORM juki._fail(a, 'operator_retired', '55000',
 				pg_catalog.format('operator %s has retired', o.id), NULL, o.id, p.purpose);
 		END IF;
-		IF NOT EXISTS (SELECT 1 FROM juki.designation d WHERE d.operator_id = o.id AND p.purpose = ANY (d.purposes)
-						AND d.revoked_at IS NULL AND CURRENT_DATE BETWEEN d.valid_from AND d.valid_until) THEN
+		IF NOT coalesce(juki._designated(o.id, p.purpose), false) THEN
 			PERFORM juki._fail(a, 'not_designated', '42501',
 				pg_catalog.format('operator %s is no longer designated for %s', o.id, p.purpose), NULL, o.id, p.purpose);
 		END IF;
@@ -822,11 +861,13 @@ BEGIN
 		PERFORM juki._fail(a, 'purpose_inactive', '55000',
 			pg_catalog.format('purpose %s is not active', v_purpose), NULL, v_op, v_purpose);
 	END IF;
-	IF NOT EXISTS (SELECT 1 FROM juki.designation d WHERE d.operator_id = v_op AND v_purpose = ANY (d.purposes)
-					AND d.revoked_at IS NULL AND CURRENT_DATE BETWEEN d.valid_from AND d.valid_until) THEN
+	IF NOT coalesce(juki._designated(v_op, v_purpose), false) THEN
 		PERFORM juki._fail(a, 'not_designated', '42501',
 			pg_catalog.format('you are not designated for %s', v_purpose),
-			'A security officer of your department designates operators: juki.designate().', v_op, v_purpose);
+			CASE o.kind WHEN 'contractor'
+				THEN 'A security officer designates handlers per contract: juki.designate_handler().'
+				ELSE 'A security officer of your department designates operators: juki.designate().' END,
+			v_op, v_purpose);
 	END IF;
 	IF v_until <= pg_catalog.now() OR v_until > pg_catalog.now() + interval '31 days' THEN
 		PERFORM juki._fail(a, 'invalid_argument', '22023',

@@ -58,53 +58,8 @@ CREATE FUNCTION juki.issue_form(purpose text, resident_code text, form_type text
 COMMENT ON FUNCTION juki.issue_form(text, text, text) IS
 	'帳票: print a form for one resident (purposes that allow forms); recorded in the form ledger';
 
-/*
- * 帳票の廃棄: a security officer of the department that issued the form
- * records its destruction (shredding, dissolving, ...).  Issue 5 adds the
- * approval by a second officer.
- */
-CREATE FUNCTION juki.destroy_form(serial text, method text) RETURNS void
-	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	f juki.printed_form;
-	dept text;
-BEGIN
-	PERFORM juki._require_role('destroy_form', ARRAY['juki_security_officer']);
-	IF serial IS NULL OR method IS NULL OR btrim(method) = '' THEN
-		PERFORM juki._fail('destroy_form', 'invalid_argument', '22004',
-						   'a form serial and a destruction method are required',
-						   'e.g. juki.destroy_form(''2026-000001'', ''shredded'')');
-	END IF;
-	IF length(method) > 200 THEN
-		PERFORM juki._fail('destroy_form', 'invalid_argument', '22023',
-						   'the destruction method is longer than 200 characters');
-	END IF;
-	SELECT * INTO f FROM juki.printed_form p WHERE p.serial = destroy_form.serial FOR UPDATE;
-	IF NOT FOUND THEN
-		PERFORM juki._fail('destroy_form', 'form_unknown', '22023',
-						   format('no form has serial %s', serial));
-	END IF;
-	SELECT o.department INTO dept FROM juki.operator o WHERE o.id = f.operator_id;
-	IF NOT EXISTS (SELECT 1 FROM juki.department_officer d
-				    WHERE d.role_name = juki._caller() AND d.department = dept AND d.retired_at IS NULL) THEN
-		PERFORM juki._fail('destroy_form', 'wrong_department', '42501',
-						   format('form %s was issued in %s, not your department', serial, dept));
-	END IF;
-	IF f.status = 'destroyed' THEN
-		PERFORM juki._fail('destroy_form', 'form_destroyed', '55000',
-						   format('form %s was already destroyed', serial));
-	END IF;
-	UPDATE juki.printed_form p
-	   SET status = 'destroyed', destroyed_by = juki._caller(), destroyed_at = now(),
-	       destroy_method = method, destroy_approved_by = juki._caller()
-	 WHERE p.serial = f.serial;
-	PERFORM juki._log('destroy_form', 'granted', NULL, f.purpose, f.operator_id, NULL,
-					  f.residents, jsonb_build_object('serial', f.serial, 'method', method));
-END
-$$;
-COMMENT ON FUNCTION juki.destroy_form(text, text) IS '帳票の廃棄: record that a printed form was destroyed';
+-- 帳票の廃棄 (juki.destroy_form) and the rest of the form ledger: 60_forms.sql.
 
 GRANT USAGE ON TYPE juki.disclosure, juki.form TO juki_operator, juki_contractor_operator, juki_terminal;
 GRANT EXECUTE ON FUNCTION juki.lookup(text, text), juki.search(text, jsonb),
 	juki.issue_form(text, text, text) TO juki_operator, juki_contractor_operator, juki_terminal;
-GRANT EXECUTE ON FUNCTION juki.destroy_form(text, text) TO juki_security_officer;

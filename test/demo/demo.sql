@@ -213,3 +213,4 @@ SELECT substring(cp FROM ' seq=([0-9]+) ')::bigint AS signed_seq,
        substring(cp FROM ' sig=(.{16})') || '…' AS ed25519_signature
   FROM (SELECT juki.checkpoint() AS cp) AS c;
 RESET ROLE;
+\ir demo_contractor.sql

@@ -9,7 +9,7 @@ use Test::More;
 use Time::HiRes qw(usleep);
 use Exporter 'import';
 our @EXPORT = qw(juki_node wait_writer as_role restart_juki start_juki set_preload
-  start_load stop_load ledger_tags logged_tags juki_verify_bin juki_staff card_login);
+  start_load stop_load ledger_tags logged_tags juki_verify_bin juki_staff card_login card_logins);
 
 # juki_node($name, preload => 1, conf => "extra lines", signing => 1,
 #           no_extension => 0, allows_streaming => 0)
@@ -253,6 +253,25 @@ sub card_login
 		"SET ROLE $role; SELECT juki.card_login('$card', decode('$sig', 'hex'), '$password');");
 	$token =~ s/\s+//g;
 	return $token;
+}
+
+# Several logins at once, one card serial each (all with the test key):
+# three psql runs in all, however many cards.  Returns the tokens in order.
+sub card_logins
+{
+	my ($node, $role, @cards) = @_;
+	my $chals = $node->safe_psql('postgres',
+		"SET ROLE $role;\n" . join('', map { "SELECT encode(juki.card_challenge('$_'), 'hex');\n" } @cards));
+	my @chal = grep { $_ ne '' } split /\n/, $chals;
+	die "expected " . scalar(@cards) . " challenges" unless @chal == @cards;
+	my $sql = "SET ROLE $role;\n";
+	for my $i (0 .. $#cards)
+	{
+		my $sig = `sh test/sign_challenge.sh '${\ card_key()}' $chal[$i]`;
+		die "signing failed" if $? != 0;
+		$sql .= "SELECT juki.card_login('$cards[$i]', decode('$sig', 'hex'), '$PASSWORD');\n";
+	}
+	return grep { $_ ne '' } split /\n/, $node->safe_psql('postgres', $sql);
 }
 
 1;
