@@ -60,7 +60,7 @@ done
 # The access manager exports the log to "external media"; the auditor
 # verifies the file offline, without the database.
 echo
-echo "## 12. Backup to external media and offline verification (juki_verify)"
+echo "## 14. Backup to external media and offline verification (juki_verify)"
 "${P[@]}" -At -c "SET ROLE kato_access; SELECT * FROM juki.export_log(0)" >"$DEMO/media/export.txt"
 echo "Exported $(($(wc -l <"$DEMO/media/export.txt") - 3)) entries to $DEMO/media/export.txt"
 echo "\$ juki_verify --key signing.pub export.txt"
