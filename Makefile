@@ -81,6 +81,39 @@ test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(srcdir)/src/chain.c $(s
 	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(srcdir)/src/chain.c -lcrypto
 all: src/tools/juki_verify test/unit/chain_test
 
+# libFuzzer targets (clang): chain.c's canonical encoder and parsers,
+# juki_verify's export parser, PEM and signature handling, the code
+# validators.  Test-only; never installed.  `make test` runs each for a few
+# seconds (test/t/040_fuzz.pl), `make fuzz` for FUZZ_SECONDS each.
+FUZZ_CC = clang
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-I$(srcdir)/src
+FUZZ_TARGETS = test/fuzz/fuzz_canonical test/fuzz/fuzz_checkpoint test/fuzz/fuzz_export \
+	test/fuzz/fuzz_pem test/fuzz/fuzz_codes
+EXTRA_CLEAN += $(FUZZ_TARGETS)
+test/fuzz/fuzz_canonical: $(srcdir)/test/fuzz/fuzz_canonical.c $(srcdir)/src/chain.c
+	@mkdir -p test/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ -lcrypto
+test/fuzz/fuzz_checkpoint: $(srcdir)/test/fuzz/fuzz_checkpoint.c $(srcdir)/src/chain.c
+	@mkdir -p test/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ -lcrypto
+test/fuzz/fuzz_export: $(srcdir)/test/fuzz/fuzz_export.c $(srcdir)/src/chain.c $(srcdir)/src/tools/juki_verify.c
+	@mkdir -p test/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(srcdir)/test/fuzz/fuzz_export.c $(srcdir)/src/chain.c -lcrypto
+test/fuzz/fuzz_pem: $(srcdir)/test/fuzz/fuzz_pem.c $(srcdir)/src/chain.c $(srcdir)/src/card.c
+	@mkdir -p test/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(srcdir)/test/fuzz/shim -o $@ $^ -lcrypto
+test/fuzz/fuzz_codes: $(srcdir)/test/fuzz/fuzz_codes.c $(srcdir)/src/codes.c
+	@mkdir -p test/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-ignored-attributes -I$(shell $(PG_CONFIG) --includedir-server) -o $@ $^
+.PHONY: fuzz-build fuzz
+fuzz-build: $(FUZZ_TARGETS)
+FUZZ_SECONDS ?= 300
+fuzz: fuzz-build
+	for t in $(FUZZ_TARGETS); do n=$$(basename $$t); mkdir -p fuzz-corpus/$$n; \
+	  cp -n $(srcdir)/test/fuzz/corpus/$${n#fuzz_}/* fuzz-corpus/$$n/ 2>/dev/null; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) fuzz-corpus/$$n || exit 1; done
+
 # Test instances sign checkpoints with a throwaway Ed25519 key that lives
 # outside their data directories, as it must in production.
 juki_test.conf: $(srcdir)/test/juki.conf
@@ -98,7 +131,7 @@ juki_test.conf: $(srcdir)/test/juki.conf
 
 # PGXS defines the recipe but no target for TAP tests against an installation.
 .PHONY: prove_installcheck regresscheck isolationcheck
-prove_installcheck: test/unit/chain_test src/tools/juki_verify juki_test.conf
+prove_installcheck: test/unit/chain_test src/tools/juki_verify juki_test.conf fuzz-build
 	$(prove_installcheck)
 regresscheck: submake $(REGRESS_PREP) juki_test.conf
 	rm -rf checkpoints/*

@@ -24,7 +24,7 @@ BUILD=${JUKI_BUILD_DIR:-/tmp/juki-build}
 PGBIN=${JUKI_PGBIN:-/usr/lib/postgresql/15/bin}
 PG_CONFIG=$PGBIN/pg_config
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-plperl-15 libssl-dev openssl libkrb5-dev
-          libipc-run-perl make gcc perl faketime)
+          libipc-run-perl make gcc perl faketime clang)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 die() { printf '\nERROR: %s\n' "$*" >&2; exit 1; }

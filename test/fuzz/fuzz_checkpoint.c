@@ -1,0 +1,32 @@
+/*
+ * libFuzzer target: the parsers an auditor's tools run on text they did not
+ * write — checkpoint lines, canonical entries (seq extraction), timestamps,
+ * hex — must never crash, and what they accept must round-trip.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "chain.h"
+
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	JkCheckpoint cp;
+	char		err[256];
+	int64_t		seq;
+	int64_t		us;
+	uint8_t		raw[64];
+	char		ts[JK_TS_LEN + 1];
+
+	(void) jk_checkpoint_parse((const char *) data, size, &cp, err, sizeof(err));
+	(void) jk_entry_seq((const char *) data, size, &seq, err, sizeof(err));
+	if (jk_parse_ts((const char *) data, size, &us))
+	{
+		/* an accepted timestamp prints back to the same 27 bytes */
+		if (!jk_format_ts(us, ts) || size != JK_TS_LEN || memcmp(ts, data, size) != 0)
+			abort();
+	}
+	(void) jk_unhex((const char *) data, size, raw, size / 2 < sizeof(raw) ? size / 2 : sizeof(raw));
+	return 0;
+}
