@@ -774,6 +774,8 @@ juki_audit_writer_main(Datum arg)
 	on_shmem_exit(juki_queue_writer_detach, (Datum) 0);
 	juki_queue_writer_attach();
 	pgstat_report_appname("juki audit writer");
+	/* parallel workers are outside the door (guard.c) */
+	SetConfigOption("max_parallel_workers_per_gather", "0", PGC_USERSET, PGC_S_OVERRIDE);
 
 	if (!wait_for_extension())
 		proc_exit(1);

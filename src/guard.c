@@ -159,8 +159,12 @@ juki_door_depth(void)
 bool
 juki_door_open(void)
 {
-	return door_depth > 0 || juki_is_audit_writer || dropping_juki ||
-		IsParallelWorker() || installing_juki();
+	/*
+	 * Not parallel workers: a user's PARALLEL SAFE function run in a worker
+	 * would otherwise read juki's tables.  juki's own queries never go
+	 * parallel (juki_spi_begin, the writer and 99_grants.sql turn it off).
+	 */
+	return door_depth > 0 || juki_is_audit_writer || dropping_juki || installing_juki();
 }
 
 /* Does function fn belong to extension juki?  Cached per backend. */
@@ -387,7 +391,8 @@ guard_rtable(List *rtable, CmdType op)
 		juki_refuse_direct(rte_command(rte, op), qualified_relname(rte->relid), true);
 	}
 
-	if (log_reads != NIL)
+	/* the leader logged the read; its parallel workers do not again */
+	if (log_reads != NIL && !IsParallelWorker())
 	{
 		JukiAuditRecord r;
 		JukiDetail	d;

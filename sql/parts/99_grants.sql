@@ -21,3 +21,18 @@ GRANT EXECUTE ON FUNCTION juki.card_challenge(text), juki.card_login(text, bytea
 	TO juki_operator, juki_contractor_operator, juki_terminal;
 GRANT EXECUTE ON FUNCTION juki.emergency_stop(text), juki.emergency_resume(text)
 	TO juki_chief_security_officer;
+
+-- Parallel workers are outside juki's door (a user's PARALLEL SAFE function
+-- run in a worker must not read juki's tables), so juki's own PL/pgSQL
+-- functions never plan parallel queries.
+DO $noparallel$
+DECLARE f regprocedure;
+BEGIN
+	FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+			  WHERE p.pronamespace = 'juki'::regnamespace AND l.lanname IN ('plpgsql', 'sql')
+				AND p.prokind = 'f' AND p.proname <> 'fold'
+	LOOP
+		EXECUTE pg_catalog.format('ALTER FUNCTION %s SET max_parallel_workers_per_gather = 0', f);
+	END LOOP;
+END
+$noparallel$;
