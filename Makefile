@@ -141,8 +141,12 @@ isolationcheck: juki_test.conf
 
 # The README's two commands.  Both are safe to run as root (CI) or as a user
 # with sudo; see test/run.sh.
-.PHONY: test demo
+.PHONY: test demo bench
 test:
 	$(srcdir)/test/run.sh test
 demo:
 	$(srcdir)/test/run.sh demo
+# Not part of make test: the benchmarks of issue 6 in one throwaway cluster,
+# test/bench/door_bench.sh (~15 min; knobs in the script's header).
+bench:
+	$(srcdir)/test/run.sh bench

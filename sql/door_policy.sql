@@ -208,6 +208,16 @@ SET ROLE regress_door_chief;
 SELECT juki.emergency_resume('regress: all clear');
 RESET ROLE;
 
+-- one statement for a pooled application: attach and disclose in one call;
+-- the next statement (another transaction) is nobody again
+SET ROLE regress_op_ed;
+SELECT (juki.lookup('wide_area_copy_issuance', :'r1', :'ed_token')).resident_code = :'r1' AS one_statement;
+SELECT count(*) AS searched FROM juki.search('wide_area_copy_issuance',
+	jsonb_build_object('full_name', :'r1_name', 'birth_date', :'r1_birth'), :'ed_token');
+SELECT juki_test.try(format('SELECT juki.lookup(%L, %L)', 'wide_area_copy_issuance', :'r1'));
+SELECT juki_test.try(format('SELECT juki.lookup(%L, %L, %L)', 'wide_area_copy_issuance', :'r1', 'bad-token'));
+RESET ROLE;
+
 -- card_revoked: the access manager revokes a card while its session lives
 SET ROLE regress_door_am;
 SELECT juki.revoke_card('CARD-ED-1', 'regress: card lost');

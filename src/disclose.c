@@ -43,6 +43,8 @@
 PG_FUNCTION_INFO_V1(juki_lookup);
 PG_FUNCTION_INFO_V1(juki_search);
 PG_FUNCTION_INFO_V1(juki_issue_form);
+PG_FUNCTION_INFO_V1(juki_lookup_with_token);
+PG_FUNCTION_INFO_V1(juki_search_with_token);
 
 /* The resident fields in juki.disclosure order (then status, disclosed_fields). */
 static const char *const resident_fields[] = {
@@ -755,4 +757,35 @@ juki_issue_form(PG_FUNCTION_ARGS)
 	values[3] = TimestampTzGetDatum(GetCurrentTimestamp());
 	values[4] = HeapTupleGetDatum(disclosure_tuple(&rq, &f, 0, content_desc));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(out, values, nulls)));
+}
+
+/* ------------------------------------------- one-statement variants */
+
+/*
+ * juki.lookup(purpose, resident_code, token) and juki.search(purpose,
+ * criteria, token): attach, then disclose, in one call.  The session is
+ * bound to the transaction exactly as juki.attach binds it; an autocommit
+ * client saves three round trips (BEGIN, attach, COMMIT), and with them
+ * most of its wait for the log.
+ */
+static void
+attach_token_arg(FunctionCallInfo fcinfo, int n)
+{
+	if (!PG_ARGISNULL(n))
+		(void) DirectFunctionCall1(juki_attach, PG_GETARG_DATUM(n));
+	/* a NULL token leaves the transaction as it is: refused unless attached */
+}
+
+Datum
+juki_lookup_with_token(PG_FUNCTION_ARGS)
+{
+	attach_token_arg(fcinfo, 2);
+	return juki_lookup(fcinfo);
+}
+
+Datum
+juki_search_with_token(PG_FUNCTION_ARGS)
+{
+	attach_token_arg(fcinfo, 2);
+	return juki_search(fcinfo);
 }

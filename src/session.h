@@ -7,6 +7,7 @@
 #define JUKI_SESSION_H
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 
 extern void juki_session_shmem_request(void);
 extern void juki_session_shmem_startup(void);
@@ -22,5 +23,8 @@ typedef struct JukiCurrentSession
 } JukiCurrentSession;
 
 extern const JukiCurrentSession *juki_session_current(void);
+
+/* juki.attach(token) as a C call (the one-statement disclosure variants). */
+extern Datum juki_attach(PG_FUNCTION_ARGS);
 
 #endif							/* JUKI_SESSION_H */

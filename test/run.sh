@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/run.sh test|demo — what `make test` and `make demo` run.
+# test/run.sh test|demo|bench — what `make test`, `make demo` and `make bench` run.
 #
 # On a fresh Debian 12 machine, as root (CI) or as a user with sudo:
 #   1. installs the Debian packages juki needs, if any is missing;
@@ -9,7 +9,8 @@
 #   3. installs the extension (as root);
 #   4. test: runs every pg_regress, isolation and TAP suite against throwaway
 #      instances, all of them even if one fails, and ends with one line
-#      "N passed, N failed";  demo: runs test/demo/demo.sh.
+#      "N passed, N failed";  demo: runs test/demo/demo.sh;  bench: runs
+#      test/bench/door_bench.sh as root (it needs pgaudit: postgresql-15-pgaudit).
 # Environment: JUKI_BUILD_DIR (default /tmp/juki-build), JUKI_SUITES (a subset
 # of "regress isolation tap"), JUKI_TAP_TESTS (TAP files, relative to the source),
 # JUKI_REGRESS (pg_regress tests to run, e.g. "install lookup"), JUKI_PGBIN (the
@@ -17,7 +18,7 @@
 set -uo pipefail
 
 mode=${1:-test}
-case "$mode" in test|demo) ;; *) echo "usage: $0 test|demo" >&2; exit 2 ;; esac
+case "$mode" in test|demo|bench) ;; *) echo "usage: $0 test|demo|bench" >&2; exit 2 ;; esac
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${JUKI_BUILD_DIR:-/tmp/juki-build}
@@ -25,6 +26,7 @@ PGBIN=${JUKI_PGBIN:-/usr/lib/postgresql/15/bin}
 PG_CONFIG=$PGBIN/pg_config
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-plperl-15 libssl-dev openssl libkrb5-dev
           libipc-run-perl make gcc perl faketime clang)
+[ "$mode" = bench ] && PACKAGES+=(postgresql-15-pgaudit)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 die() { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
@@ -89,6 +91,10 @@ say "Installing juki into $($PG_CONFIG --pkglibdir)"
 as_root "${MK[@]}" install >"$BUILD/logs/install.log" 2>&1 ||
 	{ tail -20 "$BUILD/logs/install.log"; die "make install failed; see $BUILD/logs/install.log."; }
 
+if [ "$mode" = bench ]; then
+	as_root env PGBIN="$PGBIN" bash "$SRC/test/bench/door_bench.sh"
+	exit $?
+fi
 if [ "$mode" = demo ]; then
 	as_pg env JUKI_BUILD_DIR="$BUILD" PGBIN="$PGBIN" bash "$BUILD/source/test/demo/demo.sh"
 	exit $?

@@ -53,6 +53,15 @@ CREATE FUNCTION juki.search(purpose text, criteria jsonb) RETURNS SETOF juki.dis
 	AS 'MODULE_PATHNAME', 'juki_search' LANGUAGE C VOLATILE ROWS 5;
 COMMENT ON FUNCTION juki.search(text, jsonb) IS
 	'Residents matching criteria allowed by the purpose; more rows than allowed refuses the whole request';
+-- One statement for a pooled application: attach the session and disclose.
+CREATE FUNCTION juki.lookup(purpose text, resident_code text, token text) RETURNS juki.disclosure
+	AS 'MODULE_PATHNAME', 'juki_lookup_with_token' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.lookup(text, text, text) IS
+	'juki.attach(token) and juki.lookup(purpose, resident_code) in one call';
+CREATE FUNCTION juki.search(purpose text, criteria jsonb, token text) RETURNS SETOF juki.disclosure
+	AS 'MODULE_PATHNAME', 'juki_search_with_token' LANGUAGE C VOLATILE ROWS 5;
+COMMENT ON FUNCTION juki.search(text, jsonb, text) IS
+	'juki.attach(token) and juki.search(purpose, criteria) in one call';
 CREATE FUNCTION juki.issue_form(purpose text, resident_code text, form_type text) RETURNS juki.form
 	AS 'MODULE_PATHNAME', 'juki_issue_form' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION juki.issue_form(text, text, text) IS
@@ -62,4 +71,5 @@ COMMENT ON FUNCTION juki.issue_form(text, text, text) IS
 
 GRANT USAGE ON TYPE juki.disclosure, juki.form TO juki_operator, juki_contractor_operator, juki_terminal;
 GRANT EXECUTE ON FUNCTION juki.lookup(text, text), juki.search(text, jsonb),
+	juki.lookup(text, text, text), juki.search(text, jsonb, text),
 	juki.issue_form(text, text, text) TO juki_operator, juki_contractor_operator, juki_terminal;

@@ -1,0 +1,602 @@
+#!/usr/bin/env bash
+# door_bench.sh — what juki's door costs (issue 6), against baselines measured in the same run.
+#
+#   plain   primary-key SELECT of a plain copy of the residents (bench.resident_plain)
+#   pgaudit the same SELECT by a role with pgaudit.log = 'read' (ALTER ROLE ... SET, that role only)
+#   naive   a PL/pgSQL audited lookup: lock the chain-head row, sha256(prev || record), insert the
+#           log row, update the head, return the row; one durable commit (synchronous_commit on)
+#   juki    BEGIN; juki.attach(token); juki.lookup('wide_area_copy_issuance', code); COMMIT;
+#           16 operators (card + password + training + designation + approved permit), logged
+#           in before the run; the pgbench client i uses operator i % 16's token
+#   each at CLIENTS (1 4 16 64), interleaved scenario by scenario, round by round, so that drift
+#   hits all alike.  Then: log bytes per lookup; wait events of juki at 16 clients (and a perf
+#   profile with PERF=1); the log filled to VERIFY_ENTRIES entries and juki.verify_log() against a
+#   PL/pgSQL verifier that recomputes the same canonical form and chain; with BENCH_BIG=1, juki
+#   and plain at 16 clients before and after growing the register from RESIDENTS to BIG_RESIDENTS.
+#
+# Driver: pgbench with custom scripts.  An operator session is a server-side object bound to one
+# transaction by juki.attach, so pgbench needs no session state beyond the token: the juki script
+# fetches its client's token from bench.tokens once (\gset, guarded by \if, pgbench variables
+# persist across a client's transactions), then runs 4 statements per transaction.  Clients
+# connect as bench_terminal (a juki_terminal application role, as a counter application
+# would) because pgbench connects every client as one role.  Every scenario picks a random
+# active resident with the same in-statement subquery on bench.codes (n -> resident_code), so
+# every transaction carries the same extra primary-key probe.
+#
+# Runs as root; starts its own throwaway cluster as the postgres OS user (Unix socket in a temp
+# dir) and stops it on exit.
+# Knobs: DURATION (s per run, 10), ROUNDS (2), CLIENTS ("1 4 16 64"), RESIDENTS (1000000),
+#        VERIFY_ENTRIES (1000000; 0 skips), BYTES_LOOKUPS (16000), BENCH_BIG (0; 1 = also 10M),
+#        BIG_RESIDENTS (10000000), PERF (0; 1 = perf record during the juki profile run),
+#        OUT (/tmp/juki-bench/door.md), PGBIN (/usr/lib/postgresql/15/bin), PORT (55433),
+#        KEEP=1 keeps the temp dir (and the cluster's data).
+set -euo pipefail
+
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-2}
+CLIENTS=${CLIENTS:-"1 4 16 64"}
+RESIDENTS=${RESIDENTS:-1000000}
+VERIFY_ENTRIES=${VERIFY_ENTRIES:-1000000}
+BYTES_LOOKUPS=${BYTES_LOOKUPS:-16000}
+BENCH_BIG=${BENCH_BIG:-0}
+BIG_RESIDENTS=${BIG_RESIDENTS:-10000000}
+PERF=${PERF:-0}
+OUT=${OUT:-/tmp/juki-bench/door.md}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PORT=${PORT:-55433}
+NOPS=16
+PURPOSE=wide_area_copy_issuance
+PASSWORD='Madoguchi#2026'
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+CMD="DURATION=$DURATION ROUNDS=$ROUNDS CLIENTS=\"$CLIENTS\" RESIDENTS=$RESIDENTS VERIFY_ENTRIES=$VERIFY_ENTRIES BENCH_BIG=$BENCH_BIG PERF=$PERF PGBIN=$PGBIN test/bench/door_bench.sh"
+
+die() { echo "door_bench: error: $*" >&2; exit 1; }
+say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+T0=$(date +%s)
+
+# ------------------------------------------------------------------ checks
+[[ $(id -u) -eq 0 ]] || die "run as root (the cluster runs as the postgres OS user)"
+id postgres >/dev/null 2>&1 || die "no 'postgres' OS user (install postgresql-15)"
+for b in initdb pg_ctl psql pgbench pg_config; do
+	[[ -x $PGBIN/$b ]] || die "$PGBIN/$b not found (set PGBIN)"
+done
+PKGLIB=$("$PGBIN/pg_config" --pkglibdir)
+[[ -f $PKGLIB/juki.so ]] || die "juki is not installed in $PKGLIB: run 'make test' (JUKI_PGBIN=$PGBIN) first"
+[[ -f $PKGLIB/pgaudit.so ]] || die "pgaudit is not installed in $PKGLIB (Debian: apt-get install postgresql-15-pgaudit)"
+for v in DURATION ROUNDS RESIDENTS BIG_RESIDENTS BYTES_LOOKUPS; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
+done
+[[ $VERIFY_ENTRIES =~ ^[0-9]+$ ]] || die "VERIFY_ENTRIES must be a non-negative integer"
+for c in $CLIENTS; do [[ $c =~ ^[1-9][0-9]*$ && $c -le 90 ]] || die "bad client count '$c' (1..90)"; done
+[[ $PERF == 1 ]] && ! command -v perf >/dev/null && die "PERF=1 but perf is not installed (apt-get install linux-perf)"
+
+# ----------------------------------------------------------------- cluster
+WORK=$(mktemp -d /tmp/juki-door-bench.XXXXXX)
+chmod 755 "$WORK"
+chown postgres: "$WORK"
+DATA=$WORK/data RES=$WORK/res SLOG=$WORK/server.log KEYS=$WORK/keys
+mkdir -p "$RES" "$KEYS"
+WAITPID=""
+
+on_exit() {
+	local rc=$?
+	[[ -n $WAITPID ]] && kill "$WAITPID" 2>/dev/null
+	if [[ -f $DATA/postmaster.pid ]]; then
+		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null 2>&1 || true
+	fi
+	if [[ $rc -ne 0 ]]; then
+		[[ -f $SLOG ]] && { echo "--- last lines of the server log ($SLOG):" >&2; tail -n 30 "$SLOG" >&2; }
+		echo "door_bench: failed (exit $rc); temp dir kept: $WORK" >&2
+	elif [[ ${KEEP:-0} == 1 ]]; then
+		echo "temp dir kept: $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+# q USER SQL... : run SQL in database bench, unaligned output
+q() { local u=$1; shift; "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT" -U "$u" -d bench "$@"; }
+secs() { echo $(($(date +%s) - $1)); }
+
+say "initdb in $WORK"
+runuser -u postgres -- "$PGBIN/initdb" -D "$DATA" -A trust -E UTF8 --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 \
+	|| { cat "$WORK/initdb.log" >&2; die "initdb failed"; }
+cat >>"$DATA/postgresql.conf" <<EOF
+listen_addresses = ''
+unix_socket_directories = '$WORK'
+port = $PORT
+shared_preload_libraries = 'juki,pgaudit'
+juki.database = 'bench'
+juki.checkpoint_interval = '1h'
+# the operators log in once, before the first round; the fill and the 10M import take longer
+# than the default 5 min idle lock
+juki.idle_timeout = '2h'
+max_connections = 110
+max_worker_processes = 16
+shared_buffers = 512MB
+max_wal_size = 4GB
+synchronous_commit = on
+fsync = on
+pgaudit.log = 'none'
+EOF
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DATA" -l "$SLOG" -w start >/dev/null || die "server did not start"
+"$PGBIN/psql" -X -q -h "$WORK" -p "$PORT" -U postgres -d postgres -c 'CREATE DATABASE bench' || die "CREATE DATABASE failed"
+
+say "installing juki; roles"
+q postgres <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION juki CASCADE;
+CREATE SCHEMA bench;
+CREATE ROLE bench_am LOGIN;       GRANT juki_access_manager TO bench_am;
+CREATE ROLE bench_chief LOGIN;    GRANT juki_chief_security_officer TO bench_chief;
+CREATE ROLE bench_officer LOGIN;  GRANT juki_security_officer TO bench_officer;
+CREATE ROLE bench_reg LOGIN;      GRANT juki_registrar TO bench_reg;
+CREATE ROLE bench_sys LOGIN;      GRANT juki_system_administrator TO bench_sys;
+CREATE ROLE bench_aud LOGIN;      GRANT juki_auditor TO bench_aud;
+CREATE ROLE bench_terminal LOGIN; GRANT juki_terminal TO bench_terminal;
+CREATE ROLE bench_plain LOGIN;
+CREATE ROLE bench_pga LOGIN;
+CREATE ROLE bench_naive LOGIN;
+ALTER ROLE bench_pga SET pgaudit.log = 'read';
+GRANT USAGE ON SCHEMA bench TO PUBLIC;
+GRANT CREATE ON SCHEMA bench TO bench_reg;
+SQL
+for i in $(seq -w 1 $NOPS); do
+	echo "CREATE ROLE bench_op$i LOGIN; GRANT juki_operator TO bench_op$i;"
+done | q postgres
+
+for w in $(seq 60); do
+	[[ $(q postgres -c 'SELECT last_seq IS NOT NULL FROM juki.status()') == t ]] && break
+	[[ $w -eq 60 ]] && die "juki's audit writer did not report a chain head within 60 s"
+	sleep 1
+done
+
+# -------------------------------------------------------------- residents
+# import_residents reads a staging table that the registrar owns; the plain copy has the
+# same columns, types and primary key, loaded from the same staging rows.
+load_residents() { # FROM_ROW TO_ROW: gen_town.pl is prefix-stable (N rows = first N of more)
+	local from=$1 to=$2 t
+	t=$(date +%s)
+	say "generating residents $from..$to"
+	perl "$SRC/test/demo/gen_town.pl" --residents "$to" | tail -n +"$from" >"$WORK/town.tsv"
+	say "  generated in $(secs "$t") s; staging"
+	q postgres <<SQL
+SET client_min_messages = warning;
+SET ROLE bench_reg;
+DROP TABLE IF EXISTS bench.staging;
+CREATE TABLE bench.staging (resident_code text, individual_number text, full_name text,
+	full_name_kana text, former_surname text, alias_name text, birth_date date, sex text,
+	address text, municipality_code text, change_reason text, change_date date, status text);
+\copy bench.staging FROM '$WORK/town.tsv'
+SQL
+	rm -f "$WORK/town.tsv"
+	t=$(date +%s)
+	local n
+	n=$(q postgres -c "SET ROLE bench_reg; SELECT juki.import_residents('bench.staging')")
+	IMPORT_S=$(secs "$t")
+	say "  juki.import_residents: $n rows in $IMPORT_S s"
+	q postgres <<'SQL'
+INSERT INTO bench.resident_plain SELECT resident_code, individual_number, full_name, full_name_kana,
+	former_surname, alias_name, birth_date, sex, address, municipality_code, change_reason,
+	change_date, coalesce(status, 'active'), now() FROM bench.staging;
+INSERT INTO bench.codes SELECT (SELECT coalesce(max(n), 0) FROM bench.codes) + row_number() OVER (), resident_code
+  FROM bench.staging WHERE coalesce(status, 'active') = 'active';
+DROP TABLE bench.staging;
+VACUUM ANALYZE bench.resident_plain;
+VACUUM ANALYZE bench.codes;
+ANALYZE juki.resident;
+SQL
+	NCODES=$(q postgres -c 'SELECT max(n) FROM bench.codes')
+}
+
+q postgres <<'SQL'
+CREATE TABLE bench.resident_plain (
+	resident_code text PRIMARY KEY, individual_number text NOT NULL UNIQUE, full_name text NOT NULL,
+	full_name_kana text NOT NULL, former_surname text, alias_name text, birth_date date NOT NULL,
+	sex char(1) NOT NULL, address text NOT NULL, municipality_code text NOT NULL,
+	change_reason text NOT NULL, change_date date NOT NULL, status text NOT NULL,
+	updated_at timestamptz NOT NULL);
+CREATE TABLE bench.codes (n int PRIMARY KEY, code text NOT NULL);
+CREATE TABLE bench.tokens (n int PRIMARY KEY, token text NOT NULL);
+GRANT SELECT ON bench.resident_plain, bench.codes TO bench_plain, bench_pga, bench_naive, bench_terminal;
+GRANT SELECT ON bench.tokens TO bench_terminal;
+SQL
+load_residents 1 "$RESIDENTS"
+IMPORT1_S=$IMPORT_S
+say "$NCODES active residents to look up"
+
+# ------------------------------------------------------------ the naive chain
+q postgres <<'SQL'
+CREATE TABLE bench.naive_head (id int PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL, hash bytea NOT NULL);
+INSERT INTO bench.naive_head VALUES (1, -1, decode(repeat('00', 32), 'hex'));
+CREATE TABLE bench.naive_log (seq bigint PRIMARY KEY, ts timestamptz NOT NULL, db_role text NOT NULL,
+	purpose text NOT NULL, subjects text[] NOT NULL, row_count int NOT NULL,
+	prev_hash bytea NOT NULL, hash bytea NOT NULL);
+-- the record as canonical JSON (keys sorted, no white space), like a juki entry
+CREATE FUNCTION bench.naive_canon(seq bigint, ts timestamptz, db_role text, purpose text,
+	subjects text[], row_count int) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT '{"action":"lookup","db_role":' || to_json(db_role)::text || ',"purpose":' || to_json(purpose)::text
+      || ',"row_count":' || row_count || ',"seq":' || seq || ',"subjects":' || array_to_json(subjects)::text
+      || ',"ts":"' || to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"}'
+$$;
+CREATE FUNCTION bench.naive_lookup(code text) RETURNS SETOF bench.resident_plain
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  r bench.resident_plain; h record; nrow int; t timestamptz := clock_timestamp(); newh bytea;
+BEGIN
+  SELECT * INTO r FROM bench.resident_plain p WHERE p.resident_code = code;
+  nrow := CASE WHEN FOUND THEN 1 ELSE 0 END;
+  SELECT x.seq, x.hash INTO h FROM bench.naive_head x WHERE x.id = 1 FOR UPDATE;
+  newh := sha256(h.hash || convert_to(bench.naive_canon(h.seq + 1, t, session_user, 'wide_area_copy_issuance',
+                                                         ARRAY[code], nrow), 'UTF8'));
+  INSERT INTO bench.naive_log VALUES (h.seq + 1, t, session_user, 'wide_area_copy_issuance', ARRAY[code], nrow, h.hash, newh);
+  UPDATE bench.naive_head SET seq = h.seq + 1, hash = newh WHERE id = 1;
+  IF nrow = 1 THEN RETURN NEXT r; END IF;
+END $$;
+REVOKE ALL ON FUNCTION bench.naive_lookup(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bench.naive_lookup(text) TO bench_naive;
+SQL
+
+# ------------------------------------------------------------ staff and tokens
+say "staff: $NOPS operators with cards, passwords, training, designation, approved permits"
+q postgres <<'SQL' >/dev/null
+SET ROLE bench_sys;
+SELECT juki.set_operating_hours(NULL, '{0,1,2,3,4,5,6}', '00:00', '24:00');
+SELECT juki.set_operating_hours('wide_area_copy_issuance', '{0,1,2,3,4,5,6}', '00:00', '24:00');
+RESET ROLE;
+SET ROLE bench_chief;
+SELECT juki.appoint_security_officer('bench_officer', '住民課');
+SQL
+for i in $(seq -w 1 $NOPS); do
+	openssl genpkey -algorithm ed25519 -out "$KEYS/card$i.pem" 2>/dev/null
+	openssl pkey -in "$KEYS/card$i.pem" -pubout -out "$KEYS/card$i.pub"
+	op=$(q postgres -v pub="$(cat "$KEYS/card$i.pub")" <<SQL | tail -1
+SET ROLE bench_am;
+SELECT juki.register_operator('bench_op$i', 'ベンチ 窓口 $i', '住民課') AS op \gset
+SELECT juki.register_card(:op, 'BENCH-CARD-$i', :'pub', current_date + 365);
+SELECT juki.set_password(:op, '$PASSWORD');
+SELECT juki.record_training(:op, 'operator', current_date - 1);
+RESET ROLE;
+SET ROLE bench_officer;
+SELECT juki.designate(:op, '{$PURPOSE}', current_date + 30, 'bench');
+SELECT :op;
+SQL
+)
+	chal=$(q postgres -c "SET ROLE bench_op$i; SELECT encode(juki.card_challenge('BENCH-CARD-$i'), 'hex')")
+	sig=$(sh "$SRC/test/sign_challenge.sh" "$KEYS/card$i.pem" "$chal")
+	token=$(q postgres -c "SET ROLE bench_op$i; SELECT juki.card_login('BENCH-CARD-$i', decode('$sig', 'hex'), '$PASSWORD')")
+	[[ $token =~ ^[A-Za-z0-9_+/=-]{20,}$ ]] || die "card_login for bench_op$i returned '$token'"
+	permit=$(q postgres <<SQL | grep -v '^$' | tail -1
+SET ROLE bench_op$i;
+BEGIN;
+SELECT juki.attach('$token');
+SELECT juki.request_permit('$PURPOSE', 'bench', now() + interval '1 day');
+COMMIT;
+SQL
+)
+	q postgres -c "SET ROLE bench_officer; SELECT juki.approve_permit($permit)" >/dev/null
+	q postgres -c "INSERT INTO bench.tokens VALUES ($((10#$i - 1)), '$token')"
+done
+say "  operators ready ($(q postgres -c 'SELECT count(*) FROM bench.tokens') tokens)"
+
+# ------------------------------------------------------------ pgbench scripts
+PICK='\set n random(1, :ncodes)'
+CODE='(SELECT c.code FROM bench.codes c WHERE c.n = :n)'
+printf '%s\n' "$PICK" "SELECT * FROM bench.resident_plain WHERE resident_code = $CODE;" >"$WORK/plain.sql"
+cp "$WORK/plain.sql" "$WORK/pgaudit.sql"
+printf '%s\n' "$PICK" "SELECT * FROM bench.naive_lookup($CODE);" >"$WORK/naive.sql"
+# filling the log: an auditor's read of the log is the cheapest durable, chained entry (log_read)
+printf '%s\n' 'SELECT 1 FROM juki.operation_log WHERE seq = -1;' >"$WORK/logread.sql"
+cat >"$WORK/juki.sql" <<EOF
+\\if :have_token = 0
+SELECT token, 1 AS have_token FROM bench.tokens WHERE n = :client_id % $NOPS \\gset
+\\endif
+$PICK
+BEGIN;
+SELECT juki.attach(:token);
+SELECT * FROM juki.lookup('$PURPOSE', $CODE);
+COMMIT;
+EOF
+declare -A ROLE=([plain]=bench_plain [pgaudit]=bench_pga [naive]=bench_naive [juki]=bench_terminal [logread]=bench_aud)
+SCEN="plain pgaudit naive juki"
+
+# sanity: each scenario runs; juki discloses the resident; pgaudit logs bench_pga's reads
+tok0=$(q postgres -c 'SELECT token FROM bench.tokens WHERE n = 0')
+got=$(q bench_terminal <<EOF | grep -c '^[0-9]\{11\}$' || true
+BEGIN;
+SELECT juki.attach('$tok0');
+SELECT resident_code FROM juki.lookup('$PURPOSE', (SELECT code FROM bench.codes WHERE n = 1));
+COMMIT;
+EOF
+)
+[[ $got == 1 ]] || die "juki.lookup through bench_terminal did not disclose the resident"
+
+last_seq() { q postgres -c 'SELECT last_seq FROM juki.status()'; }
+
+# pgbench_run SCENARIO CLIENTS OUTFILE [extra pgbench args]: dies with the output on error
+pgbench_run() {
+	local s=$1 c=$2 out=$3; shift 3
+	local j=$((c < 2 ? c : 2))
+	if ! "$PGBIN/pgbench" -n -M prepared -c "$c" -j "$j" -h "$WORK" -p "$PORT" -U "${ROLE[$s]}" \
+		-D ncodes="$NCODES" -D have_token=0 -f "$WORK/$s.sql" "$@" bench >"$out" 2>&1 \
+		|| grep -q 'aborted\|ERROR' "$out"; then
+		cat "$out" >&2
+		die "pgbench failed in scenario $s with $c clients"
+	fi
+}
+tps_of() { sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$1"; }
+# p50 p99 in ms from pgbench -l files (3rd field: latency in µs)
+pct_of() {
+	cat "$@" | awk '{print $3}' | sort -n | awk '{a[NR]=$1}
+		END {i=int(NR*0.50); if (i < NR*0.50) i++; k=int(NR*0.99); if (k < NR*0.99) k++;
+		     printf "%.3f %.3f\n", a[i]/1000, a[k]/1000}'
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print ((NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f", a / b; else printf "n/a"}'; }
+
+# timed_run SCENARIO CLIENTS TAG: one -T run, sets TPS_R P50_R P99_R
+timed_run() {
+	local s=$1 c=$2 tag=$3
+	q postgres -c CHECKPOINT
+	pgbench_run "$s" "$c" "$RES/$tag.out" -T "$DURATION" -l --log-prefix="$RES/$tag"
+	TPS_R=$(tps_of "$RES/$tag.out")
+	[[ -n $TPS_R ]] || { cat "$RES/$tag.out" >&2; die "cannot parse pgbench output for $tag"; }
+	read -r P50_R P99_R < <(pct_of "$RES/$tag".[0-9]*)
+	rm -f "$RES/$tag".[0-9]*
+}
+for s in $SCEN; do pgbench_run "$s" 1 "$RES/sanity.$s.out" -t 5; done
+grep -q 'AUDIT: SESSION,.*READ,SELECT' "$SLOG" || die "pgaudit did not log the reads of bench_pga"
+
+# ---------------------------------------------------- the four scenarios, interleaved
+say "scenarios ($SCEN) x clients ($CLIENTS) x $ROUNDS rounds x ${DURATION}s, $RESIDENTS residents"
+declare -A TPS P50 P99
+seq0=$(last_seq)
+for c in $CLIENTS; do
+	for r in $(seq "$ROUNDS"); do
+		for s in $SCEN; do
+			timed_run "$s" "$c" "$s.c$c.r$r"
+			TPS[$s,$c]+=" $TPS_R"; P50[$s,$c]+=" $P50_R"; P99[$s,$c]+=" $P99_R"
+			say "$(printf '%-8s c=%-2s round %s: %9.1f tps  p50 %8.3f ms  p99 %8.3f ms' "$s" "$c" "$r" "$TPS_R" "$P50_R" "$P99_R")"
+		done
+	done
+done
+denied=$(q bench_aud -c "SELECT count(*) FROM juki.operation_log WHERE seq > $seq0 AND action = 'lookup' AND outcome <> 'granted'")
+[[ $denied == 0 ]] || die "$denied juki lookups were not granted during the runs"
+
+# ----------------------------------------------------------- log bytes per lookup
+say "log bytes per lookup: $BYTES_LOOKUPS lookups at 16 clients"
+sz() { q postgres -c "SELECT pg_total_relation_size('juki.operation_log') || ' ' || pg_relation_size('juki.operation_log')"; }
+q postgres -c 'CHECKPOINT'
+read -r tot0 heap0 < <(sz); s0=$(last_seq)
+pgbench_run juki 16 "$RES/bytes.out" -t $((BYTES_LOOKUPS / 16))
+read -r tot1 heap1 < <(sz); s1=$(last_seq)
+NLOOK=$(( (BYTES_LOOKUPS / 16) * 16 ))
+BYTES_TOTAL=$(awk -v a="$tot0" -v b="$tot1" -v n="$NLOOK" 'BEGIN {printf "%.0f", (b - a) / n}')
+BYTES_HEAP=$(awk -v a="$heap0" -v b="$heap1" -v n="$NLOOK" 'BEGIN {printf "%.0f", (b - a) / n}')
+ENTRIES_PER=$(ratio $((s1 - s0)) "$NLOOK")
+say "  $BYTES_TOTAL bytes/lookup (heap $BYTES_HEAP), $ENTRIES_PER log entries per lookup"
+
+# ----------------------------------------------------------- where juki spends its time
+say "profile: juki at 16 clients for ${DURATION}s, sampling pg_stat_activity every 0.1 s"
+: >"$RES/waits.txt"
+# one psql session polling with \watch (a new connection per sample is too slow on 2 busy cores)
+printf '%s\n' "SELECT backend_type || '|' || coalesce(wait_event_type || ':' || wait_event, 'CPU')
+                 FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+                  AND (state = 'active' OR backend_type = 'juki audit writer')" '\watch 0.1' \
+	| timeout "$DURATION" "$PGBIN/psql" -X -q -At -h "$WORK" -p "$PORT" -U postgres -d bench -P pager=off \
+	| grep '|' >"$RES/waits.txt" &
+WAITPID=$!
+# WAL between two LSNs: the writer's commits are the only transaction commits in a juki
+# lookup run (the callers' transactions write nothing), so entries / commits = batch size
+l0=$(q postgres -c 'SELECT pg_current_wal_lsn()'); e0=$(last_seq)
+pgbench_run juki 16 "$RES/profile.out" -T "$DURATION" &
+PGBPID=$!
+if [[ $PERF == 1 ]]; then
+	# only this cluster's processes (the machine is shared), once the clients are connected
+	sleep 2
+	pids=$(q postgres -c "SELECT string_agg(pid::text, ',') FROM pg_stat_activity
+	                       WHERE application_name = 'pgbench' OR backend_type IN ('juki audit writer', 'walwriter')")
+	perf record -F 999 -g -p "$pids" -o "$WORK/perf.data" -- sleep $((DURATION > 4 ? DURATION - 3 : 1)) >/dev/null 2>&1 || true
+fi
+wait "$PGBPID" || die "pgbench failed in the profile run"
+wait "$WAITPID" 2>/dev/null || true; WAITPID=""
+l1=$(q postgres -c 'SELECT pg_current_wal_lsn()'); e1=$(last_seq)
+WCOMMITS=$(runuser -u postgres -- "$PGBIN/pg_waldump" -p "$DATA/pg_wal" -s "$l0" -e "$l1" --stats=record 2>/dev/null \
+	| awk '/^Transaction\/COMMIT / {print $2}')
+WCOMMITS=${WCOMMITS:-0}
+BATCH="log entries $((e1 - e0)), WAL commit records $WCOMMITS: $(ratio $((e1 - e0)) "$WCOMMITS") entries per writer commit, one commit every $(awk -v c="$WCOMMITS" -v t="$DURATION" 'BEGIN {if (c > 0) printf "%.2f", 1000 * t / c; else printf "n/a"}') ms"
+PROFILE_TPS=$(tps_of "$RES/profile.out")
+WAITS=$(awk -F'|' '{n[$1 " | " $2]++; t[$1]++} END {for (k in n) {split(k, a, " \\| "); printf "%s | %d | %.1f%%\n", k, n[k], 100 * n[k] / t[a[1]]}}' "$RES/waits.txt" | sort -t'|' -k1,1 -k3,3nr)
+PERFTOP=""
+if [[ $PERF == 1 ]]; then
+	{
+		echo "self time, by shared object:"
+		perf report -i "$WORK/perf.data" --no-children --sort dso -g none --stdio 2>/dev/null | grep '%' | grep -v '^#' | head -8
+		echo; echo "inclusive time (children), selected functions:"
+		perf report -i "$WORK/perf.data" --children --sort sym -g none --stdio 2>/dev/null | grep -v '^#' \
+			| grep -E ' (PostgresMain|juki_[a-z_]+|SPI_execute_with_args|pg_plan_query|parse_analyze_fixedparams|index_getnext_slot|secure_read|CommitTransactionCommand|ConditionVariableTimedSleep|XLogFlush|fdatasync|heap_insert|pg_sha256_update|SHA256_Update|EVP_Digest[A-Za-z]*)$' | head -30
+		echo; echo "self time, top symbols:"
+		perf report -i "$WORK/perf.data" --no-children --sort dso,sym -g none --stdio 2>/dev/null | grep '%' | grep -v '^#' | head -25
+	} >"$RES/perf.txt" || true
+	PERFTOP=$(cat "$RES/perf.txt")
+fi
+
+# ---------------------------------------------------------- 1M vs 10M residents
+BIG=""
+if [[ $BENCH_BIG == 1 ]]; then
+	declare -A BTPS
+	for phase in before after; do
+		if [[ $phase == after ]]; then
+			load_residents $((RESIDENTS + 1)) "$BIG_RESIDENTS"
+			IMPORT2_S=$IMPORT_S
+		fi
+		for r in $(seq "$ROUNDS"); do
+			for s in plain juki; do
+				timed_run "$s" 16 "big.$s.$phase.r$r"
+				BTPS[$s,$phase]+=" $TPS_R"
+				say "$(printf '%-6s c=16 %-6s round %s: %9.1f tps' "$s" "$phase" "$r" "$TPS_R")"
+			done
+		done
+	done
+	BIG=$(
+		printf '\n## Lookup throughput: %s vs %s residents (16 clients, median of %s)\n\n' "$RESIDENTS" "$BIG_RESIDENTS" "$ROUNDS"
+		printf '| residents | plain TPS | juki TPS | juki/plain |\n|---:|---:|---:|---:|\n'
+		for phase in before after; do
+			n=$([[ $phase == before ]] && echo "$RESIDENTS" || echo "$BIG_RESIDENTS")
+			printf '| %s | %.1f | %.1f | %s |\n' "$n" "$(median ${BTPS[plain,$phase]})" "$(median ${BTPS[juki,$phase]})" \
+				"$(ratio "$(median ${BTPS[juki,$phase]})" "$(median ${BTPS[plain,$phase]})")"
+		done
+		printf '\njuki at %s / at %s residents: **%s**; juki.import_residents of the %s extra rows took %s s (%s rows/s).\n' \
+			"$BIG_RESIDENTS" "$RESIDENTS" "$(ratio "$(median ${BTPS[juki,after]})" "$(median ${BTPS[juki,before]})")" \
+			$((BIG_RESIDENTS - RESIDENTS)) "$IMPORT2_S" "$(awk -v n=$((BIG_RESIDENTS - RESIDENTS)) -v t="$IMPORT2_S" 'BEGIN {printf "%.0f", n / (t > 0 ? t : 1)}')"
+	)
+fi
+
+# --------------------------------------------------------- verification
+VER=""
+if [[ $VERIFY_ENTRIES -gt 0 ]]; then
+	start_seq=$(last_seq); t0=$(date +%s.%N)
+	say "filling juki's log to $VERIFY_ENTRIES entries with auditor reads (log_read) at 64 clients (from seq $start_seq)"
+	while :; do
+		cur=$(last_seq)
+		[[ $cur -ge $((VERIFY_ENTRIES - 1)) ]] && break
+		el=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
+		rate=$(awk -v d=$((cur - start_seq)) -v e="$el" 'BEGIN {printf "%.0f", (e > 1 ? d / e : 0)}')
+		per=$(( (VERIFY_ENTRIES - 1 - cur) / 64 + 1 ))
+		[[ $rate -gt 0 && $per -gt $((rate * 60 / 64 + 1)) ]] && per=$((rate * 60 / 64 + 1))
+		[[ $rate -eq 0 && $per -gt 200 ]] && per=200
+		say "  last_seq $cur / $VERIFY_ENTRIES, $([[ $rate -gt 0 ]] && echo "$rate entries/s" || echo "rate not yet known"); next: $per lookups per client"
+		pgbench_run logread 64 "$RES/fill.out" -t "$per"
+	done
+	fill_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+	fill_rate=$(awk -v d=$(($(last_seq) - start_seq)) -v e="$fill_s" 'BEGIN {printf "%.0f", d / e}')
+	say "  log at seq $(last_seq) after ${fill_s}s (${fill_rate} entries/s); vacuum, checkpoint"
+	q postgres -c 'VACUUM ANALYZE juki.operation_log' -c 'CHECKPOINT'
+
+	# The PL/pgSQL verifier recomputes README "Operation log format" exactly: canonical JSON
+	# (keys in code point order, RFC 8785 escaping = PostgreSQL's JSON string escaping for
+	# these inputs, nested jsonb canonicalised recursively), SHA-256(prev || canonical).
+	q postgres <<'SQL'
+CREATE FUNCTION bench.canon_jsonb(j jsonb) RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE t text := jsonb_typeof(j); r text := ''; k text; v jsonb; first boolean := true;
+BEGIN
+  IF t = 'object' THEN
+    FOR k, v IN SELECT e.key, e.value FROM jsonb_each(j) e ORDER BY e.key COLLATE "C" LOOP
+      IF NOT first THEN r := r || ','; END IF;
+      first := false;
+      r := r || to_json(k)::text || ':' || bench.canon_jsonb(v);
+    END LOOP;
+    RETURN '{' || r || '}';
+  ELSIF t = 'array' THEN
+    FOR v IN SELECT e FROM jsonb_array_elements(j) e LOOP
+      IF NOT first THEN r := r || ','; END IF;
+      first := false;
+      r := r || bench.canon_jsonb(v);
+    END LOOP;
+    RETURN '[' || r || ']';
+  END IF;
+  RETURN j::text;  -- string (escaped like RFC 8785), integer, true/false/null
+END $$;
+CREATE FUNCTION bench.js(t text) RETURNS text LANGUAGE sql IMMUTABLE AS
+  $$ SELECT coalesce(to_json(t)::text, 'null') $$;
+CREATE FUNCTION bench.canon_entry(e juki.operation_log) RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT '{"action":' || bench.js(e.action) || ',"backend_pid":' || coalesce(e.backend_pid::text, 'null')
+      || ',"card_serial":' || bench.js(e.card_serial) || ',"client_addr":' || bench.js(e.client_addr)
+      || ',"criteria":' || coalesce(bench.canon_jsonb(e.criteria), 'null')
+      || ',"db_role":' || bench.js(e.db_role) || ',"detail":' || coalesce(bench.canon_jsonb(e.detail), 'null')
+      || ',"fields":' || coalesce(array_to_json(e.fields)::text, 'null')
+      || ',"operator_id":' || coalesce(e.operator_id::text, 'null') || ',"outcome":' || bench.js(e.outcome)
+      || ',"permit_id":' || coalesce(e.permit_id::text, 'null') || ',"purpose":' || bench.js(e.purpose)
+      || ',"reason":' || bench.js(e.reason) || ',"row_count":' || coalesce(e.row_count::text, 'null')
+      || ',"seq":' || e.seq || ',"session_id":' || coalesce(e.session_id::text, 'null')
+      || ',"subjects":' || coalesce(array_to_json(e.subjects)::text, 'null')
+      || ',"ts":"' || to_char(e.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"}'
+$$;
+CREATE FUNCTION bench.plpgsql_verify(OUT ok boolean, OUT entries_checked bigint, OUT first_bad_seq bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  e juki.operation_log; prev bytea := decode(repeat('00', 32), 'hex'); expect bigint := 0;
+BEGIN
+  ok := true; entries_checked := 0;
+  FOR e IN SELECT * FROM juki.operation_log ORDER BY seq LOOP
+    IF e.seq <> expect OR e.prev_hash <> prev
+       OR e.hash <> sha256(prev || convert_to(bench.canon_entry(e), 'UTF8')) THEN
+      ok := false; first_bad_seq := e.seq; RETURN;
+    END IF;
+    prev := e.hash; expect := expect + 1; entries_checked := entries_checked + 1;
+  END LOOP;
+END $$;
+GRANT EXECUTE ON FUNCTION bench.plpgsql_verify() TO bench_aud;
+SQL
+	JT="" PT="" JN="" PN=""
+	for r in $(seq "$ROUNDS"); do
+		t1=$(date +%s.%N); res=$(q bench_aud -c 'SELECT ok, entries_checked FROM juki.verify_log()'); t2=$(date +%s.%N)
+		[[ ${res%%|*} == t ]] || die "juki.verify_log() did not return ok: $res"
+		JT+=" $(awk -v a="$t1" -v b="$t2" 'BEGIN {print b - a}')"; JN=${res##*|}
+		t1=$(date +%s.%N); res=$(q bench_aud -c 'SELECT ok, entries_checked, first_bad_seq FROM bench.plpgsql_verify()'); t2=$(date +%s.%N)
+		[[ ${res%%|*} == t ]] || die "the PL/pgSQL verifier disagrees with juki at: $res"
+		PT+=" $(awk -v a="$t1" -v b="$t2" 'BEGIN {print b - a}')"; PN=$(echo "$res" | cut -d'|' -f2)
+		say "  verify round $r: juki.verify_log $JN entries in $(echo "$JT" | awk '{print $NF}')s, PL/pgSQL $PN in $(echo "$PT" | awk '{print $NF}')s"
+	done
+	jt=$(median $JT) pt=$(median $PT)
+	jr=$(awk -v n="$JN" -v t="$jt" 'BEGIN {printf "%.0f", n / t}')
+	pr=$(awk -v n="$PN" -v t="$pt" 'BEGIN {printf "%.0f", n / t}')
+	LOGSIZE=$(q postgres -c "SELECT pg_size_pretty(pg_total_relation_size('juki.operation_log'))")
+	MIX=$(q bench_aud -c "SELECT string_agg(action || ' ' || n, ', ' ORDER BY n DESC) FROM (SELECT action, count(*) AS n FROM juki.operation_log GROUP BY 1) s")
+	VER=$(
+		printf '\n## Verification of the %s-entry log (%s; median of %s)\n\n' "$JN" "$LOGSIZE" "$ROUNDS"
+		printf '| verifier | entries | seconds (median) | seconds per round | entries/s |\n|---|---:|---:|---|---:|\n'
+		printf '| `juki.verify_log()` (C) | %s | %.2f |%s | %s |\n' "$JN" "$jt" "$(printf ' %.2f' $JT)" "$jr"
+		printf '| PL/pgSQL, same canonical form and chain | %s | %.2f |%s | %s |\n' "$PN" "$pt" "$(printf ' %.2f' $PT)" "$pr"
+		printf '\n**juki / PL/pgSQL verification speed: %s×**\n' "$(ratio "$jr" "$pr")"
+		printf '\nEntries by action: %s.\n' "$MIX"
+		printf '\nFilling the log (an auditor'"'"'s SELECT of the log = one durable log_read entry each, 64 clients, seq %s to %s): %s s, %s entries/s.\n' \
+			"$start_seq" "$(last_seq)" "$fill_s" "$fill_rate"
+	)
+fi
+
+# ----------------------------------------------------------------- report
+PGVER=$(q postgres -c 'SHOW server_version')
+REPORT=$(
+	printf '# juki door benchmark (issue 6)\n\n'
+	printf -- '- date: %s\n- machine: %s cores, %s, %s GB RAM, kernel %s; shared with other work (noisy)\n' "$(date -Is)" "$(nproc)" \
+		"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" \
+		"$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)" "$(uname -r)"
+	printf -- '- PostgreSQL %s; data directory on %s; fsync on, synchronous_commit on, shared_buffers 512MB\n' "$PGVER" \
+		"$(df -T "$WORK" | awk 'NR == 2 {print $2 " " $1}')"
+	printf -- '- command: `%s`\n' "$CMD"
+	printf -- '- %s residents (%s active looked up uniformly at random); juki.import_residents took %s s\n' "$RESIDENTS" "$NCODES" "$IMPORT1_S"
+	printf -- '- pgbench -n -M prepared -T %s -j min(c,2), on the same 2 cores as the server; scenarios interleaved, %s rounds, median reported; p50/p99 from each run'"'"'s per-transaction log (pgbench -l), median across rounds; every transaction also reads bench.codes (n -> code) in the same statement\n' "$DURATION" "$ROUNDS"
+	printf '\n## Lookups: throughput and latency\n\n'
+	printf '| clients | scenario | TPS (median) | TPS per round | p50 ms | p99 ms | TPS / plain |\n|---:|---|---:|---|---:|---:|---:|\n'
+	for c in $CLIENTS; do
+		for s in $SCEN; do
+			printf '| %s | %s | %.1f |%s | %.3f | %.3f | %s |\n' "$c" "$s" "$(median ${TPS[$s,$c]})" \
+				"$(printf ' %.0f' ${TPS[$s,$c]})" "$(median ${P50[$s,$c]})" "$(median ${P99[$s,$c]})" \
+				"$(ratio "$(median ${TPS[$s,$c]})" "$(median ${TPS[plain,$c]})")"
+		done
+	done
+	printf '\n| clients | juki/plain | juki/pgaudit | juki/naive | naive/plain | pgaudit/plain |\n|---:|---:|---:|---:|---:|---:|\n'
+	for c in $CLIENTS; do
+		m() { median ${TPS[$1,$c]}; }
+		printf '| %s | %s | %s | %s | %s | %s |\n' "$c" "$(ratio "$(m juki)" "$(m plain)")" "$(ratio "$(m juki)" "$(m pgaudit)")" \
+			"$(ratio "$(m juki)" "$(m naive)")" "$(ratio "$(m naive)" "$(m plain)")" "$(ratio "$(m pgaudit)" "$(m plain)")"
+	done
+	printf '\n## Log bytes per lookup\n\n%s lookups (16 clients): **%s bytes** of juki.operation_log per lookup (pg_total_relation_size: heap, indexes, TOAST; heap alone %s bytes), %s log entries per lookup.\n' \
+		"$NLOOK" "$BYTES_TOTAL" "$BYTES_HEAP" "$ENTRIES_PER"
+	printf '%s\n' "$BIG"
+	printf '%s\n' "$VER"
+	printf '\n## Writer batches, juki at 16 clients\n\n%s.\n' "$BATCH"
+	printf '\n## Wait events, juki at 16 clients (%s tps during sampling; samples of pg_stat_activity every 0.1 s, active backends and the audit writer; CPU = no wait event)\n\n' "$PROFILE_TPS"
+	printf '| backend type | wait event | samples | share of that backend type |\n|---|---|---:|---:|\n'
+	printf '%s\n' "$WAITS" | awk -F' \\| ' 'NF == 4 {printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4}'
+	if [[ -n $PERFTOP ]]; then
+		printf '\n## perf (this cluster'"'"'s processes only, juki at 16 clients)\n\n```\n%s\n```\n' "$PERFTOP"
+	fi
+	printf '\nTotal bench time: %s s.\n' "$(secs "$T0")"
+)
+mkdir -p "$(dirname "$OUT")"
+printf '%s\n' "$REPORT" | tee "$OUT"
+say "written to $OUT"
