@@ -70,6 +70,18 @@ DECLARE regress_d CURSOR FOR SELECT * FROM juki.access_permit;
 ROLLBACK;
 RESET ROLE;
 
+-- a staging column of the registrar's own type would run the registrar's
+-- cast inside juki's door: import refuses any type but text, char, date
+SET ROLE regress_door_reg;
+CREATE TYPE juki_test.evil AS (code text);
+CREATE FUNCTION juki_test.evil_text(juki_test.evil) RETURNS text LANGUAGE sql
+	AS 'SELECT string_agg(full_name, '','') FROM juki.resident';
+CREATE CAST (juki_test.evil AS text) WITH FUNCTION juki_test.evil_text(juki_test.evil);
+CREATE TABLE juki_test.evil_staging (LIKE juki_test.staging);
+ALTER TABLE juki_test.evil_staging ALTER COLUMN resident_code TYPE juki_test.evil USING ROW(resident_code);
+SELECT juki_test.try('SELECT juki.import_residents(''juki_test.evil_staging'')');
+RESET ROLE;
+
 -- nothing reached the sink or the copies
 SELECT count(*) AS sink_rows FROM regress_guard.sink;
 SELECT count(*) AS copies FROM pg_class WHERE relnamespace = 'regress_guard'::regnamespace

@@ -1147,6 +1147,14 @@ BEGIN
 				pg_catalog.format('column %I of %s is not a resident field', att.name, v_src),
 				'Columns: ' || pg_catalog.array_to_string(cols, ', '));
 		END IF;
+		-- built-in types only: a user's type could bring a user's cast or
+		-- output function, which would run here, inside juki's door
+		IF att.atttypid NOT IN ('pg_catalog.text'::regtype, 'pg_catalog.varchar'::regtype,
+								'pg_catalog.bpchar'::regtype, 'pg_catalog.date'::regtype) THEN
+			PERFORM juki._fail(a, 'invalid_source', '42501',
+				pg_catalog.format('column %I of %s has type %s', att.name, v_src, att.atttypid::regtype),
+				'Staging columns are text, varchar, char or date.');
+		END IF;
 	END LOOP;
 	FOREACH col IN ARRAY cols
 	LOOP
