@@ -15,6 +15,15 @@ CREATE RULE r AS ON INSERT TO regress_guard.rule_t DO ALSO
 -- a PARALLEL SAFE function that a parallel worker would run
 CREATE FUNCTION regress_guard.fps() RETURNS bigint LANGUAGE sql PARALLEL SAFE
 	AS 'SELECT count(*) FROM juki.resident';
+-- raw readers hidden where no parse analysis runs again: a SQL-standard
+-- function body, a rule action, a CALL argument (created before they run)
+CREATE FUNCTION regress_guard.atomic_read() RETURNS bytea LANGUAGE sql
+	BEGIN ATOMIC SELECT pg_read_binary_file('global/pg_control'); END;
+CREATE TABLE regress_guard.rule_read (x int);
+CREATE TABLE regress_guard.sink2 (b bytea);
+CREATE RULE rr AS ON INSERT TO regress_guard.rule_read DO ALSO
+	INSERT INTO regress_guard.sink2 SELECT pg_read_binary_file('global/pg_control');
+CREATE PROCEDURE regress_guard.keep(b bytea) LANGUAGE plpgsql AS $$ BEGIN NULL; END $$;
 GRANT ALL ON ALL TABLES IN SCHEMA regress_guard TO PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA regress_guard TO PUBLIC;
 GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA regress_guard TO PUBLIC;
@@ -55,6 +64,12 @@ SELECT n, result FROM juki_test.run_paths(NULL);
 RESET force_parallel_mode;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
+
+-- stored bodies and rules are checked again when planned; CALL arguments too
+SELECT juki_test.try('SELECT regress_guard.atomic_read()');
+SELECT juki_test.try('INSERT INTO regress_guard.rule_read VALUES (1)');
+SELECT juki_test.try('CALL regress_guard.keep(pg_read_binary_file(''global/pg_control''))');
+SELECT count(*) AS sink2_rows FROM regress_guard.sink2;
 
 -- prepared statements and cursors: preparing reads nothing; executing is refused
 PREPARE regress_p AS SELECT full_name FROM juki.resident;

@@ -16,9 +16,10 @@
  *	  directory;
  *	- publications that would carry juki's tables to a subscriber.
  *
- * Function calls are caught at parse analysis (post_parse_analyze_hook),
- * which also sees the queries of PL/pgSQL and of other SPI users: built-in
- * functions never reach the fmgr hooks.  Every refusal is logged with
+ * Function calls are caught at parse analysis (post_parse_analyze_hook,
+ * which also sees the queries of PL/pgSQL and of other SPI users, and the
+ * arguments of CALL) and again at planning (planner_hook: stored function
+ * bodies, rules, views): built-in functions never reach the fmgr hooks.  Every refusal is logged with
  * reason direct_access.
  *-------------------------------------------------------------------------
  */
@@ -29,13 +30,16 @@
 #include "catalog/pg_language.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
+#include "nodes/readfuncs.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/planner.h"
 #include "parser/analyze.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/builtins.h"
 #include "utils/syscache.h"
 
 #include "juki.h"
@@ -56,6 +60,7 @@ typedef struct FnClassEntry
 } FnClassEntry;
 
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
+static planner_hook_type prev_planner = NULL;
 static HTAB *fn_classes = NULL;
 
 /* Built-in (pg_catalog, internal language) functions that read files or decode. */
@@ -97,13 +102,31 @@ invalidate_classes(Datum arg, int cacheid, uint32 hashvalue)
 	}
 }
 
-static FnClass
-classify(Oid fn)
-{
-	FnClassEntry *e;
-	bool		found;
-	HeapTuple	tup;
+static FnClass classify(Oid fn);
 
+/* The worst class of any function called in a stored body. */
+static bool
+body_walker(Node *node, void *context)
+{
+	FnClass    *worst = (FnClass *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, FuncExpr))
+	{
+		FnClass		c = classify(((FuncExpr *) node)->funcid);
+
+		if (c > *worst)
+			*worst = c;
+	}
+	else if (IsA(node, Query))
+		return query_tree_walker((Query *) node, body_walker, context, 0);
+	return expression_tree_walker(node, body_walker, context);
+}
+
+static FnClassEntry *
+class_entry(Oid fn, bool *found)
+{
 	if (fn_classes == NULL)
 	{
 		HASHCTL		ctl;
@@ -112,10 +135,24 @@ classify(Oid fn)
 		ctl.entrysize = sizeof(FnClassEntry);
 		fn_classes = hash_create("juki function classes", 256, &ctl, HASH_ELEM | HASH_BLOBS);
 	}
-	e = hash_search(fn_classes, &fn, HASH_ENTER, &found);
+	return hash_search(fn_classes, &fn, HASH_ENTER, found);
+}
+
+/*
+ * Catalog access below may process invalidations, which drop the cache:
+ * no entry pointer is kept across it.
+ */
+static FnClass
+classify(Oid fn)
+{
+	bool		found;
+	FnClassEntry *e = class_entry(fn, &found);
+	FnClass		cls = FN_OK;
+	HeapTuple	tup;
+
 	if (found)
 		return e->cls;
-	e->cls = FN_OK;
+	e->cls = FN_OK;				/* while we look: ends recursion through bodies */
 	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
 	if (HeapTupleIsValid(tup))
 	{
@@ -125,15 +162,29 @@ classify(Oid fn)
 		if (p->prolang == INTERNALlanguageId && p->pronamespace == PG_CATALOG_NAMESPACE)
 		{
 			if (in_list(builtin_raw, name))
-				e->cls = FN_RAW_READER;
+				cls = FN_RAW_READER;
 			else if (in_list(builtin_logical, name))
-				e->cls = FN_LOGICAL_SLOT;
+				cls = FN_LOGICAL_SLOT;
 		}
 		else if (p->prolang == ClanguageId && in_list(c_raw, name))
-			e->cls = FN_RAW_READER;
+			cls = FN_RAW_READER;
+		else if (p->prolang == SQLlanguageId)
+		{
+			/*
+			 * A SQL-standard body (BEGIN ATOMIC) is stored analysed and may be
+			 * inlined into the caller's plan: judge the function by its body.
+			 */
+			bool		isnull;
+			Datum		body = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosqlbody, &isnull);
+
+			if (!isnull)
+				(void) body_walker(stringToNode(TextDatumGetCString(body)), &cls);
+		}
 		ReleaseSysCache(tup);
 	}
-	return e->cls;
+	e = class_entry(fn, &found);
+	e->cls = cls;
+	return cls;
 }
 
 static void
@@ -163,12 +214,37 @@ function_walker(Node *node, void *context)
 }
 
 static void
+check_query(Query *query)
+{
+	if (!juki_preloaded || creating_extension)
+		return;
+	if (query->commandType != CMD_UTILITY)
+		(void) query_tree_walker(query, function_walker, NULL, 0);
+	else if (query->utilityStmt && IsA(query->utilityStmt, CallStmt))
+		(void) function_walker((Node *) ((CallStmt *) query->utilityStmt)->funcexpr, NULL);
+}
+
+static void
 juki_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 {
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
-	if (juki_preloaded && !creating_extension && query->commandType != CMD_UTILITY)
-		(void) query_tree_walker(query, function_walker, NULL, 0);
+	check_query(query);
+}
+
+/*
+ * Again at planning: SQL-standard function bodies (BEGIN ATOMIC) and rule
+ * actions are analysed without the post-parse hook and stored; every query
+ * that runs is planned, with its rules, views and defaults expanded.
+ */
+static PlannedStmt *
+juki_planner(Query *parse, const char *query_string, int cursorOptions,
+			 ParamListInfo boundParams)
+{
+	check_query(parse);
+	if (prev_planner)
+		return prev_planner(parse, query_string, cursorOptions, boundParams);
+	return standard_planner(parse, query_string, cursorOptions, boundParams);
 }
 
 /* ------------------------------------------------------------ utility */
@@ -312,5 +388,7 @@ juki_guard_paths_install(void)
 {
 	prev_post_parse_analyze = post_parse_analyze_hook;
 	post_parse_analyze_hook = juki_post_parse_analyze;
+	prev_planner = planner_hook;
+	planner_hook = juki_planner;
 	CacheRegisterSyscacheCallback(PROCOID, invalidate_classes, (Datum) 0);
 }
