@@ -20,6 +20,16 @@
 
 #include "access/htup_details.h"
 #include "access/xlog.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/fmgroids.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "access/stratnum.h"
+#include "access/tableam.h"
+#include "access/table.h"
+#include "access/genam.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -37,6 +47,7 @@
 #include "juki.h"
 #include "audit.h"
 #include "door.h"
+#include "guard.h"
 #include "policy.h"
 #include "session.h"
 
@@ -302,9 +313,6 @@ parse_criteria(Request *rq, Jsonb *jb)
 
 /* --------------------------------------------------------- querying */
 
-/* the lookup statement, prepared once per backend */
-static SPIPlanPtr lookup_plan = NULL;
-
 typedef struct Fetched
 {
 	int			nrows;
@@ -513,20 +521,134 @@ support_measure_allowed(Request *rq, const char *code)
 	return rq->dec.purpose->allows_support_measure && juki_permit_names(rq->dec.permit, code);
 }
 
+/* The row shape of SELECT_RESIDENT, for rows read directly. */
+static TupleDesc
+resident_row_desc(void)
+{
+	static TupleDesc desc = NULL;
+
+	if (desc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		TupleDesc	d = CreateTemplateTupleDesc(NCOLS);
+		int			i;
+
+		for (i = 0; i < NCOLS; i++)
+			TupleDescInitEntry(d, i + 1, i < NFIELDS ? resident_fields[i] :
+							   i == COL_STATUS ? "status" : "restricted",
+							   i == COL_RESTRICTED ? BOOLOID :
+							   (i == 6 || i == 11) ? DATEOID : TEXTOID, -1, 0);
+		MemoryContextSwitchTo(old);
+		desc = d;
+	}
+	return desc;
+}
+
+static Oid
+juki_relid(const char *name)
+{
+	Oid			relid = get_relname_relid(name, juki_namespace());
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "juki: relation juki.%s does not exist", name);
+	return relid;
+}
+
+/* An index probe: rows of rel whose first index column equals code. */
+static IndexScanDesc
+probe(Relation rel, Relation idx, const char *code, Snapshot snap, ScanKeyData *key)
+{
+	IndexScanDesc sc;
+
+	ScanKeyEntryInitialize(key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   idx->rd_indcollation[0], F_TEXTEQ, CStringGetTextDatum(code));
+	sc = index_beginscan(rel, idx, snap, 1, 0);
+	index_rescan(sc, key, 1, NULL, 0);
+	return sc;
+}
+
+/*
+ * One resident by code, read directly through the primary key (a lookup
+ * is one index probe, not an executor run), with the same filters as
+ * SELECT_RESIDENT: removed residents only where the purpose allows them,
+ * the purpose's minimum age, and whether a support measure is in force.
+ */
+static Fetched
+fetch_one_direct(Request *rq, const char *code)
+{
+	Fetched		f = {0};
+	Snapshot	snap = GetActiveSnapshot();
+	Relation	rel = table_open(juki_relid("resident"), AccessShareLock);
+	Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	ScanKeyData key;
+	IndexScanDesc sc = probe(rel, idx, code, snap, &key);
+	Oid			types[5];
+	Datum		params[5];
+	char		pnulls[5];
+
+	base_params(rq, types, params, pnulls);	/* $1 today, $2 removed ok, $3 born by */
+	f.desc = resident_row_desc();
+	f.rows = palloc(sizeof(HeapTuple));
+	if (index_getnext_slot(sc, ForwardScanDirection, slot))
+	{
+		Datum		values[NCOLS];
+		bool		nulls[NCOLS];
+		bool		ok;
+		int			i;
+
+		slot_getallattrs(slot);
+		for (i = 0; i <= COL_STATUS; i++)
+		{
+			values[i] = slot->tts_values[i];
+			nulls[i] = slot->tts_isnull[i];
+		}
+		ok = DatumGetBool(params[1]) ||
+			strcmp(TextDatumGetCString(values[COL_STATUS]), "active") == 0;
+		if (ok && pnulls[2] != 'n')
+			ok = DatumGetDateADT(values[6]) <= DatumGetDateADT(params[2]);
+		if (ok)
+		{
+			Relation	sm = table_open(juki_relid("support_measure"), AccessShareLock);
+			Relation	smi = index_open(juki_relid("support_measure_active_idx"), AccessShareLock);
+			TupleTableSlot *smslot = table_slot_create(sm, NULL);
+			ScanKeyData smkey;
+			IndexScanDesc smsc = probe(sm, smi, code, snap, &smkey);
+			DateADT		today = DatumGetDateADT(params[0]);
+			bool		restricted = false;
+
+			while (!restricted && index_getnext_slot(smsc, ForwardScanDirection, smslot))
+			{
+				bool		n1,
+							n2;
+				DateADT		from = DatumGetDateADT(slot_getattr(smslot, 3, &n1));
+				DateADT		until = DatumGetDateADT(slot_getattr(smslot, 4, &n2));
+
+				restricted = !n1 && !n2 && from <= today && today <= until;
+			}
+			index_endscan(smsc);
+			ExecDropSingleTupleTableSlot(smslot);
+			index_close(smi, NoLock);
+			table_close(sm, NoLock);
+			values[COL_RESTRICTED] = BoolGetDatum(restricted);
+			nulls[COL_RESTRICTED] = false;
+			f.rows[0] = heap_form_tuple(f.desc, values, nulls);
+			f.nrows = 1;
+		}
+	}
+	index_endscan(sc);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+	return f;
+}
+
 /* One resident by code, for lookup and forms; refuses protected residents. */
 static Fetched
 fetch_one(Request *rq, const char *code)
 {
-	Oid			types[5];
-	Datum		values[5];
-	char		nulls[5];
-	Fetched		f;
+	Fetched		f = fetch_one_direct(rq, code);
 
-	base_params(rq, types, values, nulls);
-	types[3] = TEXTOID;
-	values[3] = CStringGetTextDatum(code);
-	nulls[3] = ' ';
-	f = fetch(SELECT_RESIDENT " AND r.resident_code = $4", 4, types, values, nulls, 1, &lookup_plan);
 	if (f.nrows == 1 && row_restricted(&f, 0) && !support_measure_allowed(rq, code))
 		refuse(rq, "resident_restricted", ERRCODE_INSUFFICIENT_PRIVILEGE,
 			   "Residents under a support measure (DV等支援措置) are disclosed only to purposes that allow it, with a permit naming them.",
