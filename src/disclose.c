@@ -5,9 +5,10 @@
  * Every call runs the same steps, in this order:
  *	1. validate the arguments (bad input is logged and refused);
  *	2. ask policy.c for a decision (a refusal is logged and raised);
- *	3. run a fixed query as juki's owner: the criteria become parameters,
- *	   never SQL text; the purpose's row limit + 1 rows are fetched so that
- *	   "too many" is known without reading everything;
+ *	3. read the rows: a lookup probes the primary key directly; a search
+ *	   runs a fixed query as juki's owner whose criteria are parameters,
+ *	   never SQL text, fetching the row limit + 1 rows so that "too many"
+ *	   is known without reading everything;
  *	4. log the granted record — which residents, which fields, under which
  *	   permit — and wait until it is durable;
  *	5. only then build the result, with every field the purpose does not
@@ -361,14 +362,9 @@ text_array(List *l)
 	return PointerGetDatum(construct_array(elems, i, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
-/*
- * Run sql (as juki's owner) and keep up to limit rows, copied out of SPI.
- * With a plan slot, the statement is prepared once per backend and kept
- * (the plan cache replans it after DDL); lookups take this path.
- */
+/* Run sql (as juki's owner) and keep up to limit rows, copied out of SPI. */
 static Fetched
-fetch(const char *sql, int nargs, Oid *types, Datum *values, char *nulls, int64 limit,
-	  SPIPlanPtr *saved)
+fetch(const char *sql, int nargs, Oid *types, Datum *values, char *nulls, int64 limit)
 {
 	JukiSpi		spi;
 	Fetched		f = {0};
@@ -377,21 +373,7 @@ fetch(const char *sql, int nargs, Oid *types, Datum *values, char *nulls, int64 
 	MemoryContext caller = CurrentMemoryContext;
 
 	juki_spi_begin(&spi);
-	if (saved)
-	{
-		if (*saved == NULL)
-		{
-			SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
-
-			if (plan == NULL || SPI_keepplan(plan) != 0)
-				elog(ERROR, "juki: cannot prepare the resident query: %s",
-					 SPI_result_code_string(SPI_result));
-			*saved = plan;
-		}
-		rc = SPI_execute_plan(*saved, values, nulls, true, limit);
-	}
-	else
-		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, true, limit);
+	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, true, limit);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "juki: resident query failed: %s", SPI_result_code_string(rc));
 	{
@@ -772,7 +754,7 @@ juki_search(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoString(&sql, " ORDER BY r.resident_code");
 
-	f = fetch(sql.data, n, types, values, nulls, rq.dec.row_limit + 1, NULL);
+	f = fetch(sql.data, n, types, values, nulls, rq.dec.row_limit + 1);
 	if (f.nrows > rq.dec.row_limit)
 	{
 		rq.subjects = NIL;
