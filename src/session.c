@@ -202,6 +202,29 @@ refuse(const char *action, int64 operator_id, int64 session_id, const char *seri
 			 hint ? errhint("%s", hint) : 0));
 }
 
+/*
+ * The common start of card_challenge and card_login: preload, the caller's
+ * role, a well-formed card serial (argument 0), and no emergency stop.
+ */
+static char *
+login_step_serial(FunctionCallInfo fcinfo, const char *action)
+{
+	char	   *serial;
+
+	juki_require_preload();
+	juki_require_role(action, session_roles);
+	if (PG_ARGISNULL(0))
+		juki_bad_input(action, "invalid_card_serial", ERRCODE_NULL_VALUE_NOT_ALLOWED,
+					   "a card serial is required", NULL);
+	serial = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	check_serial(action, serial);
+	if (juki_emergency_stopped())
+		refuse(action, JUKI_NO_ID, JUKI_NO_ID, serial, "emergency_stop", NULL,
+			   ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+			   "juki is stopped (作動停止): no login until the chief security officer resumes it", NULL);
+	return serial;
+}
+
 /* What the tables say about a card and its operator. */
 typedef struct CardInfo
 {
@@ -513,17 +536,7 @@ juki_card_challenge(PG_FUNCTION_ARGS)
 	bytea	   *result;
 	JukiAuditRecord r;
 
-	juki_require_preload();
-	juki_require_role("card_challenge", session_roles);
-	if (PG_ARGISNULL(0))
-		juki_bad_input("card_challenge", "invalid_card_serial", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-					   "a card serial is required", NULL);
-	serial = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	check_serial("card_challenge", serial);
-	if (juki_emergency_stopped())
-		refuse("card_challenge", JUKI_NO_ID, JUKI_NO_ID, serial, "emergency_stop", NULL,
-			   ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-			   "juki is stopped (作動停止): no login until the chief security officer resumes it", NULL);
+	serial = login_step_serial(fcinfo, "card_challenge");
 	load_card(serial, &ci);
 	if (!ci.found)
 		refuse("card_challenge", JUKI_NO_ID, JUKI_NO_ID, serial, "card_unknown", NULL,
@@ -587,17 +600,7 @@ juki_card_login(PG_FUNCTION_ARGS)
 	TimestampTz now = GetCurrentTimestamp();
 	JukiAuditRecord r;
 
-	juki_require_preload();
-	juki_require_role("card_login", session_roles);
-	if (PG_ARGISNULL(0))
-		juki_bad_input("card_login", "invalid_card_serial", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-					   "a card serial is required", NULL);
-	serial = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	check_serial("card_login", serial);
-	if (juki_emergency_stopped())
-		refuse("card_login", JUKI_NO_ID, JUKI_NO_ID, serial, "emergency_stop", NULL,
-			   ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-			   "juki is stopped (作動停止): no login until the chief security officer resumes it", NULL);
+	serial = login_step_serial(fcinfo, "card_login");
 	authenticate("card_login", serial, PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1),
 				 PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
 				 JUKI_NO_ID, &ci);
