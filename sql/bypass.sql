@@ -85,6 +85,20 @@ DECLARE regress_d CURSOR FOR SELECT * FROM juki.access_permit;
 ROLLBACK;
 RESET ROLE;
 
+-- postgres_fdw loopback: the remote session is just another session, refused
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+DO $$ BEGIN
+	EXECUTE format('CREATE SERVER regress_loop FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host %L, port %L, dbname %L)',
+				   split_part(current_setting('unix_socket_directories'), ',', 1),
+				   current_setting('port'), current_database());
+END $$;
+CREATE USER MAPPING FOR CURRENT_USER SERVER regress_loop;
+CREATE FOREIGN TABLE regress_guard.remote_resident (resident_code text, full_name text)
+	SERVER regress_loop OPTIONS (schema_name 'juki', table_name 'resident');
+RESET client_min_messages;
+SELECT split_part(juki_test.try('SELECT * FROM regress_guard.remote_resident'), E'\n', 1) AS fdw_loopback;
+
 -- a staging column of the registrar's own type would run the registrar's
 -- cast inside juki's door: import refuses any type but text, char, date
 SET ROLE regress_door_reg;
