@@ -252,7 +252,11 @@ juki_queue_wait(uint64 ticket, TimestampTz deadline)
 			done = false;
 			break;
 		}
-		ConditionVariableTimedSleep(&queue->durable_cv, ms, PG_WAIT_EXTENSION);
+		/*
+		 * At most 100 ms at a time: if the waiter the writer signalled is
+		 * cancelled before it passes the wake-up on, the others still look.
+		 */
+		ConditionVariableTimedSleep(&queue->durable_cv, Min(ms, 100), PG_WAIT_EXTENSION);
 		pass_wakeup_on();
 	}
 	ConditionVariableCancelSleep();
