@@ -26,9 +26,11 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "nodes/value.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "replication/slot.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
@@ -66,6 +68,7 @@ typedef struct WriterState
 	char		last_problem[256];	/* last checkpoint problem put on record */
 	int64		last_ts;		/* unix µs of the last entry written, 0 unknown */
 	MemoryContext batch_cxt;
+	List	   *seen_slots;		/* logical slots already on record (names) */
 } WriterState;
 
 /* The columns of juki.operation_log, in table order. */
@@ -554,6 +557,86 @@ checkpoint(WriterState *ws, bool shutdown)
 	juki_queue_checkpoint_done(req);
 }
 
+/* ------------------------------------------------------ logical slots */
+
+/*
+ * Logical decoding could stream juki's tables out of the database.  The
+ * SQL functions that create slots are refused (guard_paths.c), but a
+ * replication connection creates them without SQL, where no hook reaches:
+ * the writer looks at the slots on every round and puts each logical slot
+ * of juki's database on record once, with a warning (detected, not
+ * prevented; README "Threat model").
+ */
+static void
+note_logical_slots(WriterState *ws)
+{
+	List	   *found = NIL;
+	ListCell   *lc;
+	int			i;
+	MemoryContext tmp;
+	MemoryContext caller;
+
+	if (ReplicationSlotCtl == NULL || max_replication_slots == 0)
+		return;
+	/* every round: nothing of it may stay behind (queue_own resets batch_cxt) */
+	tmp = AllocSetContextCreate(TopMemoryContext, "juki slot scan", ALLOCSET_SMALL_SIZES);
+	caller = MemoryContextSwitchTo(tmp);
+	LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
+	for (i = 0; i < max_replication_slots; i++)
+	{
+		ReplicationSlot *slot = &ReplicationSlotCtl->replication_slots[i];
+		Oid			db;
+		NameData	name;
+		NameData	plugin;
+
+		if (!slot->in_use)
+			continue;
+		SpinLockAcquire(&slot->mutex);
+		db = slot->data.database;
+		name = slot->data.name;
+		plugin = slot->data.plugin;
+		SpinLockRelease(&slot->mutex);
+		if (db == MyDatabaseId)
+			found = lappend(found, psprintf("%s %s", NameStr(name), NameStr(plugin)));
+	}
+	LWLockRelease(ReplicationSlotControlLock);
+	MemoryContextSwitchTo(caller);
+
+	foreach(lc, found)
+	{
+		char	   *entry = lfirst(lc);
+		char	   *sp = strchr(entry, ' ');
+		JukiDetail	d;
+		MemoryContext old;
+		char	   *detail;
+
+		old = MemoryContextSwitchTo(tmp);
+		if (list_member(ws->seen_slots, makeString(entry)))
+		{
+			MemoryContextSwitchTo(old);
+			continue;
+		}
+		MemoryContextSwitchTo(old);
+		old = MemoryContextSwitchTo(TopMemoryContext);
+		ws->seen_slots = lappend(ws->seen_slots, makeString(pstrdup(entry)));
+		MemoryContextSwitchTo(old);
+		*sp = '\0';
+		ereport(WARNING,
+				(errmsg("a logical replication slot \"%s\" exists in juki's database", entry),
+				 errdetail("Logical decoding can carry juki's tables out of the database; the slot is on record in the operation log."),
+				 errhint("Drop it with pg_drop_replication_slot() unless the security officers approved it.")));
+		old = MemoryContextSwitchTo(ws->batch_cxt);
+		jd_init(&d);
+		jd_str(&d, "slot", entry);
+		jd_str(&d, "plugin", sp + 1);
+		detail = jd_finish(&d);
+		MemoryContextSwitchTo(old);
+		queue_own(ws, "logical_slot", JUKI_ERROR, "logical_slot_detected", detail);
+		MemoryContextReset(ws->batch_cxt);
+	}
+	MemoryContextDelete(tmp);
+}
+
 /* --------------------------------------------------------------- startup */
 
 /* Wait until CREATE EXTENSION juki has committed in this database. */
@@ -794,6 +877,7 @@ juki_audit_writer_main(Datum arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 		drain(&ws);
+		note_logical_slots(&ws);
 		checkpoint(&ws, false);
 		timeout = juki_checkpoint_interval_s * 1000L;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,

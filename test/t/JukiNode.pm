@@ -21,7 +21,7 @@ sub juki_node
 	my $preload = exists $opt{preload} ? $opt{preload} : 1;
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ],
-		allows_streaming => $opt{allows_streaming} ? 1 : 0);
+		allows_streaming => $opt{allows_streaming} // 0);
 	my $conf = "juki.database = 'postgres'\nmax_worker_processes = 16\nrestart_after_crash = on\n"
 	  . "juki.checkpoint_interval = '1h'\n";
 	$conf .= "shared_preload_libraries = 'juki'\n" if $preload;
