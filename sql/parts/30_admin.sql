@@ -1111,6 +1111,7 @@ DECLARE
 	prev text;
 	n bigint := 0;
 	digest text;
+	rj jsonb;
 BEGIN
 	PERFORM juki._require_role(a, ARRAY['juki_registrar']);
 	IF v_src IS NULL THEN
@@ -1179,9 +1180,10 @@ BEGIN
 	FOR r IN EXECUTE 'SELECT * FROM (' || sel || ') s ORDER BY s.resident_code COLLATE "C" NULLS FIRST'
 	LOOP
 		problem := NULL;
+		rj := pg_catalog.to_jsonb(r);	-- once per row, not once per field
 		FOREACH f IN ARRAY cols
 		LOOP
-			problem := juki._resident_field_problem(f, pg_catalog.to_jsonb(r) ->> f);
+			problem := juki._resident_field_problem(f, rj ->> f);
 			EXIT WHEN problem IS NOT NULL;
 		END LOOP;
 		IF problem IS NULL AND juki._iso_date(r.change_date) < juki._iso_date(r.birth_date) THEN
