@@ -45,6 +45,8 @@ SELECT db_role, session_id IS NULL AS no_session FROM juki.whoami();
 RESET ROLE;
 SET ROLE regress_op_ed;
 SELECT juki_test.try(format('SELECT juki.attach(%L)', :'rsa_token'));
+-- nor may anyone else log it out
+SELECT juki_test.try(format('SELECT juki.logout(%L)', :'rsa_token'));
 RESET ROLE;
 SET ROLE regress_terminal;
 BEGIN;

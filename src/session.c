@@ -661,36 +661,47 @@ juki_card_login(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(token));
 }
 
-Datum
-juki_attach(PG_FUNCTION_ARGS)
+/*
+ * The common start of attach, unlock and logout: preload, the caller's
+ * role, the session the token names (a copy), and that the caller may use
+ * it: the operator's own login role, or a juki_terminal application.
+ */
+static int
+session_by_token(FunctionCallInfo fcinfo, const char *action, Session *copy)
 {
 	const char *token;
 	uint8		hash[JK_HASH_LEN];
 	int			slot;
-	Session		copy;
-	TimestampTz now = GetCurrentTimestamp();
-	TimestampTz last;
-	char	   *caller;
 
 	juki_require_preload();
-	juki_require_role("attach", session_roles);
-	token = token_arg(fcinfo, 0, "attach");
+	juki_require_role(action, session_roles);
+	token = token_arg(fcinfo, 0, action);
 	token_hash(token, hash);
 	LWLockAcquire(table->lock, LW_SHARED);
 	slot = find_session(hash);
 	if (slot >= 0)
-		memcpy(&copy, &sessions()[slot], sizeof(Session));
+		memcpy(copy, &sessions()[slot], sizeof(Session));
 	LWLockRelease(table->lock);
 	if (slot < 0)
-		refuse("attach", JUKI_NO_ID, JUKI_NO_ID, NULL, "not_authenticated", NULL,
+		refuse(action, JUKI_NO_ID, JUKI_NO_ID, NULL, "not_authenticated", NULL,
 			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
 			   "no operator session has this token (logged out, or the server restarted)",
 			   "Log in again with juki.card_challenge() and juki.card_login().");
-	caller = juki_caller_name();
-	if (strcmp(caller, copy.role) != 0 && !juki_caller_has_role("juki_terminal"))
-		refuse("attach", copy.operator_id, copy.session_id, copy.card, "session_not_yours", NULL,
+	if (strcmp(juki_caller_name(), copy->role) != 0 && !juki_caller_has_role("juki_terminal"))
+		refuse(action, copy->operator_id, copy->session_id, copy->card, "session_not_yours", NULL,
 			   ERRCODE_INSUFFICIENT_PRIVILEGE, "this session belongs to another operator",
-			   "Only the operator's own role, or a juki_terminal application, attaches a session.");
+			   "Only the operator's own role, or a juki_terminal application, uses a session.");
+	return slot;
+}
+
+Datum
+juki_attach(PG_FUNCTION_ARGS)
+{
+	Session		copy;
+	int			slot = session_by_token(fcinfo, "attach", &copy);
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz last;
+
 	last = (TimestampTz) pg_atomic_read_u64(&sessions()[slot].last_activity);
 	if (!copy.locked && now - last > (TimestampTz) juki_idle_timeout_ms * 1000)
 	{
@@ -730,26 +741,11 @@ juki_attach(PG_FUNCTION_ARGS)
 Datum
 juki_unlock(PG_FUNCTION_ARGS)
 {
-	const char *token;
-	uint8		hash[JK_HASH_LEN];
-	int			slot;
 	Session		copy;
+	int			slot = session_by_token(fcinfo, "unlock", &copy);
 	CardInfo	ci;
 	JukiAuditRecord r;
 
-	juki_require_preload();
-	juki_require_role("unlock", session_roles);
-	token = token_arg(fcinfo, 0, "unlock");
-	token_hash(token, hash);
-	LWLockAcquire(table->lock, LW_SHARED);
-	slot = find_session(hash);
-	if (slot >= 0)
-		memcpy(&copy, &sessions()[slot], sizeof(Session));
-	LWLockRelease(table->lock);
-	if (slot < 0)
-		refuse("unlock", JUKI_NO_ID, JUKI_NO_ID, NULL, "not_authenticated", NULL,
-			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
-			   "no operator session has this token", "Log in again.");
 	if (juki_emergency_stopped())
 		refuse("unlock", copy.operator_id, copy.session_id, copy.card, "emergency_stop", NULL,
 			   ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
@@ -775,28 +771,15 @@ juki_unlock(PG_FUNCTION_ARGS)
 Datum
 juki_logout(PG_FUNCTION_ARGS)
 {
-	const char *token;
-	uint8		hash[JK_HASH_LEN];
-	int			slot;
 	Session		copy;
+	int			slot = session_by_token(fcinfo, "logout", &copy);
 	JukiAuditRecord r;
 
-	juki_require_preload();
-	juki_require_role("logout", session_roles);
-	token = token_arg(fcinfo, 0, "logout");
-	token_hash(token, hash);
+	/* the slot may have been reused since the copy: free only this session */
 	LWLockAcquire(table->lock, LW_EXCLUSIVE);
-	slot = find_session(hash);
-	if (slot >= 0)
-	{
-		memcpy(&copy, &sessions()[slot], sizeof(Session));
+	if (sessions()[slot].in_use && sessions()[slot].session_id == copy.session_id)
 		sessions()[slot].in_use = false;
-	}
 	LWLockRelease(table->lock);
-	if (slot < 0)
-		refuse("logout", JUKI_NO_ID, JUKI_NO_ID, NULL, "not_authenticated", NULL,
-			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
-			   "no operator session has this token", NULL);
 	if (current_lxid == MyProc->lxid && current.session_id == copy.session_id)
 		current_lxid = InvalidLocalTransactionId;
 	juki_audit_record_init(&r, "logout", JUKI_GRANTED, NULL);
