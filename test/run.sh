@@ -25,7 +25,7 @@ BUILD=${JUKI_BUILD_DIR:-/tmp/juki-build}
 PGBIN=${JUKI_PGBIN:-/usr/lib/postgresql/15/bin}
 PG_CONFIG=$PGBIN/pg_config
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-plperl-15 libssl-dev openssl libkrb5-dev
-          libipc-run-perl make gcc perl faketime clang)
+          libipc-run-perl make gcc perl faketime clang libclang-rt-14-dev)
 [ "$mode" = bench ] && PACKAGES+=(postgresql-15-pgaudit)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
