@@ -47,6 +47,7 @@
 
 #include "juki.h"
 #include "audit.h"
+#include "criteria.h"
 #include "door.h"
 #include "guard.h"
 #include "policy.h"
@@ -78,13 +79,6 @@ static const char *const resident_fields[] = {
 	" FROM juki.resident r" \
 	" WHERE ($2 OR r.status = 'active') AND ($3::date IS NULL OR r.birth_date <= $3)"
 
-/* Criteria names a purpose's search_keys may combine. */
-static const char *const criteria_names[] = {
-	"address", "address_prefix", "birth_date", "birth_date_from", "birth_date_to",
-	"full_name", "individual_number", "resident_code"
-};
-#define MAX_CRITERIA_BYTES 4096
-#define MAX_VALUE_CHARS 300
 
 typedef struct Criterion
 {
@@ -200,22 +194,17 @@ resident_code_arg(Request *rq, FunctionCallInfo fcinfo, int n)
 
 /* --------------------------------------------------------- criteria */
 
-static bool
-parse_ymd(const char *s, DateADT *out)
+/* a birth_date* value juki_criterion_form accepted, as a date */
+static DateADT
+ymd_date(const char *s)
 {
 	int			y,
 				m,
 				d;
-	char		tail;
 
-	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
-		!isdigit((unsigned char) s[0]) || s[4] != '-' || s[7] != '-')
-		return false;
-	if (y < 1850 || y > 9999 || m < 1 || m > 12 || d < 1 ||
-		d > day_tab[isleap(y)][m - 1])
-		return false;
-	*out = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
-	return true;
+	if (!juki_parse_ymd(s, strlen(s), &y, &m, &d))
+		elog(ERROR, "unchecked date criterion");
+	return date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
 }
 
 static int
@@ -240,11 +229,11 @@ parse_criteria(Request *rq, Jsonb *jb)
 	ListCell   *lc;
 	const char *hint = "Criteria are a JSON object of strings, e.g. {\"full_name\": \"山田 太郎\", \"birth_date\": \"1980-04-01\"}.";
 
-	if (VARSIZE(jb) > MAX_CRITERIA_BYTES)
+	if (VARSIZE(jb) > JUKI_MAX_CRITERIA_BYTES)
 	{
 		rq->criteria = NULL;	/* not logged in full: it is not a request */
 		refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE, hint,
-			   psprintf("criteria larger than %d bytes", MAX_CRITERIA_BYTES));
+			   psprintf("criteria larger than %d bytes", JUKI_MAX_CRITERIA_BYTES));
 	}
 	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
 		refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE, hint,
@@ -254,31 +243,27 @@ parse_criteria(Request *rq, Jsonb *jb)
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
 		Criterion  *c;
-		char	   *name;
-		int			i;
+		const char *name;
 
 		if (tok != WJB_KEY)
 			continue;
-		name = pnstrdup(v.val.string.val, v.val.string.len);
-		tok = JsonbIteratorNext(&it, &v, true);
-		c = NULL;
-		for (i = 0; i < (int) lengthof(criteria_names); i++)
-			if (strcmp(name, criteria_names[i]) == 0)
-			{
-				c = palloc(sizeof(Criterion));
-				c->name = criteria_names[i];
-			}
-		if (c == NULL)
+		name = juki_criterion_name(v.val.string.val, v.val.string.len);
+		if (name == NULL)
 			refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE,
-				   "Known criteria: address, address_prefix, birth_date, birth_date_from, birth_date_to, full_name, individual_number, resident_code.",
-				   psprintf("unknown criterion \"%s\"", name));
+				   psprintf("Known criteria: %s.", juki_criteria_known),
+				   psprintf("unknown criterion \"%s\"",
+							pnstrdup(v.val.string.val, v.val.string.len)));
+		tok = JsonbIteratorNext(&it, &v, true);
 		if (tok != WJB_VALUE || v.type != jbvString)
 			refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE, hint,
-				   psprintf("criterion %s must be a string", c->name));
-		c->value = pnstrdup(v.val.string.val, v.val.string.len);
-		if (c->value[0] == '\0' || pg_mbstrlen(c->value) > MAX_VALUE_CHARS)
+				   psprintf("criterion %s must be a string", name));
+		if (!juki_criterion_length_ok(v.val.string.val, v.val.string.len))
 			refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE, hint,
-				   psprintf("criterion %s must be 1 to %d characters", c->name, MAX_VALUE_CHARS));
+				   psprintf("criterion %s must be 1 to %d characters", name,
+							JUKI_MAX_CRITERION_CHARS));
+		c = palloc(sizeof(Criterion));
+		c->name = name;
+		c->value = pnstrdup(v.val.string.val, v.val.string.len);
 		crit = lappend(crit, c);
 	}
 	if (crit == NIL)
@@ -290,23 +275,28 @@ parse_criteria(Request *rq, Jsonb *jb)
 	foreach(lc, crit)
 	{
 		Criterion  *c = lfirst(lc);
-		const char *why;
-		DateADT		dt;
+		const char *why = NULL;
 
 		appendStringInfo(&key, "%s%s", key.len ? "+" : "", c->name);
-		if (strcmp(c->name, "resident_code") == 0 &&
-			!juki_resident_code_ok(c->value, strlen(c->value), &why))
-			refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE,
-				   "A 住民票コード is 11 ASCII digits.", psprintf("resident_code: %s", why));
-		if (strcmp(c->name, "individual_number") == 0 &&
-			!juki_individual_number_ok(c->value, strlen(c->value), &why))
-			refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE,
-				   "A 個人番号 is 12 ASCII digits with a valid check digit.",
-				   psprintf("individual_number: %s", why));
-		if (strncmp(c->name, "birth_date", 10) == 0 && !parse_ymd(c->value, &dt))
-			refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE,
-				   "Dates are written YYYY-MM-DD.",
-				   psprintf("%s is not a date of the form YYYY-MM-DD", c->name));
+		switch (juki_criterion_form(c->name, c->value, strlen(c->value), &why))
+		{
+			case JUKI_CRITERION_OK:
+				break;
+			case JUKI_CRITERION_RESIDENT_CODE:
+				refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE,
+					   "A 住民票コード is 11 ASCII digits.", psprintf("resident_code: %s", why));
+				break;
+			case JUKI_CRITERION_INDIVIDUAL_NUMBER:
+				refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE,
+					   "A 個人番号 is 12 ASCII digits with a valid check digit.",
+					   psprintf("individual_number: %s", why));
+				break;
+			case JUKI_CRITERION_DATE:
+				refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE,
+					   "Dates are written YYYY-MM-DD.",
+					   psprintf("%s is not a date of the form YYYY-MM-DD", c->name));
+				break;
+		}
 	}
 	rq->req.criteria_key = key.data;
 	return crit;
@@ -723,7 +713,6 @@ juki_search(PG_FUNCTION_ARGS)
 	{
 		Criterion  *c = lfirst(lc);
 		const char *name = c->name;
-		DateADT		dt;
 
 		n++;
 		types[n - 1] = TEXTOID;
@@ -731,9 +720,8 @@ juki_search(PG_FUNCTION_ARGS)
 		nulls[n - 1] = ' ';
 		if (strncmp(name, "birth_date", 10) == 0)
 		{
-			(void) parse_ymd(c->value, &dt);
 			types[n - 1] = DATEOID;
-			values[n - 1] = DateADTGetDatum(dt);
+			values[n - 1] = DateADTGetDatum(ymd_date(c->value));
 		}
 		if (strcmp(name, "resident_code") == 0)
 			appendStringInfo(&sql, " AND r.resident_code = $%d", n);

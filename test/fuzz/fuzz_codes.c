@@ -8,19 +8,6 @@
 #include "fmgr.h"
 #include "juki.h"
 
-/*
- * The SQL wrappers in codes.c are linked too (sanitizer binaries export
- * every symbol); the validators never reach them, so their PostgreSQL
- * calls are stubs that stop the fuzzer if they ever were.
- */
-bool errstart_cold(int elevel, const char *domain) { abort(); }
-void errfinish(const char *filename, int lineno, const char *funcname) { abort(); }
-int errcode(int sqlerrcode) { abort(); }
-int errmsg(const char *fmt,...) { abort(); }
-int errhint(const char *fmt,...) { abort(); }
-struct varlena *pg_detoast_datum_packed(struct varlena *datum) { abort(); }
-
-bool		juki_check_resident_code_digit = false;
 int			LLVMFuzzerTestOneInput(const uint8 *data, size_t size);
 
 int
