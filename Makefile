@@ -8,6 +8,7 @@ MODULE_big = juki
 OBJS = \
 	src/juki.o \
 	src/codes.o \
+	src/criteria.o \
 	src/chain.o \
 	src/audit.o \
 	src/audit_queue.o \
@@ -16,6 +17,8 @@ OBJS = \
 	src/door.o \
 	src/guard.o \
 	src/guard_paths.o \
+	src/redact.o \
+	src/statement_text.o \
 	src/log_scan.o \
 	src/retention.o \
 	src/verify.o \
@@ -83,13 +86,13 @@ all: src/tools/juki_verify test/unit/chain_test
 
 # libFuzzer targets (clang): chain.c's canonical encoder and parsers,
 # juki_verify's export parser, PEM and signature handling, the code
-# validators.  Test-only; never installed.  `make test` runs each for a few
-# seconds (test/t/040_fuzz.pl), `make fuzz` for FUZZ_SECONDS each.
+# validators, search-criteria validation, the statement-text redactor.
+# Test-only; never installed.  `make test` runs each for a few seconds (test/t/040_fuzz.pl), `make fuzz` for FUZZ_SECONDS each.
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I$(srcdir)/src
 FUZZ_TARGETS = test/fuzz/fuzz_canonical test/fuzz/fuzz_checkpoint test/fuzz/fuzz_export \
-	test/fuzz/fuzz_pem test/fuzz/fuzz_codes
+	test/fuzz/fuzz_pem test/fuzz/fuzz_codes test/fuzz/fuzz_criteria test/fuzz/fuzz_redact
 EXTRA_CLEAN += $(FUZZ_TARGETS)
 test/fuzz/fuzz_canonical: $(srcdir)/test/fuzz/fuzz_canonical.c $(srcdir)/src/chain.c
 	@mkdir -p test/fuzz
@@ -103,9 +106,17 @@ test/fuzz/fuzz_export: $(srcdir)/test/fuzz/fuzz_export.c $(srcdir)/src/chain.c $
 test/fuzz/fuzz_pem: $(srcdir)/test/fuzz/fuzz_pem.c $(srcdir)/src/chain.c $(srcdir)/src/card.c
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(srcdir)/test/fuzz/shim -o $@ $^ -lcrypto
-test/fuzz/fuzz_codes: $(srcdir)/test/fuzz/fuzz_codes.c $(srcdir)/src/codes.c
+FUZZ_PG_CFLAGS = -Wno-ignored-attributes -I$(shell $(PG_CONFIG) --includedir-server)
+test/fuzz/fuzz_codes: $(srcdir)/test/fuzz/fuzz_codes.c $(srcdir)/src/codes.c $(srcdir)/test/fuzz/pg_stubs.c
 	@mkdir -p test/fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-ignored-attributes -I$(shell $(PG_CONFIG) --includedir-server) -o $@ $^
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_PG_CFLAGS) -o $@ $^
+test/fuzz/fuzz_criteria: $(srcdir)/test/fuzz/fuzz_criteria.c $(srcdir)/src/criteria.c $(srcdir)/src/codes.c \
+		$(srcdir)/test/fuzz/pg_stubs.c
+	@mkdir -p test/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_PG_CFLAGS) -o $@ $^
+test/fuzz/fuzz_redact: $(srcdir)/test/fuzz/fuzz_redact.c $(srcdir)/src/redact.c
+	@mkdir -p test/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^
 .PHONY: fuzz-build fuzz
 fuzz-build: $(FUZZ_TARGETS)
 FUZZ_SECONDS ?= 300

@@ -71,6 +71,7 @@
 #include "guard_paths.h"
 #include "retention.h"
 #include "roles.h"
+#include "statement_text.h"
 
 bool		juki_is_audit_writer = false;
 
@@ -271,7 +272,7 @@ writer_may_be_blocked(void)
 static const char *
 statement_text(void)
 {
-	const char *q = debug_query_string;
+	const char *q = juki_statement_as_sent();
 	int			len;
 
 	if (q == NULL)

@@ -29,6 +29,7 @@
 #include "guard.h"
 #include "session.h"
 #include "state.h"
+#include "statement_text.h"
 
 PG_MODULE_MAGIC;
 
@@ -150,6 +151,12 @@ define_gucs(void)
 							&juki_max_sessions, 500, 10, 100000,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("juki.redact_statements",
+							 "Take literals and comments out of statement texts in pg_stat_activity and the server log.",
+							 "Search terms, resident codes and session tokens written into SQL text stay out of both.",
+							 &juki_redact_statements, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("juki");
 }
 
@@ -209,6 +216,7 @@ _PG_init(void)
 	shmem_startup_hook = juki_shmem_startup;
 	register_audit_writer();
 	juki_guard_install();
+	juki_statement_text_install();
 }
 
 /* Refuse to do anything that needs the hooks, shared memory or the writer. */

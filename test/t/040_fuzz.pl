@@ -1,6 +1,7 @@
 # A bounded libFuzzer run of every fuzz target (test/fuzz): the canonical
 # encoder, the checkpoint/entry/timestamp parsers, juki_verify's export
-# parser, PEM and signature handling, the code validators.  Each runs for
+# parser, PEM and signature handling, the code validators, search-criteria
+# validation and the statement-text redactor.  Each runs for
 # JUKI_FUZZ_SECONDS (default 8) from its seed corpus under ASan and UBSan;
 # `make fuzz` runs them longer.
 use strict;
@@ -11,7 +12,7 @@ use File::Copy;
 use File::Temp qw(tempdir);
 
 my $seconds = $ENV{JUKI_FUZZ_SECONDS} // 8;
-for my $t (qw(canonical checkpoint export pem codes))
+for my $t (qw(canonical checkpoint export pem codes criteria redact))
 {
 	my $bin = "$ENV{TESTDIR}/test/fuzz/fuzz_$t";
 	ok(-x $bin, "fuzz_$t is built") or next;

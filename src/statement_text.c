@@ -1,0 +1,400 @@
+/*-------------------------------------------------------------------------
+ * statement_text.c
+ *		Keep search terms, resident codes and session tokens that an
+ *		application wrote into its SQL text out of pg_stat_activity and the
+ *		server log (juki.redact_statements).
+ *
+ * pg_stat_activity: PostgreSQL shows the raw text from the moment a
+ * statement arrives; at parse analysis (simple and extended protocol), at
+ * executor start and at utility execution of a top-level statement juki
+ * replaces it with the redacted text (redact.c).  The raw text is visible
+ * for the parse time of the statement only.
+ *
+ * Server log: emit_log_hook rewrites, before any log line is written, the
+ * statement text inside the message (log_statement, log_min_duration_*,
+ * auto_explain), the STATEMENT line (debug_query_string is pointed at the
+ * redacted copy), the bind parameters (log_parameter_max_length*),
+ * "SQL statement" and "JSON data" context lines, and the values quoted by
+ * syntax errors at a literal and by type input errors.  Clients see the
+ * same rewritten messages (emit_log_hook has one ErrorData for both).
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/executor.h"
+#include "lib/stringinfo.h"
+#include "parser/analyze.h"
+#include "parser/parser.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/backend_status.h"
+#include "utils/elog.h"
+#include "utils/memutils.h"
+
+#include "juki.h"
+#include "redact.h"
+#include "statement_text.h"
+
+bool		juki_redact_statements = true;
+
+static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static emit_log_hook_type prev_emit_log = NULL;
+
+/*
+ * The statement the server log refers to: raw and redacted, both malloc'd,
+ * and where the raw text lives in postgres.c (valid while
+ * debug_query_string == log_redacted, i.e. within that statement).
+ */
+static char *log_raw = NULL;
+static char *log_redacted = NULL;
+static const char *log_raw_origin = NULL;
+
+#define WITHHELD "withheld by juki (juki.redact_statements)"
+
+/*
+ * The top-level statement as the client sent it, for the operation log's
+ * forensic record of refused statements (the log is the protected place
+ * that may hold it).
+ */
+const char *
+juki_statement_as_sent(void)
+{
+	if (debug_query_string != NULL && debug_query_string == log_redacted)
+		return log_raw_origin;
+	return debug_query_string;
+}
+
+/* palloc'd redacted copy of sql, or NULL when there is nothing to take out */
+static char *
+redacted_copy(const char *sql)
+{
+	size_t		len = strlen(sql);
+	size_t		outlen;
+	char	   *out = palloc(len + 1);
+
+	if (juki_redact_sql(sql, len, !standard_conforming_strings, out, &outlen) == 0)
+	{
+		pfree(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Show the redacted text of the top-level statement in pg_stat_activity. */
+static void
+redact_activity(const char *source)
+{
+	char	   *red;
+	uint64		query_id;
+
+	if (!juki_redact_statements || !pgstat_track_activities || source == NULL)
+		return;
+	/* top level only; the log may have pointed debug_query_string elsewhere */
+	if (source != debug_query_string &&
+		!(debug_query_string == log_redacted && source == log_raw_origin))
+		return;
+	red = redacted_copy(source);
+	if (red == NULL)
+		return;
+	/* reporting a running statement clears its query id: put it back */
+	query_id = pgstat_get_my_query_id();
+	pgstat_report_activity(STATE_RUNNING, red);
+	if (query_id != 0)
+		pgstat_report_query_id(query_id, true);
+	pfree(red);
+}
+
+static void
+juki_st_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
+{
+	if (prev_post_parse_analyze)
+		prev_post_parse_analyze(pstate, query, jstate);
+	redact_activity(pstate->p_sourcetext);
+}
+
+static void
+juki_st_ExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	/* the extended protocol reports the raw text again at Execute */
+	redact_activity(queryDesc->sourceText);
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+static void
+juki_st_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+					   ProcessUtilityContext context, ParamListInfo params,
+					   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	redact_activity(queryString);
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+							queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+}
+
+/* ---------------------------------------------------------------- log */
+
+/*
+ * Point debug_query_string at a redacted copy (malloc: this runs inside
+ * error reporting, where running out of memory must not raise another
+ * error).  Returns the raw text the messages may quote, or NULL if the
+ * statement has nothing to take out.
+ */
+static const char *
+redact_debug_query_string(ErrorData *edata)
+{
+	size_t		len;
+	size_t		outlen;
+	char	   *raw;
+	char	   *red;
+
+	if (debug_query_string == NULL)
+		return NULL;
+	if (debug_query_string == log_redacted)
+		return log_raw;
+	len = strlen(debug_query_string);
+	raw = malloc(len + 1);
+	red = malloc(len + 1);
+	if (raw == NULL || red == NULL)
+	{
+		free(raw);
+		free(red);
+		edata->hide_stmt = true;	/* fail closed: no statement at all */
+		return debug_query_string;
+	}
+	memcpy(raw, debug_query_string, len + 1);
+	if (juki_redact_sql(raw, len, !standard_conforming_strings, red, &outlen) == 0)
+	{
+		free(raw);
+		free(red);
+		return NULL;
+	}
+	/* nothing points at the previous copies any more */
+	free(log_raw);
+	free(log_redacted);
+	log_raw = raw;
+	log_redacted = red;
+	log_raw_origin = debug_query_string;
+	debug_query_string = log_redacted;
+	return log_raw;
+}
+
+/* text with its first occurrence of raw replaced by the redacted statement */
+static char *
+replace_statement(char *text, const char *raw)
+{
+	char	   *at;
+	StringInfoData buf;
+
+	if (text == NULL || raw == NULL || raw[0] == '\0' || (at = strstr(text, raw)) == NULL)
+		return text;
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, text, at - text);
+	appendStringInfoString(&buf, debug_query_string == log_redacted ? log_redacted : "?");
+	appendStringInfoString(&buf, at + strlen(raw));
+	pfree(text);
+	return buf.data;
+}
+
+/* bind parameter values (errdetail_params) */
+static char *
+redact_parameters(char *detail)
+{
+	const char *prefix = "parameters: ";
+
+	if (detail == NULL || strncmp(detail, prefix, strlen(prefix)) != 0)
+		return detail;
+	pfree(detail);
+	return pstrdup("parameters: " WITHHELD);
+}
+
+/*
+ * Context lines: "SQL statement "..."" (dynamic SQL of PL/pgSQL) is
+ * redacted; "... with parameters: ..." (log_parameter_max_length_on_error)
+ * loses its values.
+ */
+static char *
+redact_context(char *context)
+{
+	StringInfoData buf;
+	const char *line;
+	bool		changed = false;
+
+	if (context == NULL)
+		return NULL;
+	initStringInfo(&buf);
+	for (line = context; *line;)
+	{
+		const char *eol = strchr(line, '\n');
+		size_t		n = eol ? (size_t) (eol - line) : strlen(line);
+		const char *sql = "SQL statement \"";
+		const char *with = " with parameters: ";
+		const char *json = "JSON data, line ";
+		char	   *piece = pnstrdup(line, n);
+		char	   *hit;
+
+		if (strncmp(piece, sql, strlen(sql)) == 0 && n > strlen(sql) && piece[n - 1] == '"')
+		{
+			/* the statement between the quotes is quoted verbatim */
+			size_t		inner = n - strlen(sql) - 1;
+			char	   *out = palloc(inner + 1);
+			size_t		outlen;
+
+			if (juki_redact_sql(piece + strlen(sql), inner, !standard_conforming_strings,
+								out, &outlen) > 0)
+			{
+				changed = true;
+				appendStringInfo(&buf, "%s%s\"", sql, out);
+			}
+			else
+				appendStringInfoString(&buf, piece);
+			pfree(out);
+		}
+		else if ((hit = strstr(piece, with)) != NULL)
+		{
+			changed = true;
+			appendBinaryStringInfo(&buf, piece, hit - piece + strlen(with));
+			appendStringInfoString(&buf, WITHHELD);
+		}
+		else if (strncmp(piece, json, strlen(json)) == 0 && (hit = strchr(piece, ':')) != NULL)
+		{
+			/* the JSON text around an error: criteria, names */
+			changed = true;
+			appendBinaryStringInfo(&buf, piece, hit - piece + 1);
+			appendStringInfoString(&buf, " " WITHHELD);
+		}
+		else
+			appendStringInfoString(&buf, piece);
+		pfree(piece);
+		if (eol == NULL)
+			break;
+		appendStringInfoChar(&buf, '\n');
+		line = eol + 1;
+	}
+	if (!changed)
+	{
+		pfree(buf.data);
+		return context;
+	}
+	pfree(context);
+	return buf.data;
+}
+
+/* every "..." of a message keeps its quotes and loses its content */
+static char *
+withhold_quoted(char *text)
+{
+	StringInfoData buf;
+	const char *p;
+	bool		inside = false;
+
+	if (text == NULL || strchr(text, '"') == NULL)
+		return text;
+	initStringInfo(&buf);
+	for (p = text; *p; p++)
+	{
+		if (*p == '"')
+		{
+			if (!inside)
+				appendStringInfoString(&buf, "\"?");
+			else
+				appendStringInfoChar(&buf, '"');
+			inside = !inside;
+		}
+		else if (!inside)
+			appendStringInfoChar(&buf, *p);
+	}
+	pfree(text);
+	return buf.data;
+}
+
+/* "... at or near "TOKEN"": the token, when it is a literal, becomes ? */
+static char *
+withhold_literal_token(char *message)
+{
+	const char *near = " at or near \"";
+	char	   *at;
+	char	   *end;
+	char	   *out;
+	size_t		outlen;
+	StringInfoData buf;
+
+	if (message == NULL || (at = strstr(message, near)) == NULL ||
+		(end = strrchr(message, '"')) <= at + strlen(near))
+		return message;
+	at += strlen(near);
+	out = palloc(end - at + 1);
+	if (juki_redact_sql(at, end - at, !standard_conforming_strings, out, &outlen) == 0)
+	{
+		pfree(out);
+		return message;
+	}
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, message, at - message);
+	appendStringInfoString(&buf, out);
+	appendStringInfoString(&buf, end);
+	pfree(out);
+	pfree(message);
+	return buf.data;
+}
+
+/*
+ * Errors that quote a value from the statement: a syntax error at a
+ * literal, and a type's input function refusing a value (a mistyped birth
+ * date, malformed criteria JSON: "Token ... is invalid").
+ */
+static void
+withhold_error_values(ErrorData *edata)
+{
+	switch (edata->sqlerrcode)
+	{
+		case ERRCODE_SYNTAX_ERROR:
+			edata->message = withhold_literal_token(edata->message);
+			break;
+		case ERRCODE_INVALID_TEXT_REPRESENTATION:
+		case ERRCODE_INVALID_DATETIME_FORMAT:
+		case ERRCODE_DATETIME_FIELD_OVERFLOW:
+			edata->message = withhold_quoted(edata->message);
+			edata->detail = withhold_quoted(edata->detail);
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+juki_st_emit_log(ErrorData *edata)
+{
+	if (juki_redact_statements)
+	{
+		const char *raw = redact_debug_query_string(edata);
+
+		edata->message = replace_statement(edata->message, raw);
+		edata->detail = redact_parameters(edata->detail);
+		edata->detail_log = redact_parameters(edata->detail_log);
+		edata->context = redact_context(edata->context);
+		withhold_error_values(edata);
+	}
+	if (prev_emit_log)
+		prev_emit_log(edata);
+}
+
+void
+juki_statement_text_install(void)
+{
+	prev_post_parse_analyze = post_parse_analyze_hook;
+	post_parse_analyze_hook = juki_st_post_parse_analyze;
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = juki_st_ExecutorStart;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = juki_st_ProcessUtility;
+	prev_emit_log = emit_log_hook;
+	emit_log_hook = juki_st_emit_log;
+}

@@ -1,0 +1,1 @@
+DO $$BEGIN EXECUTE 'SELECT 1/0, ''ctx'''; END$$; SELECT 'unterminated

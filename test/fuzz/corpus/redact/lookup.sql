@@ -1,0 +1,1 @@
+SELECT * FROM juki.lookup('move_in', '12345678901', 'ab12') -- 山田

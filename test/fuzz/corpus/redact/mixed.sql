@@ -1,0 +1,1 @@
+SELECT juki.search($1, E'it\'s', $q$x$q$, 1.5e3, .5, x'ff', U&'d\0061t', "we'ird""id", a$b) /* a /* nested */ b */
