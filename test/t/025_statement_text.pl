@@ -10,12 +10,14 @@ use Time::HiRes qw(usleep);
 use JukiNode;
 
 my $node = juki_node('stmt', conf => q{
+shared_preload_libraries = 'juki, pg_stat_statements'
 log_statement = 'all'
 log_min_error_statement = error
 log_parameter_max_length = -1
 log_parameter_max_length_on_error = -1
 });
 juki_staff($node);
+$node->safe_psql('postgres', 'CREATE EXTENSION pg_stat_statements');
 my ($code, $name, $born) = split /\|/, $node->safe_psql('postgres',
 	"SELECT resident_code, full_name, birth_date FROM staging.town WHERE status = 'active' AND resident_code !~ '^0' ORDER BY 1 LIMIT 1");
 
@@ -74,6 +76,13 @@ for my $secret ($code, $token, $name, $born, $JukiNode::PASSWORD)
 {
 	unlike($log, qr/\Q$secret\E/, "the server log never shows \"$secret\"");
 }
+
+# pg_stat_statements normalises constants itself (juki only checks it does)
+my $pgss = $node->safe_psql('postgres',
+	"SELECT string_agg(query, E'\\n') FROM pg_stat_statements WHERE query LIKE '%juki.%'");
+like($pgss, qr/juki\.lookup\(\$1, \$2, \$3\)/, 'pg_stat_statements keeps the lookup with $n for its constants');
+unlike($pgss, qr/\Q$code\E|\Q$token\E|\Q$name\E|\Q$JukiNode::PASSWORD\E/,
+	'and none of the values');
 
 # pg_stat_activity, read while an operator's statement runs
 my $bg = $node->background_psql('postgres');
