@@ -21,6 +21,7 @@ OBJS = \
 	src/statement_text.o \
 	src/log_scan.o \
 	src/retention.o \
+	src/sha256_agg.o \
 	src/verify.o \
 	src/state.o \
 	src/card.o \

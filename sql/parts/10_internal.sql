@@ -22,5 +22,13 @@ CREATE FUNCTION juki._fail(action text, reason text, sqlstate text, message text
 						   hint text DEFAULT NULL, operator_id bigint DEFAULT NULL,
 						   purpose text DEFAULT NULL)
 	RETURNS void AS 'MODULE_PATHNAME', 'juki_internal_fail' LANGUAGE C VOLATILE;
+-- SHA-256 of text values concatenated in aggregate order, as hex, streamed
+-- (a string_agg of millions of rows passes PostgreSQL's 1 GB value limit).
+CREATE FUNCTION juki._sha256_step(internal, text)
+	RETURNS internal AS 'MODULE_PATHNAME', 'juki_sha256_step' LANGUAGE C IMMUTABLE;
+CREATE FUNCTION juki._sha256_final(internal)
+	RETURNS text AS 'MODULE_PATHNAME', 'juki_sha256_final' LANGUAGE C IMMUTABLE;
+CREATE AGGREGATE juki._sha256_agg(text) (
+	SFUNC = juki._sha256_step, STYPE = internal, FINALFUNC = juki._sha256_final);
 CREATE FUNCTION juki._session_operator()
 	RETURNS bigint AS 'MODULE_PATHNAME', 'juki_internal_session_operator' LANGUAGE C STABLE;

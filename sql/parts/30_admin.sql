@@ -1217,8 +1217,8 @@ BEGIN
 	-- SHA-256 over the imported rows: one line per row, the row as a JSON
 	-- object of the fields as imported (text), lines in resident_code order,
 	-- each ended by a newline
-	EXECUTE 'SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(coalesce(pg_catalog.string_agg('
-		|| 'pg_catalog.to_jsonb(s)::text || E''\n'', '''' ORDER BY s.resident_code COLLATE "C"), ''''), ''UTF8'')), ''hex'')'
+	-- (streamed: the rows of a large town do not fit in one value)
+	EXECUTE 'SELECT juki._sha256_agg(pg_catalog.to_jsonb(s)::text || E''\n'' ORDER BY s.resident_code COLLATE "C")'
 		|| ' FROM (' || sel || ') s' INTO digest;
 	PERFORM juki._log(a, 'granted', NULL, row_count => n,
 		detail => pg_catalog.jsonb_build_object('sha256', digest, 'source', qname));
