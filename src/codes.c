@@ -14,6 +14,8 @@
 
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
 
 #include "juki.h"
 
@@ -23,6 +25,43 @@ PG_FUNCTION_INFO_V1(juki_is_valid_municipality_code);
 PG_FUNCTION_INFO_V1(juki_check_resident_code);
 PG_FUNCTION_INFO_V1(juki_check_individual_number);
 PG_FUNCTION_INFO_V1(juki_check_municipality_code);
+PG_FUNCTION_INFO_V1(juki_iso_date);
+
+static bool
+is_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* the number written in s[from..to), or -1 if it is not all ASCII digits */
+static int
+digits(const char *s, int from, int to)
+{
+	int			v = 0;
+
+	for (; from < to; from++)
+	{
+		if (s[from] < '0' || s[from] > '9')
+			return -1;
+		v = v * 10 + (s[from] - '0');
+	}
+	return v;
+}
+
+/* A YYYY-MM-DD date from min_year to 9999 that exists. */
+bool
+juki_ymd_ok(const char *s, size_t len, int min_year, int *y, int *m, int *d)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (len != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	*y = digits(s, 0, 4);
+	*m = digits(s, 5, 7);
+	*d = digits(s, 8, 10);
+	return *y >= min_year && *y >= 1 && *m >= 1 && *m <= 12 && *d >= 1 &&
+		*d <= mdays[*m - 1] + (*m == 2 && is_leap(*y));
+}
 
 /* true if s[0..len) is exactly `want` ASCII digits; else *why says what is wrong */
 static bool
@@ -190,4 +229,23 @@ juki_check_municipality_code(PG_FUNCTION_ARGS)
 {
 	return check(fcinfo, juki_municipality_code_ok, "municipality code (地方公共団体コード)",
 				 "A municipality code is exactly 6 ASCII digits, 5 digits and their check digit, e.g. 043028.");
+}
+
+/*
+ * juki._iso_date(text): the date a YYYY-MM-DD text names, or NULL when it
+ * names none (the staging columns of an import are text).  No exception is
+ * raised and none caught: a PL/pgSQL version needed a subtransaction per
+ * call, eight per imported resident.
+ */
+Datum
+juki_iso_date(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	int			y,
+				m,
+				d;
+
+	if (!juki_ymd_ok(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), 1, &y, &m, &d))
+		PG_RETURN_NULL();
+	PG_RETURN_DATEADT(date2j(y, m, d) - POSTGRES_EPOCH_JDATE);
 }

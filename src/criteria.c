@@ -52,39 +52,10 @@ juki_criterion_length_ok(const char *value, size_t len)
 	return chars >= 1 && chars <= JUKI_MAX_CRITERION_CHARS;
 }
 
-static bool
-is_leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/* the number written in s[from..to), or -1 if it is not all ASCII digits */
-static int
-digits(const char *s, int from, int to)
-{
-	int			v = 0;
-
-	for (; from < to; from++)
-	{
-		if (s[from] < '0' || s[from] > '9')
-			return -1;
-		v = v * 10 + (s[from] - '0');
-	}
-	return v;
-}
-
 bool
 juki_parse_ymd(const char *s, size_t len, int *y, int *m, int *d)
 {
-	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	if (len != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	*y = digits(s, 0, 4);
-	*m = digits(s, 5, 7);
-	*d = digits(s, 8, 10);
-	return *y >= 1850 && *m >= 1 && *m <= 12 && *d >= 1 &&
-		*d <= mdays[*m - 1] + (*m == 2 && is_leap(*y));
+	return juki_ymd_ok(s, len, 1850, y, m, d);
 }
 
 JukiCriterionProblem

@@ -35,5 +35,6 @@ extern void juki_require_preload(void);
 extern bool juki_resident_code_ok(const char *s, size_t len, const char **why);
 extern bool juki_individual_number_ok(const char *s, size_t len, const char **why);
 extern bool juki_municipality_code_ok(const char *s, size_t len, const char **why);
+extern bool juki_ymd_ok(const char *s, size_t len, int min_year, int *y, int *m, int *d);
 
 #endif							/* JUKI_H */

@@ -215,10 +215,44 @@ redact_parameters(char *detail)
 	return pstrdup("parameters: " WITHHELD);
 }
 
+/* the context entries PL/pgSQL and others add after a "SQL statement" entry */
+static const char *const entry_starts[] = {
+	"PL/pgSQL function ", "SQL function ", "SQL statement \"", "PL/", "JSON data, line ",
+	"COPY ", "portal ", "unnamed portal ", "parallel worker", "extended query"
+};
+
+static bool
+starts_entry(const char *s)
+{
+	int			i;
+
+	for (i = 0; i < (int) lengthof(entry_starts); i++)
+		if (strncmp(s, entry_starts[i], strlen(entry_starts[i])) == 0)
+			return true;
+	return false;
+}
+
 /*
- * Context lines: "SQL statement "..."" (dynamic SQL of PL/pgSQL) is
- * redacted; "... with parameters: ..." (log_parameter_max_length_on_error)
- * loses its values.
+ * A "SQL statement "..."" entry starting at s: the query may span lines.
+ * It ends at the first quote that closes a line followed by another entry,
+ * else at the end of the context.  Returns the end ('\n' or '\0').
+ */
+static const char *
+end_of_sql_entry(const char *s)
+{
+	const char *q;
+
+	for (q = strchr(s, '\n'); q != NULL; q = strchr(q + 1, '\n'))
+		if (q > s && q[-1] == '"' && starts_entry(q + 1))
+			return q;
+	return s + strlen(s);
+}
+
+/*
+ * Context entries: "SQL statement "..."" (dynamic SQL of PL/pgSQL, over one
+ * line or several) is redacted; "... with parameters: ..."
+ * (log_parameter_max_length_on_error) and "JSON data, line N: ..." lose
+ * their values.
  */
 static char *
 redact_context(char *context)
@@ -226,54 +260,62 @@ redact_context(char *context)
 	StringInfoData buf;
 	const char *line;
 	bool		changed = false;
+	const char *sql = "SQL statement \"";
+	const char *with = " with parameters: ";
+	const char *json = "JSON data, line ";
 
 	if (context == NULL)
 		return NULL;
 	initStringInfo(&buf);
 	for (line = context; *line;)
 	{
-		const char *eol = strchr(line, '\n');
-		size_t		n = eol ? (size_t) (eol - line) : strlen(line);
-		const char *sql = "SQL statement \"";
-		const char *with = " with parameters: ";
-		const char *json = "JSON data, line ";
-		char	   *piece = pnstrdup(line, n);
+		const char *eol;
+		size_t		n;
+		char	   *piece;
 		char	   *hit;
 
-		if (strncmp(piece, sql, strlen(sql)) == 0 && n > strlen(sql) && piece[n - 1] == '"')
+		if (strncmp(line, sql, strlen(sql)) == 0)
 		{
-			/* the statement between the quotes is quoted verbatim */
-			size_t		inner = n - strlen(sql) - 1;
-			char	   *out = palloc(inner + 1);
+			const char *body = line + strlen(sql);
+			size_t		inner;
+			char	   *out;
 			size_t		outlen;
 
-			if (juki_redact_sql(piece + strlen(sql), inner, !standard_conforming_strings,
-								out, &outlen) > 0)
+			eol = end_of_sql_entry(line);
+			inner = eol - body;
+			if (inner > 0 && body[inner - 1] == '"')
+				inner--;		/* the closing quote is the entry's, not the query's */
+			out = palloc(inner + 1);
+			if (juki_redact_sql(body, inner, !standard_conforming_strings, out, &outlen) > 0)
+				changed = true;
+			appendStringInfo(&buf, "%s%s\"", sql, out);
+			pfree(out);
+		}
+		else
+		{
+			eol = strchr(line, '\n');
+			n = eol ? (size_t) (eol - line) : strlen(line);
+			piece = pnstrdup(line, n);
+			if ((hit = strstr(piece, with)) != NULL)
 			{
 				changed = true;
-				appendStringInfo(&buf, "%s%s\"", sql, out);
+				appendBinaryStringInfo(&buf, piece, hit - piece + strlen(with));
+				appendStringInfoString(&buf, WITHHELD);
+			}
+			else if (strncmp(piece, json, strlen(json)) == 0 && (hit = strchr(piece, ':')) != NULL)
+			{
+				/* the JSON text around an error: criteria, names */
+				changed = true;
+				appendBinaryStringInfo(&buf, piece, hit - piece + 1);
+				appendStringInfoString(&buf, " " WITHHELD);
 			}
 			else
 				appendStringInfoString(&buf, piece);
-			pfree(out);
+			pfree(piece);
+			if (eol == NULL)
+				eol = line + n;
 		}
-		else if ((hit = strstr(piece, with)) != NULL)
-		{
-			changed = true;
-			appendBinaryStringInfo(&buf, piece, hit - piece + strlen(with));
-			appendStringInfoString(&buf, WITHHELD);
-		}
-		else if (strncmp(piece, json, strlen(json)) == 0 && (hit = strchr(piece, ':')) != NULL)
-		{
-			/* the JSON text around an error: criteria, names */
-			changed = true;
-			appendBinaryStringInfo(&buf, piece, hit - piece + 1);
-			appendStringInfoString(&buf, " " WITHHELD);
-		}
-		else
-			appendStringInfoString(&buf, piece);
-		pfree(piece);
-		if (eol == NULL)
+		if (*eol == '\0')
 			break;
 		appendStringInfoChar(&buf, '\n');
 		line = eol + 1;

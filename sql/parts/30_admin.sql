@@ -61,16 +61,7 @@ $$;
 
 -- ISO date text (YYYY-MM-DD) to date, NULL if it is not one.
 CREATE FUNCTION juki._iso_date(t text) RETURNS date
-	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-	IF t IS NULL OR t !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
-		RETURN NULL;
-	END IF;
-	RETURN t::date;				-- ISO input is read the same under every DateStyle
-EXCEPTION WHEN OTHERS THEN
-	RETURN NULL;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'juki_iso_date' LANGUAGE C IMMUTABLE STRICT;
 
 -- What is wrong with one resident field value (text form), NULL if nothing.
 -- Never repeats the value.  Shared by import_residents and record_change.

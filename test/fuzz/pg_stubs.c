@@ -13,6 +13,7 @@ int errcode(int sqlerrcode) { abort(); }
 int errmsg(const char *fmt,...) { abort(); }
 int errhint(const char *fmt,...) { abort(); }
 struct varlena *pg_detoast_datum_packed(struct varlena *datum) { abort(); }
+int date2j(int year, int month, int day) { abort(); }
 
 /* a GUC of juki.c that the validators read */
 bool		juki_check_resident_code_digit = false;

@@ -54,6 +54,10 @@ like($err, qr/Token "\?" is invalid/, 'the token is withheld');
 	"DO \$\$BEGIN EXECUTE 'SELECT 1/0, ''' || 'ctx-$code' || ''''; END\$\$");
 like($err, qr/division by zero/, 'an error inside dynamic SQL');
 unlike($err, qr/ctx-$code/, 'its context line, as the client sees it, is redacted');
+($rc, $out, $err) = $node->psql('postgres',
+	"DO \$\$BEGIN EXECUTE E'SELECT 1/0,\\n''' || 'multi-$code' || ''''; END\$\$");
+like($err, qr/CONTEXT:  SQL statement "SELECT \?\/\?,\n\?"\nPL\/pgSQL function inline_code_block line 1 at EXECUTE/,
+	'a context entry over several lines is redacted to its end, the next entry kept');
 
 # the extended protocol: the resident code as a bind parameter
 my $script = $node->basedir . '/lookup.sql';
