@@ -101,12 +101,26 @@ RESET ROLE;
 SELECT pg_temp.bad_row($$resident_code = '1000000000X'$$);
 SET ROLE regress_registrar;
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_bad')$$);
+RESET ROLE;
+-- an individual number twice in the source: the later row (in code order) is named
+SELECT pg_temp.bad_row($$individual_number = '456789012346'$$);
+SET ROLE regress_registrar;
+SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_bad')$$);
 -- the good rows: dates as dates, and as text
 SELECT juki.import_residents('public.regress_staging') AS imported;
 SELECT juki.import_residents('public.regress_staging_text') AS imported;
 -- once only: codes and individual numbers are unique
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging')$$);
 RESET ROLE;
+-- a new code with an individual number already registered
+CREATE TABLE public.regress_staging_dupnum AS
+	SELECT * FROM public.regress_staging WHERE resident_code = '10000000001';
+UPDATE public.regress_staging_dupnum SET resident_code = '10000000099';
+GRANT SELECT ON public.regress_staging_dupnum TO regress_registrar;
+SET ROLE regress_registrar;
+SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_dupnum')$$);
+RESET ROLE;
+DROP TABLE public.regress_staging_dupnum;
 
 -- the logged SHA-256 is reproducible from the staging table: one line per
 -- row (the row as JSON, fields as text, no updated_at), in resident_code order

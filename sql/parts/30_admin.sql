@@ -1101,6 +1101,7 @@ DECLARE
 	problem text;
 	prev text;
 	n bigint := 0;
+	inserted bigint;
 	digest text;
 	rj jsonb;
 BEGIN
@@ -1168,7 +1169,17 @@ BEGIN
 	-- nobody changes the source between checking and hashing
 	EXECUTE 'LOCK TABLE ' || qname || ' IN SHARE MODE';
 
-	FOR r IN EXECUTE 'SELECT * FROM (' || sel || ') s ORDER BY s.resident_code COLLATE "C" NULLS FIRST'
+	-- Every row checked in resident_code order, the first problem refused.
+	-- The lookups of existing residents and of an individual number earlier
+	-- in the source are part of the one query; the rows go in afterwards in
+	-- one INSERT (a row at a time re-built the executor, its index
+	-- expressions and constraints, for each resident).
+	FOR r IN EXECUTE 'SELECT s.*, '
+		|| 'EXISTS (SELECT 1 FROM juki.resident x WHERE x.resident_code = s.resident_code) AS code_taken, '
+		|| 'EXISTS (SELECT 1 FROM juki.resident x WHERE x.individual_number = s.individual_number) '
+		|| 'OR pg_catalog.count(*) OVER (PARTITION BY s.individual_number ORDER BY s.resident_code COLLATE "C" '
+		|| 'NULLS FIRST ROWS UNBOUNDED PRECEDING) > 1 AS number_taken '
+		|| 'FROM (' || sel || ') s ORDER BY s.resident_code COLLATE "C" NULLS FIRST'
 	LOOP
 		problem := NULL;
 		rj := pg_catalog.to_jsonb(r);	-- once per row, not once per field
@@ -1183,10 +1194,10 @@ BEGIN
 		IF problem IS NULL AND r.resident_code = prev THEN
 			problem := 'resident_code appears twice in the source';
 		END IF;
-		IF problem IS NULL AND EXISTS (SELECT 1 FROM juki.resident x WHERE x.resident_code = r.resident_code) THEN
+		IF problem IS NULL AND r.code_taken THEN
 			problem := 'a resident with this resident_code is already registered';
 		END IF;
-		IF problem IS NULL AND EXISTS (SELECT 1 FROM juki.resident x WHERE x.individual_number = r.individual_number) THEN
+		IF problem IS NULL AND r.number_taken THEN
 			problem := 'individual_number is already registered (or appears twice in the source)';
 		END IF;
 		IF problem IS NOT NULL THEN
@@ -1195,15 +1206,20 @@ BEGIN
 								  coalesce(CASE WHEN juki.is_valid_resident_code(r.resident_code)
 												THEN r.resident_code END, '(invalid)'), problem));
 		END IF;
-		INSERT INTO juki.resident (resident_code, individual_number, full_name, full_name_kana, former_surname,
-								   alias_name, birth_date, sex, address, municipality_code, change_reason,
-								   change_date, status)
-		VALUES (r.resident_code, r.individual_number, r.full_name, r.full_name_kana, r.former_surname,
-				r.alias_name, juki._iso_date(r.birth_date), r.sex, r.address, r.municipality_code,
-				r.change_reason, juki._iso_date(r.change_date), r.status);
 		prev := r.resident_code;
 		n := n + 1;
 	END LOOP;
+	EXECUTE 'INSERT INTO juki.resident (resident_code, individual_number, full_name, full_name_kana, '
+		|| 'former_surname, alias_name, birth_date, sex, address, municipality_code, change_reason, '
+		|| 'change_date, status) '
+		|| 'SELECT s.resident_code, s.individual_number, s.full_name, s.full_name_kana, s.former_surname, '
+		|| 's.alias_name, juki._iso_date(s.birth_date), s.sex, s.address, s.municipality_code, '
+		|| 's.change_reason, juki._iso_date(s.change_date), s.status '
+		|| 'FROM (' || sel || ') s ORDER BY s.resident_code COLLATE "C"';
+	GET DIAGNOSTICS inserted = ROW_COUNT;
+	IF inserted <> n THEN
+		RAISE EXCEPTION 'juki: % rows checked but % inserted', n, inserted;	-- the source is locked: cannot happen
+	END IF;
 
 	-- SHA-256 over the imported rows: one line per row, the row as a JSON
 	-- object of the fields as imported (text), lines in resident_code order,
