@@ -187,8 +187,9 @@ juki_redact_sql(const char *s, size_t len, bool backslash_quote, char *out, size
 				 ((c == 'u' || c == 'U') && c1 == '&' && c2 == '\''))
 		{
 			size_t		q = c == '\'' ? i : (c1 == '\'' ? i + 1 : i + 2);
+			/* E'' escapes with backslash; B'', X'' and U&'' never do */
 			bool		bs = (c == 'e' || c == 'E') ? true :
-				(c == 'u' || c == 'U') ? false : backslash_quote;
+				(c == '\'' || c == 'n' || c == 'N') ? backslash_quote : false;
 
 			i = end_of_string(s, len, q, bs);
 			out[o++] = '?';

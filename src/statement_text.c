@@ -39,6 +39,7 @@ bool		juki_redact_statements = true;
 
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ExecutorRun_hook_type prev_ExecutorRun = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static emit_log_hook_type prev_emit_log = NULL;
 
@@ -62,15 +63,19 @@ const char *
 juki_statement_as_sent(void)
 {
 	if (debug_query_string != NULL && debug_query_string == log_redacted)
-		return log_raw_origin;
+		return log_raw;
 	return debug_query_string;
 }
 
-/* palloc'd redacted copy of sql, or NULL when there is nothing to take out */
+/*
+ * palloc'd redacted copy of sql's first pgstat_track_activity_query_size
+ * bytes (all pg_stat_activity keeps; a literal cut there counts as
+ * unterminated and is withheld), or NULL when there is nothing to take out.
+ */
 static char *
 redacted_copy(const char *sql)
 {
-	size_t		len = strlen(sql);
+	size_t		len = strnlen(sql, pgstat_track_activity_query_size);
 	size_t		outlen;
 	char	   *out = palloc(len + 1);
 
@@ -88,12 +93,19 @@ redact_activity(const char *source)
 {
 	char	   *red;
 	uint64		query_id;
+	const char *top;
 
 	if (!juki_redact_statements || !pgstat_track_activities || source == NULL)
 		return;
-	/* top level only; the log may have pointed debug_query_string elsewhere */
+	/*
+	 * Top level only.  The log may have pointed debug_query_string at its
+	 * redacted copy, and Execute of the extended protocol works on a copy of
+	 * the portal's text: compare the text when the pointer differs.
+	 */
+	top = juki_statement_as_sent();
 	if (source != debug_query_string &&
-		!(debug_query_string == log_redacted && source == log_raw_origin))
+		!(debug_query_string == log_redacted && source == log_raw_origin) &&
+		(top == NULL || strcmp(source, top) != 0))
 		return;
 	red = redacted_copy(source);
 	if (red == NULL)
@@ -123,6 +135,17 @@ juki_st_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		prev_ExecutorStart(queryDesc, eflags);
 	else
 		standard_ExecutorStart(queryDesc, eflags);
+}
+
+static void
+juki_st_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count, bool execute_once)
+{
+	/* Execute of the extended protocol reported the raw text after ExecutorStart (at Bind) */
+	redact_activity(queryDesc->sourceText);
+	if (prev_ExecutorRun)
+		prev_ExecutorRun(queryDesc, direction, count, execute_once);
+	else
+		standard_ExecutorRun(queryDesc, direction, count, execute_once);
 }
 
 static void
@@ -215,10 +238,15 @@ redact_parameters(char *detail)
 	return pstrdup("parameters: " WITHHELD);
 }
 
-/* the context entries PL/pgSQL and others add after a "SQL statement" entry */
+/* the context entries PL/pgSQL and others add after a quoted statement */
 static const char *const entry_starts[] = {
 	"PL/pgSQL function ", "SQL function ", "SQL statement \"", "PL/", "JSON data, line ",
 	"COPY ", "portal ", "unnamed portal ", "parallel worker", "extended query"
+};
+
+/* entries that quote a statement or expression, possibly over several lines */
+static const char *const quoting_entries[] = {
+	"SQL statement \"", "PL/pgSQL expression \"", "PL/pgSQL assignment \""
 };
 
 static bool
@@ -232,27 +260,40 @@ starts_entry(const char *s)
 	return false;
 }
 
-/*
- * A "SQL statement "..."" entry starting at s: the query may span lines.
- * It ends at the first quote that closes a line followed by another entry,
- * else at the end of the context.  Returns the end ('\n' or '\0').
- */
 static const char *
-end_of_sql_entry(const char *s)
+quoting_entry(const char *line)
 {
-	const char *q;
+	int			i;
 
-	for (q = strchr(s, '\n'); q != NULL; q = strchr(q + 1, '\n'))
-		if (q > s && q[-1] == '"' && starts_entry(q + 1))
-			return q;
-	return s + strlen(s);
+	for (i = 0; i < (int) lengthof(quoting_entries); i++)
+		if (strncmp(line, quoting_entries[i], strlen(quoting_entries[i])) == 0)
+			return quoting_entries[i];
+	return NULL;
 }
 
 /*
- * Context entries: "SQL statement "..."" (dynamic SQL of PL/pgSQL, over one
- * line or several) is redacted; "... with parameters: ..."
- * (log_parameter_max_length_on_error) and "JSON data, line N: ..." lose
- * their values.
+ * The quoted text that starts at body may span lines.  The entry ends at
+ * the first quote (not the opening one) that closes a line followed by
+ * another entry, else at the end of the context.  Returns the end.
+ */
+static const char *
+end_of_quoted_entry(const char *body)
+{
+	const char *q;
+
+	for (q = strchr(body, '\n'); q != NULL; q = strchr(q + 1, '\n'))
+		if (q - 1 >= body && q[-1] == '"' && starts_entry(q + 1))
+			return q;
+	return body + strlen(body);
+}
+
+/*
+ * Context entries: quoted statements and expressions (dynamic SQL and
+ * expressions of PL/pgSQL, over one line or several) are redacted; bind
+ * parameters ("... with parameters: ...", "... parameter $n = ...") and the
+ * text around a JSON or COPY error ("JSON data, line N: ...", "COPY t, line
+ * N, column c: ...") are withheld.  The parameters entry is the outermost
+ * one and a value may span lines: everything after it is withheld too.
  */
 static char *
 redact_context(char *context)
@@ -260,9 +301,10 @@ redact_context(char *context)
 	StringInfoData buf;
 	const char *line;
 	bool		changed = false;
-	const char *sql = "SQL statement \"";
 	const char *with = " with parameters: ";
+	const char *param = " parameter $";
 	const char *json = "JSON data, line ";
+	const char *copy = "COPY ";
 
 	if (context == NULL)
 		return NULL;
@@ -270,25 +312,26 @@ redact_context(char *context)
 	for (line = context; *line;)
 	{
 		const char *eol;
+		const char *prefix;
 		size_t		n;
 		char	   *piece;
 		char	   *hit;
 
-		if (strncmp(line, sql, strlen(sql)) == 0)
+		if ((prefix = quoting_entry(line)) != NULL)
 		{
-			const char *body = line + strlen(sql);
+			const char *body = line + strlen(prefix);
 			size_t		inner;
 			char	   *out;
 			size_t		outlen;
 
-			eol = end_of_sql_entry(line);
+			eol = end_of_quoted_entry(body);
 			inner = eol - body;
 			if (inner > 0 && body[inner - 1] == '"')
 				inner--;		/* the closing quote is the entry's, not the query's */
 			out = palloc(inner + 1);
 			if (juki_redact_sql(body, inner, !standard_conforming_strings, out, &outlen) > 0)
 				changed = true;
-			appendStringInfo(&buf, "%s%s\"", sql, out);
+			appendStringInfo(&buf, "%s%s\"", prefix, out);
 			pfree(out);
 		}
 		else
@@ -298,16 +341,26 @@ redact_context(char *context)
 			piece = pnstrdup(line, n);
 			if ((hit = strstr(piece, with)) != NULL)
 			{
-				changed = true;
 				appendBinaryStringInfo(&buf, piece, hit - piece + strlen(with));
 				appendStringInfoString(&buf, WITHHELD);
-			}
-			else if (strncmp(piece, json, strlen(json)) == 0 && (hit = strchr(piece, ':')) != NULL)
-			{
-				/* the JSON text around an error: criteria, names */
+				pfree(piece);
 				changed = true;
-				appendBinaryStringInfo(&buf, piece, hit - piece + 1);
-				appendStringInfoString(&buf, " " WITHHELD);
+				break;			/* a value may continue on the next lines */
+			}
+			else if ((hit = strstr(piece, param)) != NULL && (hit = strstr(hit, " = ")) != NULL)
+			{
+				changed = true;
+				appendBinaryStringInfo(&buf, piece, hit - piece + 3);
+				appendStringInfoString(&buf, WITHHELD);
+			}
+			else if ((strncmp(piece, json, strlen(json)) == 0 ||
+					  strncmp(piece, copy, strlen(copy)) == 0) &&
+					 (hit = strstr(piece, ": ")) != NULL)
+			{
+				/* the JSON or the input line around an error: criteria, names */
+				changed = true;
+				appendBinaryStringInfo(&buf, piece, hit - piece + 2);
+				appendStringInfoString(&buf, WITHHELD);
 			}
 			else
 				appendStringInfoString(&buf, piece);
@@ -327,6 +380,54 @@ redact_context(char *context)
 	}
 	pfree(context);
 	return buf.data;
+}
+
+/* DETAIL "prepare: <PREPARE statement>" of a logged EXECUTE */
+static char *
+redact_prepare_detail(char *detail)
+{
+	const char *prefix = "prepare: ";
+	size_t		len;
+	char	   *out;
+	size_t		outlen;
+	StringInfoData buf;
+
+	if (detail == NULL || strncmp(detail, prefix, strlen(prefix)) != 0)
+		return detail;
+	len = strlen(detail) - strlen(prefix);
+	out = palloc(len + 1);
+	if (juki_redact_sql(detail + strlen(prefix), len, !standard_conforming_strings, out, &outlen) == 0)
+	{
+		pfree(out);
+		return detail;
+	}
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s%s", prefix, out);
+	pfree(out);
+	pfree(detail);
+	return buf.data;
+}
+
+/* QUERY: the dynamic statement an error position points into */
+static void
+redact_internal_query(ErrorData *edata)
+{
+	size_t		len;
+	char	   *out;
+	size_t		outlen;
+
+	if (edata->internalquery == NULL)
+		return;
+	len = strlen(edata->internalquery);
+	out = palloc(len + 1);
+	if (juki_redact_sql(edata->internalquery, len, !standard_conforming_strings, out, &outlen) == 0)
+	{
+		pfree(out);
+		return;
+	}
+	pfree(edata->internalquery);
+	edata->internalquery = out;
+	edata->internalpos = 0;		/* positions into the raw text mean nothing now */
 }
 
 /* every "..." of a message keeps its quotes and loses its content */
@@ -421,7 +522,10 @@ juki_st_emit_log(ErrorData *edata)
 		edata->message = replace_statement(edata->message, raw);
 		edata->detail = redact_parameters(edata->detail);
 		edata->detail_log = redact_parameters(edata->detail_log);
+		edata->detail = redact_prepare_detail(edata->detail);
+		edata->detail_log = redact_prepare_detail(edata->detail_log);
 		edata->context = redact_context(edata->context);
+		redact_internal_query(edata);
 		withhold_error_values(edata);
 	}
 	if (prev_emit_log)
@@ -435,6 +539,8 @@ juki_statement_text_install(void)
 	post_parse_analyze_hook = juki_st_post_parse_analyze;
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = juki_st_ExecutorStart;
+	prev_ExecutorRun = ExecutorRun_hook;
+	ExecutorRun_hook = juki_st_ExecutorRun;
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = juki_st_ProcessUtility;
 	prev_emit_log = emit_log_hook;

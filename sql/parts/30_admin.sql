@@ -1166,19 +1166,22 @@ BEGIN
 		END IF;
 	END LOOP;
 	sel := 'SELECT ' || pg_catalog.rtrim(sel, ', ') || ' FROM ' || qname;
-	-- nobody changes the source between checking and hashing
+	-- nobody changes the source between checking and hashing, and no other
+	-- import or change of the register slips in between checking and inserting
+	-- (a unique violation would name the resident code in the server log)
 	EXECUTE 'LOCK TABLE ' || qname || ' IN SHARE MODE';
+	LOCK TABLE juki.resident IN SHARE ROW EXCLUSIVE MODE;
 
 	-- Every row checked in resident_code order, the first problem refused.
-	-- The lookups of existing residents and of an individual number earlier
-	-- in the source are part of the one query; the rows go in afterwards in
+	-- The lookups of existing residents and of an individual number under a
+	-- smaller code in the source are part of the one query; the rows go in afterwards in
 	-- one INSERT (a row at a time re-built the executor, its index
 	-- expressions and constraints, for each resident).
 	FOR r IN EXECUTE 'SELECT s.*, '
 		|| 'EXISTS (SELECT 1 FROM juki.resident x WHERE x.resident_code = s.resident_code) AS code_taken, '
 		|| 'EXISTS (SELECT 1 FROM juki.resident x WHERE x.individual_number = s.individual_number) '
-		|| 'OR pg_catalog.count(*) OVER (PARTITION BY s.individual_number ORDER BY s.resident_code COLLATE "C" '
-		|| 'NULLS FIRST ROWS UNBOUNDED PRECEDING) > 1 AS number_taken '
+		|| 'OR pg_catalog.min(s.resident_code COLLATE "C") OVER (PARTITION BY s.individual_number) '
+		|| '< s.resident_code COLLATE "C" AS number_taken '
 		|| 'FROM (' || sel || ') s ORDER BY s.resident_code COLLATE "C" NULLS FIRST'
 	LOOP
 		problem := NULL;

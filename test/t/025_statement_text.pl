@@ -7,6 +7,7 @@ use warnings;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
+use IPC::Run;
 use JukiNode;
 
 my $node = juki_node('stmt', conf => q{
@@ -48,6 +49,11 @@ like($err, qr/invalid input syntax for type json/, 'malformed criteria are refus
 # (psql's own "LINE 1:" echo is the client's copy of its text, not the server's)
 unlike($err, qr/(DETAIL|CONTEXT):.*\Q$name\E/, 'neither the token nor the JSON context repeats the name');
 like($err, qr/Token "\?" is invalid/, 'the token is withheld');
+
+# dynamic SQL that fails with a position: the QUERY line
+($rc, $out, $err) = $node->psql('postgres',
+	"DO \$\$BEGIN EXECUTE 'SELECT ''q-' || '$code' || ''' FROM'; END\$\$");
+like($err, qr/QUERY:  SELECT \? FROM/, 'the statement an error position points into is redacted');
 
 # dynamic SQL of PL/pgSQL: the context line
 ($rc, $out, $err) = $node->psql('postgres',
@@ -101,6 +107,27 @@ for (1 .. 50)
 }
 like($activity, qr/^SELECT pg_sleep\(\?\), \? AS who;?$/, 'pg_stat_activity shows the redacted text');
 $bg->quit;
+
+# the same over the extended protocol (Bind and Execute report the raw text again)
+my $sleep = $node->basedir . '/sleep.sql';
+open my $sfh, '>', $sleep or die;
+print $sfh "SELECT pg_sleep(3), 'ext-$code' AS who;\n";
+close $sfh;
+my $pgb = IPC::Run::start([ 'pgbench', '-n', '-t', '1', '-M', 'extended', '-f', $sleep,
+	'-d', $node->connstr('postgres') ], '>', \my $pgb_out, '2>', \my $pgb_err);
+$activity = '';
+for (1 .. 50)
+{
+	$activity = $node->safe_psql('postgres',
+		"SELECT query FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()");
+	last if $activity ne '';
+	usleep(50_000);
+}
+usleep(300_000);
+$activity = $node->safe_psql('postgres',
+	"SELECT query FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()");
+like($activity, qr/^SELECT pg_sleep\(\?\), \? AS who;?$/, 'the extended protocol shows the redacted text too');
+$pgb->finish;
 
 # log_min_duration_statement (without log_statement) quotes the statement too
 $node->append_conf('postgresql.conf', "log_statement = 'none'\nlog_min_duration_statement = 0");
