@@ -68,22 +68,47 @@ juki_statement_as_sent(void)
 }
 
 /*
- * palloc'd redacted copy of sql's first pgstat_track_activity_query_size
- * bytes (all pg_stat_activity keeps; a literal cut there counts as
- * unterminated and is withheld), or NULL when there is nothing to take out.
+ * The last top-level text redacted for pg_stat_activity and its redaction
+ * (NULL: nothing to take out), in TopMemoryContext: a prepared statement
+ * run again and again is lexed once, and reported again only when
+ * PostgreSQL has put the raw text back.
  */
-static char *
-redacted_copy(const char *sql)
-{
-	size_t		len = strnlen(sql, pgstat_track_activity_query_size);
-	size_t		outlen;
-	char	   *out = palloc(len + 1);
+static char *activity_src = NULL;
+static char *activity_red = NULL;
+static bool activity_bs = false;	/* the backslash rule it was lexed with */
 
-	if (juki_redact_sql(sql, len, !standard_conforming_strings, out, &outlen) == 0)
+/*
+ * The redaction of sql's first track_activity_query_size - 1 bytes (all
+ * pg_stat_activity keeps; a literal cut there counts as unterminated and is
+ * withheld), or NULL when there is nothing to take out.
+ */
+static const char *
+activity_redaction(const char *sql)
+{
+	size_t		len = strnlen(sql, pgstat_track_activity_query_size - 1);
+	size_t		outlen;
+	char	   *src;
+	char	   *out;
+
+	if (activity_src != NULL && activity_bs == !standard_conforming_strings &&
+		strlen(activity_src) == len && memcmp(activity_src, sql, len) == 0)
+		return activity_red;
+	src = MemoryContextAlloc(TopMemoryContext, len + 1);
+	out = MemoryContextAlloc(TopMemoryContext, len + 1);
+	memcpy(src, sql, len);
+	src[len] = '\0';
+	if (juki_redact_sql(src, len, !standard_conforming_strings, out, &outlen) == 0)
 	{
 		pfree(out);
-		return NULL;
+		out = NULL;
 	}
+	if (activity_src)
+		pfree(activity_src);
+	if (activity_red)
+		pfree(activity_red);
+	activity_src = src;
+	activity_red = out;
+	activity_bs = !standard_conforming_strings;
 	return out;
 }
 
@@ -91,11 +116,12 @@ redacted_copy(const char *sql)
 static void
 redact_activity(const char *source)
 {
-	char	   *red;
+	const char *red;
 	uint64		query_id;
 	const char *top;
 
-	if (!juki_redact_statements || !pgstat_track_activities || source == NULL)
+	if (!juki_redact_statements || !pgstat_track_activities || source == NULL ||
+		MyBEEntry == NULL)
 		return;
 	/*
 	 * Top level only.  The log may have pointed debug_query_string at its
@@ -107,15 +133,15 @@ redact_activity(const char *source)
 		!(debug_query_string == log_redacted && source == log_raw_origin) &&
 		(top == NULL || strcmp(source, top) != 0))
 		return;
-	red = redacted_copy(source);
-	if (red == NULL)
+	red = activity_redaction(source);
+	/* our own entry, read without its protocol: only this process writes it */
+	if (red == NULL || strcmp(MyBEEntry->st_activity_raw, red) == 0)
 		return;
 	/* reporting a running statement clears its query id: put it back */
 	query_id = pgstat_get_my_query_id();
 	pgstat_report_activity(STATE_RUNNING, red);
 	if (query_id != 0)
 		pgstat_report_query_id(query_id, true);
-	pfree(red);
 }
 
 static void
