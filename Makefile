@@ -31,9 +31,18 @@ OBJS = \
 	src/disclose.o \
 	src/enforcement.o
 
-# The install script is assembled from sql/parts/*.sql (one concern each, in
-# name order; 99_grants.sql last, since privileges follow every object).
-DATA_built = juki--1.0.sql
+# Versions.  The version is written once, as default_version in juki.control;
+# the C code gets it as JUKI_VERSION.  Released scripts are frozen files in
+# extension/ (juki--1.0.sql, then upgrade scripts juki--A--B.sql), listed with
+# their SHA-256 in extension/released.sha256.  The newest full script is
+# assembled from extension/parts/*.sql (one concern each, in name order;
+# 99_grants.sql last, since privileges follow every object); the upgrade test
+# (test/t/050_upgrade.pl) checks that it equals 1.0 plus the upgrade scripts.
+JUKI_TOP := $(dir $(firstword $(MAKEFILE_LIST)))
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(JUKI_TOP)juki.control)
+DATA = $(patsubst $(JUKI_TOP)%,%,$(sort $(wildcard $(JUKI_TOP)extension/juki--*.sql)))
+DATA_built = juki--$(EXTVERSION).sql
+PG_CPPFLAGS = -DJUKI_VERSION=\"$(EXTVERSION)\"
 
 # The offline verifier: a standalone program, installed next to pg_config's
 # binaries, built from the same chain.c as the extension.
@@ -74,7 +83,7 @@ ISOLATION_TESTDB = juki_regression
 # order-only target would be found in the source tree through VPATH).
 $(shell mkdir -p src/tools)
 
-juki--1.0.sql: $(sort $(wildcard $(srcdir)/sql/parts/*.sql))
+juki--$(EXTVERSION).sql: $(sort $(wildcard $(srcdir)/extension/parts/*.sql))
 	cat $^ > $@
 
 CHAIN_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wmissing-prototypes -O2 -I$(srcdir)/src

@@ -2,8 +2,9 @@
 -- Runs first: it also creates juki_test.try(), which later tests use to show
 -- an error's SQLSTATE, message, detail and hint without file/line noise.
 CREATE EXTENSION juki CASCADE;
-SELECT extname, extversion, extrelocatable, n.nspname AS schema
+SELECT extname, extversion = a.default_version AS newest, extrelocatable, n.nspname AS schema
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+  JOIN pg_available_extensions a ON a.name = e.extname
  WHERE extname IN ('juki', 'pgcrypto') ORDER BY 1;
 
 CREATE SCHEMA juki_test;

@@ -33,6 +33,11 @@
 
 PG_MODULE_MAGIC;
 
+/* written once, as default_version in juki.control; the Makefile passes it */
+#ifndef JUKI_VERSION
+#error "JUKI_VERSION must be defined by the build (see Makefile)"
+#endif
+
 int			juki_idle_timeout_ms = 5 * 60 * 1000;
 int			juki_max_login_failures = 5;
 int			juki_password_max_age_min = 90 * 24 * 60;

@@ -9,7 +9,6 @@
 
 #include "postgres.h"
 
-#define JUKI_VERSION "1.0"
 
 /* GUC variables (juki.c); see README "Configuration" */
 extern int	juki_idle_timeout_ms;

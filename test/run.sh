@@ -50,9 +50,20 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	say "Installing missing packages: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	as_root apt-get update -q >/dev/null ||
-		die "apt-get update failed: check the network or /etc/apt/sources.list, then rerun."
-	as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+	TMPDIR_APT=$(mktemp -d)
+	# another apt or dpkg (unattended-upgrades, a second make) may hold the
+	# package manager's locks: wait for them, bounded, instead of failing
+	APT=(apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3)
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		as_root "${APT[@]}" update -q >"$TMPDIR_APT/update.log" 2>&1 && break
+		grep -q 'Could not get lock\|is held by process' "$TMPDIR_APT/update.log" ||
+			{ cat "$TMPDIR_APT/update.log" >&2
+			  die "apt-get update failed: check the network or /etc/apt/sources.list, then rerun."; }
+		[ "$try" -eq 10 ] && die "the package lists stayed locked by another process for 5 minutes."
+		echo "waiting for another package manager to finish (try $try of 10)"
+		sleep 30
+	done
+	as_root "${APT[@]}" install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
 		die "apt-get install ${missing[*]} failed; install them by hand and rerun."
 fi
 [ -x "$PG_CONFIG" ] || die "$PG_CONFIG not found although postgresql-server-dev-15 is installed."
@@ -76,8 +87,23 @@ or choose another directory with JUKI_BUILD_DIR=/some/dir make $mode"
 fi
 as_root install -d -o postgres -g postgres "$BUILD" "$BUILD/build" "$BUILD/logs" ||
 	die "cannot create $BUILD; set JUKI_BUILD_DIR to a writable place."
-# Copy the source (tracked and untracked files, never .git) where postgres can read it.
-(cd "$SRC" && tar --exclude=.git --exclude='./tmp_check*' --exclude=./results -cf - .) |
+# Copy the source where postgres can read it: source files only (tracked and
+# untracked, never what .gitignore names), so that objects, a juki.so or a
+# generated script left by an in-tree `make` are rebuilt, not reused.
+source_files() {
+	if git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git -C "$SRC" ls-files -z --cached --others --exclude-standard
+	else
+		# no git (an unpacked tarball): leave out what a build produces
+		(cd "$SRC" && find . -type f ! -path './.git/*' ! -path './tmp_check*' \
+			! -path './results/*' ! -path './log/*' ! -path './output_iso/*' \
+			! -name '*.o' ! -name '*.so' ! -name '*.bc' ! -path './juki--*.sql' \
+			! -path './src/tools/juki_verify' ! -path './test/unit/chain_test' \
+			! -path './juki_test.conf' ! -path './keys/*' ! -path './checkpoints/*' \
+			-print0)
+	fi
+}
+source_files | (cd "$SRC" && tar --null -T - -cf -) |
 	as_pg bash -c "mkdir -p '$BUILD/source' && tar -C '$BUILD/source' -xf -" ||
 	die "copying the source to $BUILD/source failed."
 
@@ -123,6 +149,24 @@ run_suite() {
 	return $rc
 }
 
+# prove -v output, summarised as each file finishes: one line per file with
+# its assertions passed and failed, and the failing assertions themselves.
+tap_progress() {
+	awk '
+		function done_file(verdict, ms) {
+			if (file == "") return
+			printf "   %-28s %-6s %4d ok, %d not ok%s\n", file, verdict, ok, nok, ms
+			fflush(); file = ""
+		}
+		/^(\[[0-9:]+\] )?[^ ]+\.pl \.\.+/ { done_file("?", ""); f = $0; sub(/ \.\.+.*/, "", f); sub(/.*\//, "", f); file = f; ok = 0; nok = 0; next }
+		/^[[:space:]]*ok [0-9]+/ { ok++; next }
+		/^[[:space:]]*not ok [0-9]+/ { nok++; print "      " $0; fflush(); next }
+		/^ok( +[0-9]+ ms)?/ { done_file("ok", $2 != "" ? sprintf(" (%.0f s)", $2 / 1000) : ""); next }
+		/Dubious|^Failed [0-9]+\/[0-9]+ subtests|Bad plan|No subtests run/ { print "      " $0; done_file("FAILED", ""); next }
+		/^Result:/ { done_file("?", ""); print "   " $0; fflush() }
+	'
+}
+
 for s in $suites; do
 	case "$s" in
 	regress)
@@ -142,9 +186,15 @@ for s in $suites; do
 		count_regress "$BUILD/logs/isolation.log"
 		;;
 	tap)
-		tap_args=(PROVE_FLAGS="-I $BUILD/source/test/t -v")
+		tap_args=(PROVE_FLAGS="-I $BUILD/source/test/t -v --timer")
 		[ -n "${JUKI_TAP_TESTS:-}" ] && tap_args+=(PROVE_TESTS="$JUKI_TAP_TESTS")
-		run_suite tap prove_installcheck "${tap_args[@]}"
+		say "Suite tap (each file's result as it finishes)"
+		as_pg env PERL5LIB="$BUILD/source/test/t" PERL5OPT=-MJukiFlush "${MK[@]}" prove_installcheck "${tap_args[@]}" 2>&1 | tee "$BUILD/logs/tap.log" | tap_progress
+		if [ "${PIPESTATUS[0]}" -ne 0 ] && ! grep -q '^Result:' "$BUILD/logs/tap.log"; then
+			tail -20 "$BUILD/logs/tap.log"
+			echo "   the TAP suite did not run (see $BUILD/logs/tap.log)"
+			failed=$((failed + 1))
+		fi
 		# one count per TAP assertion; a script that died counts as one failure
 		p=$(grep -cE '^[[:space:]]*ok [0-9]+' "$BUILD/logs/tap.log")
 		f=$(grep -cE '^[[:space:]]*not ok [0-9]+' "$BUILD/logs/tap.log")

@@ -1,5 +1,8 @@
 /*
- * juki 1.0 install script.
+ * juki install script (the newest version), assembled from extension/parts/.
+ *
+ * Released versions are frozen in extension/juki--<version>.sql; every change
+ * made here after a release is also written into the upgrade script.
  *
  * Every table here is protected by juki's guard once juki is preloaded: only
  * functions of this extension, the audit writer and this script touch them.
