@@ -7,6 +7,7 @@ EXTENSION = juki
 MODULE_big = juki
 OBJS = \
 	src/juki.o \
+	src/version.o \
 	src/codes.o \
 	src/criteria.o \
 	src/chain.o \

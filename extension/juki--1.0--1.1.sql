@@ -7,3 +7,19 @@
  * the same catalog as a fresh install of 1.1.
  */
 \echo Use "ALTER EXTENSION juki UPDATE" to load this file. \quit
+
+-- status(): also the installed SQL version, and whether it matches the
+-- library; answers without preload (columns are filled by name in C).
+DROP FUNCTION juki.status();
+CREATE FUNCTION juki.status(OUT preloaded boolean, OUT version text, OUT database text,
+							OUT timezone text, OUT writer_pid integer, OUT accepting boolean,
+							OUT queued_bytes bigint, OUT queue_capacity bigint,
+							OUT last_seq bigint, OUT standby boolean,
+							OUT emergency_stop boolean, OUT sql_version text,
+							OUT sql_current boolean)
+	AS 'MODULE_PATHNAME', 'juki_status'
+	LANGUAGE C STABLE;
+COMMENT ON FUNCTION juki.status() IS
+	'Is juki enforcing, and with which settings; version is the library''s, sql_version the installed objects'' (works without preload)';
+REVOKE ALL ON FUNCTION juki.status() FROM PUBLIC;	-- as 99_grants.sql does, so the ACL reads the same
+GRANT EXECUTE ON FUNCTION juki.status() TO PUBLIC;

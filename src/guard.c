@@ -42,6 +42,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
+#include "commands/defrem.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
 #include "fmgr.h"
@@ -71,12 +72,15 @@
 #include "guard_paths.h"
 #include "retention.h"
 #include "roles.h"
+#include "state.h"
 #include "statement_text.h"
+#include "version.h"
 
 bool		juki_is_audit_writer = false;
 
 static int	door_depth = 0;			/* juki functions on the stack */
 static bool dropping_juki = false;	/* an approved DROP EXTENSION juki */
+static bool updating_juki = false;	/* ALTER EXTENSION juki UPDATE, on record */
 static List *checked_rtable = NIL;	/* rtable ExecutorStart already judged */
 
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
@@ -95,7 +99,19 @@ typedef struct FnEntry
 {
 	Oid			fn;
 	bool		is_juki;
+	bool		any_version;	/* callable while the SQL awaits its update */
 } FnEntry;
+
+/*
+ * juki functions that work whatever the installed SQL version (version.c):
+ * the status a DBA checks first, the pure validators and domain checks, and
+ * fold(), which index expressions call from VACUUM, ANALYZE and REINDEX.
+ */
+static const char *const any_version_functions[] = {
+	"status", "fold", "is_valid_resident_code", "is_valid_individual_number",
+	"is_valid_municipality_code", "check_resident_code", "check_individual_number",
+	"check_municipality_code", NULL
+};
 
 static void
 invalidate_nsp(Datum arg, int cacheid, uint32 hashvalue)
@@ -169,14 +185,35 @@ juki_door_open(void)
 }
 
 /* Does function fn belong to extension juki?  Cached per backend. */
-static bool
-is_juki_function(Oid fn)
+static FnEntry *
+juki_function_entry(Oid fn)
 {
 	FnEntry    *e;
-	bool		found;
+	Oid			ext;
+	char	   *name;
+	bool		is_juki;
+	bool		any_version = false;
 
-	if (fn < FirstNormalObjectId)
-		return false;
+	if (juki_functions != NULL &&
+		(e = hash_search(juki_functions, &fn, HASH_FIND, NULL)) != NULL)
+		return e;
+
+	/*
+	 * Catalog access may process invalidations, which destroy the cache:
+	 * classify first, create the entry after.
+	 */
+	ext = getExtensionOfObject(ProcedureRelationId, fn);
+	name = OidIsValid(ext) ? get_extension_name(ext) : NULL;
+	is_juki = name != NULL && strcmp(name, "juki") == 0;
+	if (is_juki)
+	{
+		char	   *proname = get_func_name(fn);
+		const char *const *p;
+
+		for (p = any_version_functions; *p && proname; p++)
+			if (strcmp(*p, proname) == 0)
+				any_version = true;
+	}
 	if (juki_functions == NULL)
 	{
 		HASHCTL		ctl;
@@ -186,15 +223,30 @@ is_juki_function(Oid fn)
 		juki_functions = hash_create("juki functions", 256, &ctl,
 									 HASH_ELEM | HASH_BLOBS);
 	}
-	e = hash_search(juki_functions, &fn, HASH_ENTER, &found);
-	if (!found)
-	{
-		Oid			ext = getExtensionOfObject(ProcedureRelationId, fn);
-		char	   *name = OidIsValid(ext) ? get_extension_name(ext) : NULL;
+	e = hash_search(juki_functions, &fn, HASH_ENTER, NULL);
+	e->is_juki = is_juki;
+	e->any_version = any_version;
+	return e;
+}
 
-		e->is_juki = name != NULL && strcmp(name, "juki") == 0;
-	}
-	return e->is_juki;
+static bool
+is_juki_function(Oid fn)
+{
+	if (fn < FirstNormalObjectId)
+		return false;
+	return juki_function_entry(fn)->is_juki;
+}
+
+/* May this juki function run while the installed SQL is another version? */
+static bool
+is_any_version_function(Oid fn)
+{
+	FnEntry    *e;
+
+	if (fn < FirstNormalObjectId)
+		return true;
+	e = juki_function_entry(fn);
+	return !e->is_juki || e->any_version;
 }
 
 static bool
@@ -211,6 +263,10 @@ juki_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 {
 	if (is_juki_function(flinfo->fn_oid))
 	{
+		/* the outermost juki call: library and installed SQL must match */
+		if (event == FHET_START && door_depth == 0 && juki_preloaded &&
+			!installing_juki() && !is_any_version_function(flinfo->fn_oid))
+			juki_require_current_sql(get_func_name(flinfo->fn_oid));
 		if (event == FHET_START)
 			door_depth++;
 		else if (door_depth > 0)
@@ -230,6 +286,7 @@ guard_xact_callback(XactEvent event, void *arg)
 	{
 		door_depth = 0;
 		dropping_juki = false;
+		updating_juki = false;
 		checked_rtable = NIL;
 	}
 }
@@ -587,6 +644,37 @@ check_drop_extension(void)
 	dropping_juki = true;
 }
 
+/*
+ * ALTER EXTENSION juki UPDATE is how a town moves to a new version: it goes
+ * on record (from, to) before it starts — durable while no lock is held
+ * that the writer needs — and the extension's own catalog row may then
+ * change.  PostgreSQL lets only a superuser run it (superuser = true).
+ */
+static void
+note_extension_update(AlterExtensionStmt *stmt)
+{
+	JukiAuditRecord r;
+	JukiDetail	d;
+	ListCell   *lc;
+	const char *to = NULL;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "new_version") == 0)
+			to = defGetString(opt);
+	}
+	juki_audit_record_init(&r, "extension_update", JUKI_GRANTED, NULL);
+	jd_init(&d);
+	jd_str(&d, "from_version", juki_installed_version());
+	jd_str(&d, "to_version", to ? to : "default");
+	jd_str(&d, "library_version", JUKI_VERSION);
+	r.detail = jd_finish(&d);
+	juki_audit_log(&r);
+	updating_juki = true;
+}
+
 static void
 check_utility(Node *parsetree)
 {
@@ -778,6 +866,10 @@ check_utility(Node *parsetree)
 				check_object(s->objtype, (Node *) s->func, "ALTER FUNCTION");
 				break;
 			}
+		case T_AlterExtensionStmt:
+			if (strcmp(((AlterExtensionStmt *) parsetree)->extname, "juki") == 0)
+				note_extension_update((AlterExtensionStmt *) parsetree);
+			break;
 		case T_DropdbStmt:
 			if (strcmp(((DropdbStmt *) parsetree)->dbname, juki_database) == 0)
 				juki_refuse_direct("DROP DATABASE", "juki's database", true);
@@ -819,6 +911,14 @@ juki_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);
+
+	/* a new installed version: every backend re-reads it once this commits */
+	if (juki_preloaded &&
+		((IsA(pstmt->utilityStmt, AlterExtensionStmt) &&
+		  strcmp(((AlterExtensionStmt *) pstmt->utilityStmt)->extname, "juki") == 0) ||
+		 (IsA(pstmt->utilityStmt, CreateExtensionStmt) &&
+		  strcmp(((CreateExtensionStmt *) pstmt->utilityStmt)->extname, "juki") == 0)))
+		juki_policy_changed();
 }
 
 /* --------------------------------------------------- catalog backstop */
@@ -918,6 +1018,8 @@ juki_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		return;
 	if (!object_is_juki(classId, objectId))
 		return;
+	if (updating_juki && classId == ExtensionRelationId)
+		return;					/* its version, on record (note_extension_update) */
 	juki_refuse_direct(access == OAT_DROP ? "DROP" :
 					   access == OAT_TRUNCATE ? "TRUNCATE" :
 					   access == OAT_POST_CREATE ? "CREATE" : "ALTER",

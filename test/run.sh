@@ -131,6 +131,39 @@ passed=0
 failed=0
 suites=${JUKI_SUITES:-regress isolation tap}
 
+# The released libraries, for the upgrade test: each built from its commit
+# (extension/releases) into a private relocated copy of PostgreSQL, so that a
+# town can run on the old library first.  Needs the git history; without it
+# the upgrade test says what it could not do.
+JUKI_RELEASES=""
+build_releases() {
+	local v commit dir bin
+	git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1 || {
+		echo "   no git history in $SRC: the upgrade test runs without the released libraries"; return 0; }
+	while read -r v commit; do
+		case "$v" in ''|'#'*) continue ;; esac
+		dir="$BUILD/release-$v"
+		as_root rm -rf "$dir"
+		as_root install -d -o postgres -g postgres "$dir" "$dir/source" "$dir/build"
+		if ! git -C "$SRC" cat-file -e "$commit^{commit}" 2>/dev/null; then
+			echo "   release $v: commit $commit is not in this clone's history; skipped"; continue
+		fi
+		git -C "$SRC" archive --format=tar "$commit" | as_pg tar -x -C "$dir/source" ||
+			die "extracting release $v ($commit) failed"
+		bin=$(as_pg bash "$SRC/test/relocate_pg.sh" "$dir/pg" "$PGBIN") ||
+			die "copying PostgreSQL for release $v failed"
+		if ! as_pg make -f "$dir/source/Makefile" -C "$dir/build" PG_CONFIG="$bin/pg_config" \
+				with_llvm=no -j2 all install >"$BUILD/logs/release-$v.log" 2>&1; then
+			tail -20 "$BUILD/logs/release-$v.log"
+			die "building released juki $v failed; see $BUILD/logs/release-$v.log"
+		fi
+		echo "   released juki $v built from ${commit:0:12} into $dir/pg"
+		JUKI_RELEASES="$JUKI_RELEASES $v=$bin"
+	done < "$SRC/extension/releases"
+}
+case " $suites " in *" tap "*) say "Released versions (for the upgrade test)"; build_releases ;; esac
+export JUKI_RELEASES
+
 # pg_regress and isolation print one line per test: "test name ... ok"
 count_regress() {
 	local log=$1 p f
@@ -189,7 +222,7 @@ for s in $suites; do
 		tap_args=(PROVE_FLAGS="-I $BUILD/source/test/t -v --timer")
 		[ -n "${JUKI_TAP_TESTS:-}" ] && tap_args+=(PROVE_TESTS="$JUKI_TAP_TESTS")
 		say "Suite tap (each file's result as it finishes)"
-		as_pg env PERL5LIB="$BUILD/source/test/t" PERL5OPT=-MJukiFlush "${MK[@]}" prove_installcheck "${tap_args[@]}" 2>&1 | tee "$BUILD/logs/tap.log" | tap_progress
+		as_pg env PERL5LIB="$BUILD/source/test/t" PERL5OPT=-MJukiFlush JUKI_RELEASES="$JUKI_RELEASES" "${MK[@]}" prove_installcheck "${tap_args[@]}" 2>&1 | tee "$BUILD/logs/tap.log" | tap_progress
 		if [ "${PIPESTATUS[0]}" -ne 0 ] && ! grep -q '^Result:' "$BUILD/logs/tap.log"; then
 			tail -20 "$BUILD/logs/tap.log"
 			echo "   the TAP suite did not run (see $BUILD/logs/tap.log)"

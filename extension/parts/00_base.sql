@@ -543,10 +543,12 @@ CREATE FUNCTION juki.status(OUT preloaded boolean, OUT version text, OUT databas
 							OUT timezone text, OUT writer_pid integer, OUT accepting boolean,
 							OUT queued_bytes bigint, OUT queue_capacity bigint,
 							OUT last_seq bigint, OUT standby boolean,
-							OUT emergency_stop boolean)
+							OUT emergency_stop boolean, OUT sql_version text,
+							OUT sql_current boolean)
 	AS 'MODULE_PATHNAME', 'juki_status'
 	LANGUAGE C STABLE;
-COMMENT ON FUNCTION juki.status() IS 'Is juki enforcing, and with which settings (needs preload)';
+COMMENT ON FUNCTION juki.status() IS
+	'Is juki enforcing, and with which settings; version is the library''s, sql_version the installed objects'' (works without preload)';
 
 /* ------------------------------------------------------- operation log */
 

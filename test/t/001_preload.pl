@@ -14,9 +14,12 @@ is($plain->safe_psql('postgres',
 	't', 'CREATE EXTENSION works without preload (the newest version)');
 is($plain->safe_psql('postgres', "SELECT juki.is_valid_individual_number('123456789018')"),
 	't', 'validators work without preload');
-my ($rc, $out, $err) = $plain->psql('postgres', 'SELECT * FROM juki.status()');
-isnt($rc, 0, 'juki.status() fails without preload');
-like($err, qr/juki must be loaded via shared_preload_libraries/, 'and says why');
+is($plain->safe_psql('postgres',
+		'SELECT preloaded, writer_pid IS NULL, sql_current FROM juki.status()'),
+	'f|t|t', 'juki.status() answers without preload, and says it is not preloaded');
+my ($rc, $out, $err) = $plain->psql('postgres', "SELECT juki.card_challenge('X')");
+isnt($rc, 0, 'functions that need enforcement fail without preload');
+like($err, qr/juki must be loaded via shared_preload_libraries/, 'and say why');
 like($err, qr/HINT:.*shared_preload_libraries in postgresql.conf/, 'and how to fix it');
 $plain->stop;
 

@@ -12,14 +12,18 @@ our @EXPORT = qw(juki_node wait_writer as_role restart_juki start_juki set_prelo
   start_load stop_load ledger_tags logged_tags juki_verify_bin juki_staff card_login card_logins);
 
 # juki_node($name, preload => 1, conf => "extra lines", signing => 1,
-#           no_extension => 0, allows_streaming => 0)
+#           no_extension => 0, allows_streaming => 0, install_path => dir,
+#           version => 'x.y')
+# install_path: another PostgreSQL installation (a released juki in it);
+# version: CREATE EXTENSION juki VERSION 'x.y' instead of the default.
 # signing: an Ed25519 key and a checkpoint directory outside the data
 # directory (in the node's base directory), as production requires.
 sub juki_node
 {
 	my ($name, %opt) = @_;
 	my $preload = exists $opt{preload} ? $opt{preload} : 1;
-	my $node = PostgreSQL::Test::Cluster->new($name);
+	my $node = PostgreSQL::Test::Cluster->new($name,
+		$opt{install_path} ? (install_path => $opt{install_path}) : ());
 	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ],
 		allows_streaming => $opt{allows_streaming} // 0);
 	my $conf = "juki.database = 'postgres'\nmax_worker_processes = 16\nrestart_after_crash = on\n"
@@ -42,7 +46,8 @@ sub juki_node
 	$node->start;
 	unless ($opt{no_extension})
 	{
-		$node->safe_psql('postgres', 'CREATE EXTENSION juki CASCADE');
+		$node->safe_psql('postgres', 'CREATE EXTENSION juki'
+			  . ($opt{version} ? " VERSION '$opt{version}'" : '') . ' CASCADE');
 		wait_writer($node) if $preload;
 	}
 	return $node;
