@@ -173,8 +173,13 @@ installcheck-prep: test-fixtures
 # PGXS defines the recipe but no target for TAP tests against an installation.
 # regresscheck and isolationcheck are make test's: each in a temp instance
 # with test/juki.conf (initdb runs as the calling user, never as root).
-.PHONY: prove_installcheck regresscheck isolationcheck
+.PHONY: prove_installcheck packagecheck regresscheck isolationcheck
 prove_installcheck: test/unit/chain_test src/tools/juki_verify juki_test.conf fuzz-build
+	$(prove_installcheck)
+# make test's package suite, once it has installed the Debian package:
+# test/package/*.pl against the system's PostgreSQL 15.
+packagecheck: PROVE_TESTS = $(sort $(wildcard $(srcdir)/test/package/*.pl))
+packagecheck: juki_test.conf
 	$(prove_installcheck)
 regresscheck: juki_test.conf
 	rm -rf checkpoints/*
