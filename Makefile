@@ -54,31 +54,40 @@ PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 SHLIB_LINK = -lcrypto
 
-# pg_regress: sql/<test>.sql vs expected/<test>.out, run in a temp instance so
-# that juki can be in shared_preload_libraries.
+# pg_regress: sql/<test>.sql vs expected/<test>.out.  `make installcheck`
+# (PGXS; what pg_buildext installcheck and debian/tests run) runs them against
+# a running server set up as test/juki.conf says, found through PGHOST, PGPORT
+# and PGUSER; test/installcheck_prep.sh checks that server first.  make test
+# runs them in a temp instance instead (regresscheck, below).
 REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify \
 	admin_operators admin_officers admin_purposes admin_registrar \
 	door_setup door_session door_policy door_guard \
 	contractors forms reports bypass
-REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(CURDIR)/juki_test.conf
+# pg_regress would first DROP DATABASE IF EXISTS, which juki refuses on a
+# server where it is loaded; installcheck-prep creates the database as
+# pg_regress would, and pg_regress uses it as it is (--use-existing).
+REGRESS_OPTS = --use-existing
+REGRESS_PREP = installcheck-prep
 ENCODING = UTF8
 NO_LOCALE = 1
+TEMP_INSTANCE_OPTS = --temp-config=$(CURDIR)/juki_test.conf
 
 # Isolation specs and their outputs live together (PG 15 has no --expecteddir).
-ISOLATION = codes_concurrent oplog_concurrent door_concurrent
-ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation \
-	--temp-instance=./tmp_check_iso --temp-config=$(CURDIR)/juki_test.conf
+# Not in `make installcheck`: they need plperlu and a database of their own.
+JUKI_ISOLATION = codes_concurrent oplog_concurrent door_concurrent
+ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation --dbname=juki_regression
 
-TAP_TESTS = 1
+# TAP tests (test/t) start their own clusters: make test runs them through
+# prove_installcheck; they are not part of `make installcheck` either.
 PROVE_TESTS = $(sort $(wildcard $(srcdir)/test/t/*.pl))
 PROVE_FLAGS = -I $(srcdir)/test/t
+EXTRA_CLEAN += tmp_check tmp_check_iso output_iso
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # One database name for every suite, named in test/juki.conf as juki.database.
 CONTRIB_TESTDB = juki_regression
-ISOLATION_TESTDB = juki_regression
 
 # Objects live in src/ of the build directory; make sure it exists (an
 # order-only target would be found in the source tree through VPATH).
@@ -89,7 +98,7 @@ juki--$(EXTVERSION).sql: $(sort $(wildcard $(srcdir)/extension/parts/*.sql))
 
 CHAIN_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wmissing-prototypes -O2 -I$(srcdir)/src
 src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(srcdir)/src/chain.c $(srcdir)/src/chain.h
-	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/src/tools/juki_verify.c $(srcdir)/src/chain.c -lcrypto
+	$(CC) $(CHAIN_CFLAGS) $(COPT) -o $@ $(srcdir)/src/tools/juki_verify.c $(srcdir)/src/chain.c -lcrypto
 test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(srcdir)/src/chain.c $(srcdir)/src/chain.h
 	@mkdir -p test/unit
 	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(srcdir)/src/chain.c -lcrypto
@@ -136,38 +145,59 @@ fuzz: fuzz-build
 	  cp -n $(srcdir)/test/fuzz/corpus/$${n#fuzz_}/* fuzz-corpus/$$n/ 2>/dev/null; \
 	  $$t -max_total_time=$(FUZZ_SECONDS) fuzz-corpus/$$n || exit 1; done
 
-# Test instances sign checkpoints with a throwaway Ed25519 key that lives
-# outside their data directories, as it must in production.
-juki_test.conf: $(srcdir)/test/juki.conf
-	mkdir -p keys checkpoints
-	test -f keys/signing.pem || openssl genpkey -algorithm ed25519 -out keys/signing.pem
-	openssl pkey -in keys/signing.pem -pubout -out keys/signing.pub
+# What the tests read on the client side: the test card keys, the stand-in
+# for an IC card, the psql login fixture and a small synthetic town.
+.PHONY: test-fixtures installcheck-prep
+test-fixtures:
+	mkdir -p keys
 	for k in ed25519:"-algorithm ed25519" p256:"-algorithm EC -pkeyopt ec_paramgen_curve:P-256" \
 	         rsa:"-algorithm RSA -pkeyopt rsa_keygen_bits:2048" rsa1024:"-algorithm RSA -pkeyopt rsa_keygen_bits:1024"; do \
 	  n=$${k%%:*}; test -f keys/card_$$n.pem || openssl genpkey $${k#*:} -out keys/card_$$n.pem 2>/dev/null; \
 	  openssl pkey -in keys/card_$$n.pem -pubout -out keys/card_$$n.pub; done
 	cp $(srcdir)/test/sign_challenge.sh $(srcdir)/test/fixtures/*.psql .
 	perl $(srcdir)/test/demo/gen_town.pl --residents 200 > town.tsv
+
+# Test instances sign checkpoints with a throwaway Ed25519 key that lives
+# outside their data directories, as it must in production.
+juki_test.conf: $(srcdir)/test/juki.conf test-fixtures
+	mkdir -p checkpoints
+	test -f keys/signing.pem || openssl genpkey -algorithm ed25519 -out keys/signing.pem
+	openssl pkey -in keys/signing.pem -pubout -out keys/signing.pub
 	(cat $<; echo "juki.signing_key_file = '$(CURDIR)/keys/signing.pem'"; \
 	 echo "juki.checkpoint_directory = '$(CURDIR)/checkpoints'") > $@
 
+# `make installcheck`: the server must be ready (and keys/signing.pub is its key's).
+installcheck-prep: test-fixtures
+	sh $(srcdir)/test/installcheck_prep.sh '$(bindir)/psql' $(CONTRIB_TESTDB)
+
 # PGXS defines the recipe but no target for TAP tests against an installation.
-.PHONY: prove_installcheck regresscheck isolationcheck
+# regresscheck and isolationcheck are make test's: each in a temp instance
+# with test/juki.conf (initdb runs as the calling user, never as root).
+.PHONY: prove_installcheck packagecheck regresscheck isolationcheck
 prove_installcheck: test/unit/chain_test src/tools/juki_verify juki_test.conf fuzz-build
 	$(prove_installcheck)
-regresscheck: submake $(REGRESS_PREP) juki_test.conf
+# make test's package suite, once it has installed the Debian package:
+# test/package/*.pl against the system's PostgreSQL 15.
+packagecheck: PROVE_TESTS = $(sort $(wildcard $(srcdir)/test/package/*.pl))
+packagecheck: juki_test.conf
+	$(prove_installcheck)
+regresscheck: juki_test.conf
 	rm -rf checkpoints/*
-	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+	$(pg_regress_installcheck) $(filter-out --use-existing,$(REGRESS_OPTS)) --temp-instance=./tmp_check $(TEMP_INSTANCE_OPTS) $(REGRESS)
 isolationcheck: juki_test.conf
-	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) --temp-instance=./tmp_check_iso \
+		$(TEMP_INSTANCE_OPTS) $(JUKI_ISOLATION)
 
-# The README's two commands.  Both are safe to run as root (CI) or as a user
-# with sudo; see test/run.sh.
-.PHONY: test demo bench
+# The README's commands.  All are safe to run as root (CI) or as a user
+# with sudo; see test/run.sh.  `make package` builds the Debian package
+# postgresql-15-juki (debian/) in the build directory.
+.PHONY: test demo bench package
 test:
 	$(srcdir)/test/run.sh test
 demo:
 	$(srcdir)/test/run.sh demo
+package:
+	$(srcdir)/test/run.sh package
 # Not part of make test: the benchmarks of issue 6 in one throwaway cluster,
 # test/bench/door_bench.sh (~15 min; knobs in the script's header).
 bench:

@@ -23,7 +23,8 @@ SELECT max(seq) - min(seq) + 1 = count(*) AS no_gaps, min(seq) AS first FROM juk
 -- the relations and the statement
 SELECT count(*) FROM juki.operation_log l, juki.audit_checkpoint c WHERE false;
 SELECT action, outcome, reason, db_role, detail->'relations' AS relations, detail->>'query' AS query,
-       backend_pid = pg_backend_pid() AS this_backend, client_addr
+       backend_pid = pg_backend_pid() AS this_backend,
+       client_addr IS NOT DISTINCT FROM host(inet_client_addr()) AS this_client
   FROM juki.operation_log WHERE action = 'log_read' ORDER BY seq DESC LIMIT 2;
 -- timestamps follow seq (records reach the writer in the order they were stamped)
 SELECT bool_and(l.ts >= p.ts) AS ts_ordered

@@ -88,7 +88,9 @@ SELECT count(*) AS searches_of_100_rows FROM juki.report_bulk('-infinity', min_r
  WHERE reason IS NULL AND permit_bulk_rows IS NULL;
 
 -- login failures and lockouts over the whole log (door_session)
-SELECT action, outcome, reason, role_name, card_serial, client_addr
+-- (this_client: the address of this suite's connections, none over a socket)
+SELECT action, outcome, reason, role_name, card_serial,
+       client_addr IS NOT DISTINCT FROM host(inet_client_addr()) AS this_client
   FROM juki.report_login_failures('-infinity');
 
 -- possible shared IDs: every session here is local and short (TAP test
