@@ -115,6 +115,23 @@ SELECT juki_test.try($$DO $do$ BEGIN FOR g IN 61 .. 150 LOOP
 	PERFORM juki.lookup('wide_area_copy_issuance', juki_test.code_for(g)); END LOOP; END $do$ $$);
 COMMIT;
 RESET ROLE;
+-- … in a procedure that commits between lookups (each call attaches anew)
+CREATE PROCEDURE juki_test.vol_proc(tok text) LANGUAGE plpgsql AS $$
+BEGIN
+	FOR g IN 81 .. 150 LOOP
+		PERFORM juki.lookup('wide_area_copy_issuance', juki_test.code_for(g), tok);
+		COMMIT;
+	END LOOP;
+END $$;
+GRANT EXECUTE ON PROCEDURE juki_test.vol_proc(text) TO regress_terminal;
+SET ROLE regress_terminal;
+\set VERBOSITY terse
+CALL juki_test.vol_proc(:'vol_token');
+-- … and in several statements sent as one query message
+SELECT count(*) FROM generate_series(101, 115) g, LATERAL juki.lookup('wide_area_copy_issuance', juki_test.code_for(g), :'vol_token') l \;
+SELECT count(*) FROM generate_series(116, 130) g, LATERAL juki.lookup('wide_area_copy_issuance', juki_test.code_for(g), :'vol_token') l;
+\set VERBOSITY default
+RESET ROLE;
 SET ROLE regress_auditor;
 SELECT outcome, reason, count(*), detail->>'ceiling' AS ceiling
   FROM juki.operation_log WHERE seq > :seq2 AND action = 'lookup'
@@ -141,9 +158,8 @@ RESET ROLE;
 -- many single requests, each its own statement and transaction (the
 -- pooled application's form): two more fit, the third is refused
 SET ROLE regress_terminal;
-SELECT format('SELECT (juki.lookup(%L, %L, %L)).resident_code IS NOT NULL AS granted',
-			  'regress_vol', juki_test.code_for(g), :'vol_token')
-  FROM generate_series(10, 11) g \gexec
+SELECT (juki.lookup('regress_vol', juki_test.code_for(10), :'vol_token')).resident_code IS NOT NULL AS granted;
+SELECT (juki.lookup('regress_vol', juki_test.code_for(11), :'vol_token')).resident_code IS NOT NULL AS granted;
 SELECT juki_test.try(format('SELECT juki.lookup(%L, %L, %L)', 'regress_vol', juki_test.code_for(12), :'vol_token'));
 RESET ROLE;
 -- a new connection and a new login of the same operator: the window holds

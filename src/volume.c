@@ -40,6 +40,8 @@
  * lifetime) runs under a transaction-level advisory lock, so that one
  * backend reads the log while the others wait (interruptibly), and
  * publishes its counts under volume->lock; nothing is charged before it.
+ * Once a backend has seen volume->seeded it remembers so (seeded_here):
+ * the flag never goes back within one shared memory.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -94,6 +96,7 @@ typedef struct VolumeShared
 
 static VolumeShared *volume = NULL;
 static HTAB *windows = NULL;
+static bool seeded_here = false;	/* seeding never reverts in this shared memory */
 
 /* ------------------------------------------------------------ settings */
 
@@ -497,18 +500,21 @@ ensure_seeded(void)
 	bool		seeded;
 	LOCKTAG		tag;
 
+	if (seeded_here)
+		return true;
 	LWLockAcquire(volume->lock, LW_SHARED);
 	seeded = volume->seeded;
 	LWLockRelease(volume->lock);
 	if (seeded)
-		return true;
+		return seeded_here = true;
 	/* one backend reads the log; the others wait for it, interruptibly */
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0x4A554B49, 0, 3);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 	LWLockAcquire(volume->lock, LW_SHARED);
 	seeded = volume->seeded;
 	LWLockRelease(volume->lock);
-	return seeded || seed_from_log();
+	seeded_here = seeded || seed_from_log();
+	return seeded_here;
 }
 
 /* Rows of the operator's window for the purpose; -1 if it cannot be known. */
