@@ -210,6 +210,29 @@ SELECT juki_test.try($$SELECT count(*) FROM generate_series(18, 21) g,
 COMMIT;
 RESET ROLE;
 
+-- an operator who holds only a bulk permit for a purpose runs under it from
+-- the first request, for its rows, in one statement
+SET ROLE regress_officer_j;
+SELECT juki.designate(:op_vol, '{move_out}', current_date + 30, 'one batch') > 0 AS designated;
+RESET ROLE;
+SET ROLE regress_op_vol;
+BEGIN;
+SELECT juki.attach(:'vol_token2');
+SELECT juki.request_permit('move_out', 'two move-outs', now() + interval '1 day', bulk_rows => 2) AS p_out \gset
+COMMIT;
+RESET ROLE;
+SET ROLE regress_officer_j2;
+SELECT juki.approve_permit(:p_out);
+RESET ROLE;
+SET ROLE regress_op_vol;
+BEGIN;
+SELECT juki.attach(:'vol_token2');
+SELECT count(l.resident_code) AS only_bulk FROM generate_series(31, 32) g,
+	LATERAL juki.lookup('move_out', juki_test.code_for(g)) l;
+SELECT juki_test.try(format('SELECT juki.lookup(%L, %L)', 'move_out', juki_test.code_for(33)));
+COMMIT;
+RESET ROLE;
+
 -- 4. A batch purpose (every request under a bulk permit): the permit's rows
 -- serve one statement, however many requests it makes, and no more rows
 -- than it says

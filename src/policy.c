@@ -809,8 +809,9 @@ check_designation(OpPolicy *op, const JukiRequest *req, const LocalNow *ln, Juki
 /*
  * A purpose that is not a batch purpose runs on ordinary permits; an
  * operator who holds only a bulk permit for it (volume beyond the
- * ceilings, volume.c) runs under that one.  The refusal stays the one for
- * ordinary permits if no bulk permit applies either.
+ * ceilings, volume.c) runs under that one.  If none applies either, the
+ * refusal is the one for ordinary permits, unless there was none at all
+ * and the bulk permit is used: then that is what the operator learns.
  */
 static JukiPermit *
 bulk_permit_instead(OpPolicy *op, const JukiRequest *req, JukiPurpose *pur,
@@ -827,6 +828,13 @@ bulk_permit_instead(OpPolicy *op, const JukiRequest *req, JukiPurpose *pur,
 		d->sqlstate = 0;
 		d->message = NULL;
 		d->hint = NULL;
+	}
+	else if (strcmp(d->reason, "no_permit") == 0 && strcmp(scratch.reason, "permit_used") == 0)
+	{
+		d->reason = scratch.reason;
+		d->sqlstate = scratch.sqlstate;
+		d->message = scratch.message;
+		d->hint = scratch.hint;
 	}
 	return p;
 }
