@@ -30,6 +30,7 @@ OBJS = \
 	src/session.o \
 	src/policy.o \
 	src/disclose.o \
+	src/volume.o \
 	src/enforcement.o
 
 # Versions.  The version is written once, as default_version in juki.control;
@@ -62,7 +63,7 @@ SHLIB_LINK = -lcrypto
 REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify \
 	admin_operators admin_officers admin_purposes admin_registrar \
 	door_setup door_session door_policy door_guard \
-	contractors forms reports bypass
+	contractors forms reports bypass door_volume
 # pg_regress would first DROP DATABASE IF EXISTS, which juki refuses on a
 # server where it is loaded; installcheck-prep creates the database as
 # pg_regress would, and pg_regress uses it as it is (--use-existing).

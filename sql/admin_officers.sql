@@ -165,7 +165,7 @@ SELECT juki_test.tryn($$SELECT juki.request_permit('move_in', '確認', now() + 
 SELECT juki_test.tryn($$SELECT juki.request_permit('move_in', '確認', now() + interval '1 day',
                          array(SELECT lpad(g::text, 11, '0') FROM generate_series(1, 1001) g))$$);
 SELECT juki_test.tryn($$SELECT juki.request_permit('ex_officio_correction', '職権修正', now() + interval '1 day')$$);
-SELECT juki_test.tryn($$SELECT juki.request_permit('move_in', '確認', now() + interval '1 day', NULL, 10)$$);
+SELECT juki_test.tryn($$SELECT juki.request_permit('move_in', '確認', now() + interval '1 day', NULL, 0)$$);
 SELECT juki_test.tryn($$SELECT juki.request_permit('regress_batch', '一括', now() + interval '1 day')$$);
 SELECT juki_test.tryn($$SELECT juki.request_permit('regress_batch', '一括', now() + interval '1 day', NULL, 0)$$);
 SELECT juki_test.tryn($$SELECT juki.request_permit('move_in', '確認', now() + interval '1 day', NULL, NULL, NULL)$$);

@@ -9,8 +9,10 @@
  *	   runs a fixed query as juki's owner whose criteria are parameters,
  *	   never SQL text, fetching the row limit + 1 rows so that "too many"
  *	   is known without reading everything;
- *	4. log the granted record — which residents, which fields, under which
- *	   permit — and wait until it is durable;
+ *	4. count the rows against the purpose's ceilings per statement and per
+ *	   window (volume.c; beyond them only a bulk permit, chosen before the
+ *	   rows are read), then log the granted record — which residents, which
+ *	   fields, under which permit — and wait until it is durable;
  *	5. only then build the result, with every field the purpose does not
  *	   disclose set to NULL.
  * A request that would return more rows than allowed is refused as a whole
@@ -52,6 +54,7 @@
 #include "guard.h"
 #include "policy.h"
 #include "session.h"
+#include "volume.h"
 
 PG_FUNCTION_INFO_V1(juki_lookup);
 PG_FUNCTION_INFO_V1(juki_search);
@@ -141,6 +144,29 @@ static void
 refuse_decision(Request *rq)
 {
 	refuse(rq, rq->dec.reason, rq->dec.sqlstate, rq->dec.hint, rq->dec.message);
+}
+
+/* Count n rows against the volume ceilings, or log the refusal and raise it. */
+static void
+charge_volume(Request *rq, int64 n)
+{
+	JukiVolumeRefusal why;
+	JukiAuditRecord r;
+	JukiDetail	d;
+
+	if (juki_volume_charge(&rq->req, &rq->dec, n, &why))
+		return;
+	record_for(rq, &r, JUKI_DENIED, why.reason);
+	jd_init(&d);
+	jd_str(&d, "message", why.message);
+	juki_volume_detail(&d, &why);
+	r.detail = jd_finish(&d);
+	juki_audit_log(&r);
+	ereport(ERROR,
+			(errcode(why.sqlstate),
+			 errmsg("%s", why.message),
+			 errdetail("reason: %s", why.reason),
+			 errhint("%s", why.hint)));
 }
 
 /* Arguments every disclosure needs; the hot standby cannot log at all. */
@@ -646,7 +672,9 @@ juki_lookup(PG_FUNCTION_ARGS)
 	if (rq.dec.reason)
 		refuse_decision(&rq);
 
+	juki_volume_plan(&rq.req, &rq.dec, 1);
 	f = fetch_one(&rq, code);
+	charge_volume(&rq, f.nrows);
 	log_granted(&rq, &f, NULL, NULL);
 	if (f.nrows == 0)
 		PG_RETURN_NULL();
@@ -683,6 +711,7 @@ juki_search(PG_FUNCTION_ARGS)
 	juki_policy_decide(&rq.req, &rq.dec);
 	if (rq.dec.reason)
 		refuse_decision(&rq);
+	juki_volume_plan(&rq.req, &rq.dec, rq.dec.row_limit);
 
 	base_params(&rq, types, values, nulls);
 	initStringInfo(&sql);
@@ -754,6 +783,7 @@ juki_search(PG_FUNCTION_ARGS)
 						(long long) rq.dec.row_limit, rq.dec.purpose->code));
 	}
 
+	charge_volume(&rq, f.nrows);
 	log_granted(&rq, &f, NULL, NULL);
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
@@ -831,10 +861,12 @@ juki_issue_form(PG_FUNCTION_ARGS)
 	if (rq.dec.reason)
 		refuse_decision(&rq);
 
+	juki_volume_plan(&rq.req, &rq.dec, 1);
 	f = fetch_one(&rq, code);
 	if (f.nrows == 0)
 		refuse(&rq, "resident_not_found", ERRCODE_NO_DATA_FOUND, NULL,
 			   "no resident with this code can be printed under this purpose");
+	charge_volume(&rq, 1);
 	serial = insert_form(&rq, form_type, code);
 	log_granted(&rq, &f, serial, form_type);
 

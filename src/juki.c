@@ -31,6 +31,7 @@
 #include "state.h"
 #include "statement_text.h"
 #include "version.h"
+#include "volume.h"
 
 PG_MODULE_MAGIC;
 
@@ -162,6 +163,7 @@ define_gucs(void)
 							 "Search terms, resident codes and session tokens written into SQL text stay out of both.",
 							 &juki_redact_statements, true,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	juki_volume_define_gucs();
 
 	MarkGUCPrefixReserved("juki");
 }
@@ -174,6 +176,7 @@ juki_shmem_request(void)
 	juki_queue_shmem_request();
 	juki_state_shmem_request();
 	juki_session_shmem_request();
+	juki_volume_shmem_request();
 }
 
 static void
@@ -184,6 +187,7 @@ juki_shmem_startup(void)
 	juki_queue_shmem_startup();
 	juki_state_shmem_startup();
 	juki_session_shmem_startup();
+	juki_volume_shmem_startup();
 }
 
 /* The audit writer: one static worker, restarted at once if it dies. */

@@ -13,7 +13,8 @@
  * clock.  The cache is loaded with the latest snapshot, so a REPEATABLE READ
  * transaction that began before a revocation still sees the revocation.
  * Two things are never cached: the emergency flag (shared memory) and
- * whether a bulk permit was used (the durable log).
+ * whether a bulk permit was used (the durable log).  How many rows a
+ * request may add to what was already disclosed is volume.c's business.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -37,6 +38,7 @@
 #include "policy.h"
 #include "roles.h"
 #include "state.h"
+#include "volume.h"
 
 /* One operator's policy rows. */
 typedef struct OpCard
@@ -192,7 +194,8 @@ load_shared_policy(void)
 
 	t = query("SELECT DISTINCT ON (code) code, version, department, disclosed_fields,"
 			  " search_keys, max_rows, allows_forms, allows_removed, allows_bulk,"
-			  " allows_support_measure, requires_named_permit, aggregates_only, min_age, active"
+			  " allows_support_measure, requires_named_permit, aggregates_only, min_age, active,"
+			  " statement_rows, window_rows"
 			  " FROM juki.purpose ORDER BY code, version DESC", 0, NULL, NULL);
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -212,6 +215,8 @@ load_shared_policy(void)
 		p->aggregates_only = bool_col(t, i, 12);
 		p->min_age = int_or(t, i, 13, -1);
 		p->active = bool_col(t, i, 14);
+		p->statement_rows = int_or(t, i, 15, -1);
+		p->window_rows = int_or(t, i, 16, -1);
 		old = MemoryContextSwitchTo(policy_cxt);
 		purposes = lappend(purposes, p);
 		MemoryContextSwitchTo(old);
@@ -578,13 +583,26 @@ bulk_permit_used(int64 permit_id)
 }
 
 /*
+ * A bulk permit serves the one statement that first used it (volume.c
+ * counts its rows there); any other statement finds it used in the log.
+ */
+static bool
+bulk_permit_spent(const JukiPermit *p)
+{
+	if (juki_volume_statement_permit_rows(p->id) >= 0)
+		return false;
+	return bulk_permit_used(p->id);
+}
+
+/*
  * Pick the permit a request runs under: one naming the resident, else a
  * general one, else (search only) one naming residents, which then limits
- * the search to them.  NULL with a refusal in d if none applies.
+ * the search to them.  bulk: only permits with bulk_rows, else only those
+ * without.  NULL with a refusal in d if none applies.
  */
 static JukiPermit *
 choose_permit(OpPolicy *op, const JukiRequest *req, JukiPurpose *pur,
-			  const LocalNow *ln, bool open, JukiDecision *d)
+			  const LocalNow *ln, bool open, bool bulk, JukiDecision *d)
 {
 	ListCell   *lc;
 	JukiPermit *best = NULL;
@@ -608,7 +626,7 @@ choose_permit(OpPolicy *op, const JukiRequest *req, JukiPurpose *pur,
 			expired = true;
 			continue;
 		}
-		if (pur->allows_bulk != (p->bulk_rows > 0))
+		if (bulk != (p->bulk_rows > 0))
 			continue;
 		if (p->residents == NIL)
 			score = pur->requires_named_permit ? 0 : 2;
@@ -620,8 +638,8 @@ choose_permit(OpPolicy *op, const JukiRequest *req, JukiPurpose *pur,
 		}
 		else
 			score = 1;
-		/* a bulk permit serves one request (asked of the durable log) */
-		if (score > 0 && pur->allows_bulk && bulk_permit_used(p->id))
+		/* a bulk permit serves one statement (asked of the durable log) */
+		if (score > 0 && bulk && bulk_permit_spent(p))
 		{
 			used = true;
 			continue;
@@ -643,7 +661,7 @@ choose_permit(OpPolicy *op, const JukiRequest *req, JukiPurpose *pur,
 		return best;
 	if (used)
 		deny(d, "permit_used", ERRCODE_INSUFFICIENT_PRIVILEGE,
-			 "A bulk permit serves one request; request a new one.",
+			 "A bulk permit serves one statement; request a new one.",
 			 "the bulk permit for purpose %s has already been used", req->purpose);
 	else if (closed)
 		deny(d, "outside_hours", ERRCODE_INSUFFICIENT_PRIVILEGE,
@@ -788,6 +806,61 @@ check_designation(OpPolicy *op, const JukiRequest *req, const LocalNow *ln, Juki
 	return false;
 }
 
+/*
+ * A purpose that is not a batch purpose runs on ordinary permits; an
+ * operator who holds only a bulk permit for it (volume beyond the
+ * ceilings, volume.c) runs under that one.  If none applies either, the
+ * refusal is the one for ordinary permits, unless there was none at all
+ * and the bulk permit is used: then that is what the operator learns.
+ */
+static JukiPermit *
+bulk_permit_instead(OpPolicy *op, const JukiRequest *req, JukiPurpose *pur,
+					const LocalNow *ln, JukiDecision *d)
+{
+	JukiDecision scratch;
+	JukiPermit *p;
+
+	memset(&scratch, 0, sizeof(scratch));
+	p = choose_permit(op, req, pur, ln, !d->off_hours, true, &scratch);
+	if (p != NULL)
+	{
+		d->reason = NULL;
+		d->sqlstate = 0;
+		d->message = NULL;
+		d->hint = NULL;
+	}
+	else if (strcmp(d->reason, "no_permit") == 0 && strcmp(scratch.reason, "permit_used") == 0)
+	{
+		d->reason = scratch.reason;
+		d->sqlstate = scratch.sqlstate;
+		d->message = scratch.message;
+		d->hint = scratch.hint;
+	}
+	return p;
+}
+
+JukiPermit *
+juki_policy_bulk_permit(const JukiRequest *req, const JukiDecision *d)
+{
+	LocalNow	ln;
+	JukiDecision scratch;
+	ListCell   *lc;
+
+	if (d->session == NULL || d->purpose == NULL)
+		return NULL;
+	local_now(&ln);
+	memset(&scratch, 0, sizeof(scratch));
+	/* the rows this request was decided on; never reload them mid-request */
+	foreach(lc, operators)
+	{
+		OpPolicy   *op = lfirst(lc);
+
+		if (op->id == d->session->operator_id)
+			return choose_permit(op, req, d->purpose, &ln, !d->off_hours, true, &scratch);
+	}
+	return NULL;
+}
+
 void
 juki_policy_decide(const JukiRequest *req, JukiDecision *d)
 {
@@ -865,7 +938,9 @@ juki_policy_decide(const JukiRequest *req, JukiDecision *d)
 		return;
 	}
 	d->off_hours = !within_hours(pur->code, &ln);
-	d->permit = choose_permit(op, req, pur, &ln, !d->off_hours, d);
+	d->permit = choose_permit(op, req, pur, &ln, !d->off_hours, pur->allows_bulk, d);
+	if (d->permit == NULL && !pur->allows_bulk)
+		d->permit = bulk_permit_instead(op, req, pur, &ln, d);
 	if (d->permit == NULL)
 		return;
 	if (pur->allows_bulk)

@@ -28,6 +28,8 @@ typedef struct JukiPurpose
 	bool		aggregates_only;
 	int			min_age;		/* -1: none */
 	bool		active;
+	int			statement_rows; /* -1: juki.statement_rows (volume.c) */
+	int			window_rows;	/* -1: juki.window_rows (volume.c) */
 } JukiPurpose;
 
 /* An approved permit (許可), as cached. */
@@ -68,6 +70,13 @@ typedef struct JukiDecision
 } JukiDecision;
 
 extern void juki_policy_decide(const JukiRequest *req, JukiDecision *d);
+
+/*
+ * The bulk permit an allowed request would run under (volume.c, when a
+ * ceiling would be passed), chosen by the same rules as any permit; NULL if
+ * the operator holds none that applies.
+ */
+extern JukiPermit *juki_policy_bulk_permit(const JukiRequest *req, const JukiDecision *d);
 
 /* Does the decision's permit name this resident? */
 extern bool juki_permit_names(const JukiPermit *p, const char *resident_code);

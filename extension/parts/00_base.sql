@@ -172,12 +172,19 @@ CREATE TABLE juki.purpose (
 	seeded            boolean NOT NULL DEFAULT false,
 	defined_by        text NOT NULL DEFAULT session_user,
 	defined_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	-- volume ceilings (added in 1.1, hence last); NULL: the server's setting
+	statement_rows    integer CHECK (statement_rows BETWEEN 1 AND 100000000),
+	window_rows       integer CHECK (window_rows BETWEEN 1 AND 100000000),
 	PRIMARY KEY (code, version),
 	-- a bulk purpose takes its row allowance from the permit, others from max_rows
 	CHECK (allows_bulk OR max_rows IS NOT NULL)
 );
 COMMENT ON TABLE juki.purpose IS
 	'利用事務: lawful business purposes; decide fields, criteria, row limits, forms (帳票); one row per version';
+COMMENT ON COLUMN juki.purpose.statement_rows IS
+	'residents one statement may disclose without a bulk permit; NULL: juki.statement_rows (never below max_rows)';
+COMMENT ON COLUMN juki.purpose.window_rows IS
+	'residents one operator may disclose in juki.volume_window without a bulk permit; NULL: juki.window_rows';
 
 /* Operating hours (運用計画 運用時間), append-only: the newest row for a
  * (purpose, weekday) wins; purpose NULL is the default for all purposes. */

@@ -897,9 +897,10 @@ BEGIN
 			PERFORM juki._fail(a, 'invalid_argument', '22023', 'bulk_rows must be between 1 and 10000000',
 				NULL, v_op, v_purpose);
 		END IF;
-	ELSIF v_bulk IS NOT NULL THEN
-		PERFORM juki._fail(a, 'bulk_not_allowed', '22023',
-			pg_catalog.format('purpose %s does not allow bulk extraction', v_purpose), NULL, v_op, v_purpose);
+	ELSIF v_bulk NOT BETWEEN 1 AND 10000000 THEN
+		-- any other purpose: rows beyond its volume ceilings, in one statement
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'bulk_rows must be between 1 and 10000000',
+			NULL, v_op, v_purpose);
 	END IF;
 
 	INSERT INTO juki.access_permit (operator_id, purpose, reason, valid_until, residents, bulk_rows,
@@ -925,7 +926,8 @@ CREATE FUNCTION juki.define_purpose(code text, title text, legal_basis text, dep
 									allows_support_measure boolean DEFAULT false,
 									requires_named_permit boolean DEFAULT false,
 									aggregates_only boolean DEFAULT false, min_age integer DEFAULT NULL,
-									active boolean DEFAULT true)
+									active boolean DEFAULT true, statement_rows integer DEFAULT NULL,
+									window_rows integer DEFAULT NULL)
 	RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -950,6 +952,8 @@ DECLARE
 	v_agg boolean := $13;
 	v_min_age integer := $14;
 	v_active boolean := $15;
+	v_stmt integer := $16;
+	v_window integer := $17;
 	k text;
 	names text[];
 	norm text[] := '{}';
@@ -960,7 +964,7 @@ BEGIN
 	   OR v_keys IS NULL OR v_forms IS NULL OR v_removed IS NULL OR v_bulk IS NULL OR v_support IS NULL
 	   OR v_named IS NULL OR v_agg IS NULL OR v_active IS NULL THEN
 		PERFORM juki._fail(a, 'null_argument', '22004',
-			'only max_rows and min_age may be NULL');
+			'only max_rows, min_age, statement_rows and window_rows may be NULL');
 	END IF;
 	IF v_code !~ '^[a-z][a-z0-9_]{1,62}$' THEN
 		PERFORM juki._fail(a, 'invalid_argument', '22023',
@@ -1018,25 +1022,39 @@ BEGIN
 	IF v_min_age NOT BETWEEN 0 AND 150 THEN
 		PERFORM juki._fail(a, 'invalid_argument', '22023', 'min_age must be between 0 and 150', NULL, NULL, v_code);
 	END IF;
+	-- volume ceilings: a statement holds at least one full request, a window one statement
+	IF v_stmt NOT BETWEEN 1 AND 100000000 OR v_window NOT BETWEEN 1 AND 100000000 THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023',
+			'statement_rows and window_rows must be between 1 and 100000000 (or NULL for the server''s setting)',
+			NULL, NULL, v_code);
+	END IF;
+	IF v_stmt < v_max OR v_window < v_max OR v_window < v_stmt THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023',
+			'ceilings must not be below the row limit: max_rows <= statement_rows <= window_rows',
+			'NULL takes the server''s juki.statement_rows / juki.window_rows.', NULL, v_code);
+	END IF;
 
 	-- versions of one code are numbered without gaps or collisions
 	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('juki.purpose ' || v_code));
 	SELECT coalesce(max(x.version), 0) + 1 INTO v_version FROM juki.purpose x WHERE x.code = v_code;
 	INSERT INTO juki.purpose (code, version, title, legal_basis, department, disclosed_fields, search_keys,
 							  max_rows, allows_forms, allows_removed, allows_bulk, allows_support_measure,
-							  requires_named_permit, aggregates_only, min_age, active, seeded, defined_by)
+							  requires_named_permit, aggregates_only, min_age, active, seeded, defined_by,
+							  statement_rows, window_rows)
 	VALUES (v_code, v_version, v_title, v_basis, v_dept, v_fields, norm, v_max, v_forms, v_removed, v_bulk,
-			v_support, v_named, v_agg, v_min_age, v_active, false, juki._caller());
+			v_support, v_named, v_agg, v_min_age, v_active, false, juki._caller(), v_stmt, v_window);
 	PERFORM juki._policy_changed();
 	PERFORM juki._log(a, 'granted', NULL, purpose => v_code,
 		detail => pg_catalog.jsonb_build_object('version', v_version, 'active', v_active,
-												'department', v_dept));
+												'department', v_dept)
+			|| pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('statement_rows', v_stmt,
+																		  'window_rows', v_window)));
 	RETURN v_version;
 END
 $$;
 COMMENT ON FUNCTION juki.define_purpose(text, text, text, text, text[], text[], integer, boolean, boolean,
-									   boolean, boolean, boolean, boolean, integer, boolean) IS
-	'利用事務の定義 (システム管理者): a new version of a purpose: fields, search criteria, row limits, forms';
+									   boolean, boolean, boolean, boolean, integer, boolean, integer, integer) IS
+	'利用事務の定義 (システム管理者): a new version of a purpose: fields, search criteria, row limits and volume ceilings, forms';
 
 CREATE FUNCTION juki.set_operating_hours(purpose text, weekdays integer[], opens time, closes time)
 	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -1577,7 +1595,7 @@ GRANT EXECUTE ON FUNCTION juki.designate(bigint, text[], date, text), juki.revok
 GRANT EXECUTE ON FUNCTION juki.request_permit(text, text, timestamptz, text[], integer, boolean)
 	TO juki_operator, juki_contractor_operator;
 GRANT EXECUTE ON FUNCTION juki.define_purpose(text, text, text, text, text[], text[], integer, boolean, boolean,
-											  boolean, boolean, boolean, boolean, integer, boolean),
+											  boolean, boolean, boolean, boolean, integer, boolean, integer, integer),
 	juki.set_operating_hours(text, integer[], time, time)
 	TO juki_system_administrator;
 GRANT EXECUTE ON FUNCTION juki.import_residents(regclass), juki.record_change(text, jsonb, text, date),

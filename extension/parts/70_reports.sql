@@ -180,9 +180,10 @@ BEGIN
 	  FROM juki.operation_log l
 	  LEFT JOIN juki.operator o ON o.id = l.operator_id
 	  LEFT JOIN juki.access_permit ap ON ap.id = l.permit_id
-	 WHERE l.action = 'search' AND l.ts >= $1 AND l.ts < $2
-	   AND (ap.bulk_rows IS NOT NULL OR l.row_count >= $3 OR l.reason IN ('too_many_rows', 'permit_used')
-			OR EXISTS (SELECT 1 FROM juki.purpose p WHERE p.code = l.purpose AND p.allows_bulk))
+	 WHERE l.action IN ('lookup', 'search', 'issue_form') AND l.ts >= $1 AND l.ts < $2
+	   AND (ap.bulk_rows IS NOT NULL OR l.reason IN ('too_many_rows', 'permit_used', 'volume_exceeded')
+			OR (l.action = 'search' AND (l.row_count >= $3
+				OR EXISTS (SELECT 1 FROM juki.purpose p WHERE p.code = l.purpose AND p.allows_bulk))))
 	 ORDER BY l.seq;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	PERFORM juki._log(a, 'granted', NULL, row_count => n,
@@ -190,7 +191,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION juki.report_bulk(timestamptz, timestamptz, integer) IS
-	'監査: 大量データ取り扱い: batch searches, searches of min_rows rows or more, and refused oversized ones';
+	'監査: 大量データ取り扱い: requests under bulk permits, batch searches, searches of min_rows rows or more, and requests refused for their volume';
 
 /* ----------------------------------------------------- login failures and lockouts */
 

@@ -12,7 +12,11 @@ use IPC::Run;
 use JukiNode;
 
 my $rounds = $ENV{JUKI_SOAK_ROUNDS} // 20;
-my $node = juki_node('soak');
+# The soak is about durability, not volume: its one operator makes
+# thousands of lookups, far beyond the default window (juki.window_rows), so
+# it is given an explicit one; every restart still rebuilds the windows from
+# the log (volume.c), under load.
+my $node = juki_node('soak', conf => "juki.window_rows = 100000000\n");
 my $op = juki_staff($node);
 my $dir = $node->basedir;
 my @codes = split /\n/, $node->safe_psql('postgres',
