@@ -336,7 +336,7 @@ range_root(JukiHasher *h, juki_merkle_node_fn node, void *arg,
 					lo, hi);
 	size = hi - lo;
 	level = is_pow2(size) ? log2_floor(size) : log2_floor(size) + 1;
-	if (level < 63 && lo % (UINT64_C(1) << level) != 0)
+	if (level < 63 ? lo % (UINT64_C(1) << level) != 0 : lo != 0)
 		return fail(err, errlen, "range [%" PRIu64 ", %" PRIu64 ") is not aligned", lo, hi);
 	if (is_pow2(size))
 	{

@@ -542,7 +542,8 @@ juki_cosignature_message(uint64_t timestamp, const char *body, size_t len,
 	n = snprintf(out, outlen, "cosignature/v1\ntime %" PRIu64 "\n", timestamp);
 	if (n < 0 || (size_t) n >= outlen || outlen - (size_t) n < len)
 		return fail(err, errlen, "cosignature message buffer too small");
-	memcpy(out + n, body, len);
+	if (len > 0)
+		memcpy(out + n, body, len);
 	*msglen = (size_t) n + len;
 	return true;
 }

@@ -516,6 +516,24 @@ test_worked_example(void)
 	unhex_or_die(wk_root_hex, want, 32);
 	ok(juki_merkle_root_of(h, (const uint8_t (*)[32]) leaf, 3, root, err, 256) &&
 	   memcmp(root, want, 32) == 0, "worked example: root of 3");
+	{
+		MemTree		t;
+		uint8_t		p[JUKI_MERKLE_MAX_PROOF][32];
+		uint8_t		r2[32];
+		int			np;
+
+		memtree_build(&t, (const uint8_t (*)[32]) leaf, 3);
+		ok(juki_merkle_inclusion_proof(h, memtree_node, &t, 2, 3, p, &np, err, 256) &&
+		   np == 1 && memcmp(p[0], node, 32) == 0,
+		   "worked example: inclusion proof of entry 2 in 3 is [node (1, 0)]");
+		ok(juki_merkle_consistency_proof(h, memtree_node, &t, 2, 3, p, &np, err, 256) &&
+		   np == 1 && memcmp(p[0], leaf[2], 32) == 0 &&
+		   juki_merkle_node_hash(h, leaf[0], leaf[1], r2, err, 256) &&
+		   juki_merkle_verify_consistency(h, 2, 3, r2, root, (const uint8_t (*)[32]) p, np,
+										  err, 256),
+		   "worked example: consistency proof 2 -> 3 is [leaf 2] and verifies");
+		memtree_free(&t);
+	}
 	ok(juki_checkpoint_body(wk_origin, strlen(wk_origin), 3, root, "", 0, body, sizeof(body), &len,
 							err, 256) && strcmp(body, wk_body) == 0,
 	   "worked example: checkpoint body");
@@ -800,6 +818,8 @@ test_tlog_proof(void)
 	JukiNoteKey lk = key_or_die(wk_log_vkey);
 	char		note[512];
 
+	memset(&cp, 0, sizeof(cp));
+	memset(leaf, 0, sizeof(leaf));
 	ok(juki_tlog_proof_parse(spec, strlen(spec), &p, err, 256) && p.index == 73894 &&
 	   p.nproof == 5 && p.extra != NULL && p.extra_len == 52 &&
 	   p.note_len == strlen(spec) - (size_t) (p.note - spec),
