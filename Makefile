@@ -101,7 +101,8 @@ all: src/tools/juki_verify test/unit/chain_test
 FORMAT_SRCS = $(srcdir)/src/format/merkle.c $(srcdir)/src/format/tile.c \
 	$(srcdir)/src/format/note.c $(srcdir)/src/format/witness.c
 FORMAT_HDRS = $(srcdir)/src/format/merkle.h $(srcdir)/src/format/note.h
-MERKLE_TEST_SRCS = $(srcdir)/test/unit/merkle_test.c $(srcdir)/test/unit/note_test.c
+MERKLE_TEST_SRCS = $(srcdir)/test/unit/merkle_test.c $(srcdir)/test/unit/tile_test.c \
+	$(srcdir)/test/unit/note_test.c $(srcdir)/test/unit/witness_test.c
 test/unit/merkle_test: $(MERKLE_TEST_SRCS) $(srcdir)/test/unit/merkle_test.h $(FORMAT_SRCS) $(FORMAT_HDRS)
 	@mkdir -p test/unit
 	$(CC) $(CHAIN_CFLAGS) -I$(srcdir)/test/unit -o $@ $(MERKLE_TEST_SRCS) $(FORMAT_SRCS) -lcrypto

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  * merkle_test.h
  *		What the two halves of the Merkle/note unit test share: TAP output
- *		and small helpers.  merkle_test.c holds main and the tree and tile
- *		tests; note_test.c the signed-note, checkpoint, cosignature, witness
- *		and tlog-proof tests.
+ *		and small helpers.  merkle_test.c holds main and the tree and proof
+ *		tests; tile_test.c the appender and tile tests; note_test.c the
+ *		signed-note, checkpoint, cosignature and tlog-proof tests;
+ *		witness_test.c the witness check.
  *-------------------------------------------------------------------------
  */
 #ifndef JUKI_MERKLE_TEST_H
@@ -37,6 +38,17 @@ extern void memtree_free(MemTree *t);
 extern bool memtree_node(void *arg, int level, uint64_t index, uint8_t out[JUKI_HASH_LEN],
 						 char *err, size_t errlen);
 
+extern void *xmalloc(size_t n);
+extern void must(bool cond, const char *what, const char *err);
+extern void naive_mth(const uint8_t (*leaves)[JUKI_HASH_LEN], uint64_t n,
+					  uint8_t out[JUKI_HASH_LEN]);
+extern uint8_t (*synthetic_leaves(uint64_t n))[JUKI_HASH_LEN];
+
+extern void seed_range(uint8_t seed[32], int from);
+
+extern void frontier_tests(void);
+extern void tile_tests(void);
 extern void note_tests(void);
+extern void witness_tests(void);
 
 #endif
