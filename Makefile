@@ -92,7 +92,7 @@ CONTRIB_TESTDB = juki_regression
 
 # Objects live in src/ of the build directory; make sure it exists (an
 # order-only target would be found in the source tree through VPATH).
-$(shell mkdir -p src/tools)
+$(shell mkdir -p src/tools src/format)
 
 juki--$(EXTVERSION).sql: $(sort $(wildcard $(srcdir)/extension/parts/*.sql))
 	cat $^ > $@
@@ -105,15 +105,41 @@ test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(srcdir)/src/chain.c $(s
 	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(srcdir)/src/chain.c -lcrypto
 all: src/tools/juki_verify test/unit/chain_test
 
+# The Merkle tree, tiles, signed notes, checkpoints, cosignatures and the
+# witness check (src/format, doc/MERKLE.md): libc and libcrypto only, like
+# chain.c.  Its unit test is run by test/t/003_merkle_unit.pl.
+FORMAT_SRCS = $(srcdir)/src/format/merkle.c $(srcdir)/src/format/tile.c \
+	$(srcdir)/src/format/note.c $(srcdir)/src/format/witness.c
+FORMAT_HDRS = $(srcdir)/src/format/merkle.h $(srcdir)/src/format/note.h
+MERKLE_TEST_SRCS = $(srcdir)/test/unit/merkle_test.c $(srcdir)/test/unit/tile_test.c \
+	$(srcdir)/test/unit/note_test.c $(srcdir)/test/unit/witness_test.c
+test/unit/merkle_test: $(MERKLE_TEST_SRCS) $(srcdir)/test/unit/merkle_test.h $(FORMAT_SRCS) $(FORMAT_HDRS)
+	@mkdir -p test/unit
+	$(CC) $(CHAIN_CFLAGS) -I$(srcdir)/test/unit -o $@ $(MERKLE_TEST_SRCS) $(FORMAT_SRCS) -lcrypto
+all: test/unit/merkle_test
+EXTRA_CLEAN += test/unit/merkle_test test/bench/merkle_bench
+# Not part of make test: leaf hashes and tree root of 1,000,000 entries of
+# ~600 bytes on one and two threads (MERKLE_BENCH_N to change the count).
+test/bench/merkle_bench: $(srcdir)/test/bench/merkle_bench.c $(FORMAT_SRCS) $(FORMAT_HDRS)
+	@mkdir -p test/bench
+	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/bench/merkle_bench.c \
+		$(srcdir)/src/format/merkle.c $(srcdir)/src/format/tile.c -lcrypto -lpthread
+.PHONY: merkle-bench
+merkle-bench: test/bench/merkle_bench
+	./test/bench/merkle_bench
+
 # libFuzzer targets (clang): chain.c's canonical encoder and parsers,
 # juki_verify's export parser, PEM and signature handling, the code
-# validators, search-criteria validation, the statement-text redactor.
+# validators, search-criteria validation, the statement-text redactor,
+# src/format's signed notes, checkpoints, keys (fuzz_note) and proofs, tile
+# paths, witness requests and tlog-proof files (fuzz_proof).
 # Test-only; never installed.  `make test` runs each for a few seconds (test/t/040_fuzz.pl), `make fuzz` for FUZZ_SECONDS each.
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I$(srcdir)/src
 FUZZ_TARGETS = test/fuzz/fuzz_canonical test/fuzz/fuzz_checkpoint test/fuzz/fuzz_export \
-	test/fuzz/fuzz_pem test/fuzz/fuzz_codes test/fuzz/fuzz_criteria test/fuzz/fuzz_redact
+	test/fuzz/fuzz_pem test/fuzz/fuzz_codes test/fuzz/fuzz_criteria test/fuzz/fuzz_redact \
+	test/fuzz/fuzz_note test/fuzz/fuzz_proof
 EXTRA_CLEAN += $(FUZZ_TARGETS)
 test/fuzz/fuzz_canonical: $(srcdir)/test/fuzz/fuzz_canonical.c $(srcdir)/src/chain.c
 	@mkdir -p test/fuzz
@@ -138,6 +164,12 @@ test/fuzz/fuzz_criteria: $(srcdir)/test/fuzz/fuzz_criteria.c $(srcdir)/src/crite
 test/fuzz/fuzz_redact: $(srcdir)/test/fuzz/fuzz_redact.c $(srcdir)/src/redact.c
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^
+test/fuzz/fuzz_note: $(srcdir)/test/fuzz/fuzz_note.c $(FORMAT_SRCS) $(FORMAT_HDRS)
+	@mkdir -p test/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(srcdir)/test/fuzz/fuzz_note.c $(FORMAT_SRCS) -lcrypto
+test/fuzz/fuzz_proof: $(srcdir)/test/fuzz/fuzz_proof.c $(FORMAT_SRCS) $(FORMAT_HDRS)
+	@mkdir -p test/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(srcdir)/test/fuzz/fuzz_proof.c $(FORMAT_SRCS) -lcrypto
 .PHONY: fuzz-build fuzz
 fuzz-build: $(FUZZ_TARGETS)
 FUZZ_SECONDS ?= 300
@@ -175,7 +207,7 @@ installcheck-prep: test-fixtures
 # regresscheck and isolationcheck are make test's: each in a temp instance
 # with test/juki.conf (initdb runs as the calling user, never as root).
 .PHONY: prove_installcheck packagecheck regresscheck isolationcheck
-prove_installcheck: test/unit/chain_test src/tools/juki_verify juki_test.conf fuzz-build
+prove_installcheck: test/unit/chain_test test/unit/merkle_test src/tools/juki_verify juki_test.conf fuzz-build
 	$(prove_installcheck)
 # make test's package suite, once it has installed the Debian package:
 # test/package/*.pl against the system's PostgreSQL 15.

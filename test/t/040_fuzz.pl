@@ -1,9 +1,10 @@
 # A bounded libFuzzer run of every fuzz target (test/fuzz): the canonical
 # encoder, the checkpoint/entry/timestamp parsers, juki_verify's export
 # parser, PEM and signature handling, the code validators, search-criteria
-# validation and the statement-text redactor.  Each runs for
-# JUKI_FUZZ_SECONDS (default 8) from its seed corpus under ASan and UBSan;
-# `make fuzz` runs them longer.
+# validation, the statement-text redactor, and src/format's signed notes
+# (fuzz_note) and proofs, tile paths, witness requests (fuzz_proof).  Each
+# runs for JUKI_FUZZ_SECONDS (default 8) from its seed corpus under ASan and
+# UBSan; `make fuzz` runs them longer.
 use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
@@ -12,7 +13,11 @@ use File::Copy;
 use File::Temp qw(tempdir);
 
 my $seconds = $ENV{JUKI_FUZZ_SECONDS} // 8;
-for my $t (qw(canonical checkpoint export pem codes criteria redact))
+# Every target with a source in test/fuzz (the Makefile's FUZZ_TARGETS must
+# build each of them: a missing rule shows here as "not built").
+my @targets = map { m{/fuzz_(\w+)\.c$} ? $1 : () } sort glob "test/fuzz/fuzz_*.c";
+cmp_ok(scalar(@targets), '>=', 9, 'fuzz targets found: ' . join(' ', @targets));
+for my $t (@targets)
 {
 	my $bin = "$ENV{TESTDIR}/test/fuzz/fuzz_$t";
 	ok(-x $bin, "fuzz_$t is built") or next;
