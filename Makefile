@@ -67,7 +67,7 @@ ENCODING = UTF8
 NO_LOCALE = 1
 
 # Isolation specs and their outputs live together (PG 15 has no --expecteddir).
-ISOLATION = codes_concurrent oplog_concurrent door_concurrent import_race
+ISOLATION = codes_concurrent oplog_concurrent door_concurrent import_race form_serial
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation \
 	--temp-instance=./tmp_check_iso --temp-config=$(CURDIR)/juki_test.conf
 
