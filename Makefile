@@ -32,6 +32,7 @@ OBJS = \
 	src/disclose.o \
 	src/staging.o \
 	src/form_ledger.o \
+	src/pgcrypto_fn.o \
 	src/enforcement.o
 
 # Versions.  The version is written once, as default_version in juki.control;
@@ -61,7 +62,7 @@ SHLIB_LINK = -lcrypto
 REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify \
 	admin_operators admin_officers admin_purposes admin_registrar \
 	door_setup door_session door_policy door_guard \
-	contractors forms reports bypass registrar_safety
+	contractors forms reports bypass registrar_safety definer_review
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(CURDIR)/juki_test.conf
 ENCODING = UTF8
 NO_LOCALE = 1

@@ -44,3 +44,7 @@ CREATE FUNCTION juki._staging_rows(source regclass)
 				   sex text, address text, municipality_code text, change_reason text,
 				   change_date text, status text)
 	AS 'MODULE_PATHNAME', 'juki_staging_rows' LANGUAGE C VOLATILE;
+-- crypt(password, gen_salt('bf')) by pgcrypto's own C functions, recognised
+-- by extension membership, language, library and symbol (pgcrypto_fn.c).
+CREATE FUNCTION juki._bcrypt(password text)
+	RETURNS text AS 'MODULE_PATHNAME', 'juki_internal_bcrypt' LANGUAGE C VOLATILE;

@@ -375,7 +375,8 @@ BEGIN
 		PERFORM juki._fail(a, 'pgcrypto_missing', '55000', 'juki needs the pgcrypto extension to hash passwords',
 			'CREATE EXTENSION pgcrypto;', v_op);
 	END IF;
-	EXECUTE pg_catalog.format('SELECT %I.crypt($1, %I.gen_salt(''bf''))', nsp, nsp) INTO h USING v_pw;
+	-- pgcrypto's own C functions, called by what they are, not by name (pgcrypto_fn.c)
+	h := juki._bcrypt(v_pw);
 
 	v_first := NOT EXISTS (SELECT 1 FROM juki.operator_password p WHERE p.operator_id = v_op);
 	INSERT INTO juki.operator_password AS p (operator_id, hash, set_at, set_by)
