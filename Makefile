@@ -33,6 +33,7 @@ OBJS = \
 	src/staging.o \
 	src/form_ledger.o \
 	src/pgcrypto_fn.o \
+	src/guard_objects.o \
 	src/enforcement.o
 
 # Versions.  The version is written once, as default_version in juki.control;

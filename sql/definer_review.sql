@@ -35,3 +35,28 @@ SET ROLE regress_auditor;
 SELECT action, outcome, reason FROM juki.operation_log
  WHERE seq > :mark AND action = 'set_password' ORDER BY seq;
 RESET ROLE;
+
+-- New objects that juki's own SQL would pick up, inside the door: an
+-- overload in pg_catalog that beats the VARIADIC "any" jsonb_build_object
+-- every refusal uses, an operator in pg_catalog, a function in schema juki,
+-- a cast between built-in types that juki's reports rely on being I/O
+-- conversions, a function moved into pg_catalog.  All refused, for the
+-- superuser too, and logged.
+SET client_min_messages = warning;
+SELECT juki_test.tryn($$CREATE FUNCTION pg_catalog.jsonb_build_object(text, text) RETURNS jsonb LANGUAGE sql AS 'SELECT NULL::jsonb'$$);
+SELECT juki_test.tryn($$CREATE OPERATOR pg_catalog.=== (LEFTARG = text, RIGHTARG = text, FUNCTION = texteq)$$);
+SELECT juki_test.tryn($$CREATE FUNCTION juki._fail(text, text, text, text) RETURNS void LANGUAGE sql AS ''$$);
+SELECT juki_test.tryn($$CREATE CAST (text AS integer) WITH FUNCTION pg_catalog.length(text)$$);
+CREATE FUNCTION public.regress_mover() RETURNS int LANGUAGE sql AS 'SELECT 1';
+SELECT juki_test.tryn($$ALTER FUNCTION public.regress_mover() SET SCHEMA pg_catalog$$);
+DROP FUNCTION public.regress_mover();
+-- casts between types of one's own stay possible
+CREATE TYPE public.regress_t AS (x int);
+CREATE FUNCTION public.regress_t_text(public.regress_t) RETURNS text LANGUAGE sql AS 'SELECT ''t''';
+SELECT juki_test.tryn($$CREATE CAST (public.regress_t AS text) WITH FUNCTION public.regress_t_text(public.regress_t)$$);
+DROP TYPE public.regress_t CASCADE;
+RESET client_min_messages;
+SET ROLE regress_auditor;
+SELECT action, outcome, reason, detail->>'command' AS command, detail->>'object' AS object
+  FROM juki.operation_log WHERE seq > :mark AND action = 'direct_access' ORDER BY seq;
+RESET ROLE;
