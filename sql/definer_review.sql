@@ -60,3 +60,8 @@ SET ROLE regress_auditor;
 SELECT action, outcome, reason, detail->>'command' AS command, detail->>'object' AS object
   FROM juki.operation_log WHERE seq > :mark AND action = 'direct_access' ORDER BY seq;
 RESET ROLE;
+
+-- juki's internal readers and hashers serve juki's functions only
+SELECT juki_test.tryn($$SELECT * FROM juki._staging_rows('pg_catalog.pg_class')$$);
+SELECT juki_test.tryn($$SELECT juki._staging_check('pg_catalog.pg_class')$$);
+SELECT juki_test.tryn($$SELECT juki._bcrypt('Review#Pass2029')$$);
