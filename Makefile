@@ -31,6 +31,10 @@ OBJS = \
 	src/policy.o \
 	src/disclose.o \
 	src/volume.o \
+	src/staging.o \
+	src/form_ledger.o \
+	src/pgcrypto_fn.o \
+	src/guard_objects.o \
 	src/enforcement.o
 
 # Versions.  The version is written once, as default_version in juki.control;
@@ -63,7 +67,7 @@ SHLIB_LINK = -lcrypto
 REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify \
 	admin_operators admin_officers admin_purposes admin_registrar \
 	door_setup door_session door_policy door_guard \
-	contractors forms reports bypass door_volume
+	contractors forms reports bypass door_volume registrar_safety definer_review
 # pg_regress would first DROP DATABASE IF EXISTS, which juki refuses on a
 # server where it is loaded; installcheck-prep creates the database as
 # pg_regress would, and pg_regress uses it as it is (--use-existing).
@@ -75,7 +79,7 @@ TEMP_INSTANCE_OPTS = --temp-config=$(CURDIR)/juki_test.conf
 
 # Isolation specs and their outputs live together (PG 15 has no --expecteddir).
 # Not in `make installcheck`: they need plperlu and a database of their own.
-JUKI_ISOLATION = codes_concurrent oplog_concurrent door_concurrent
+JUKI_ISOLATION = codes_concurrent oplog_concurrent door_concurrent import_race form_serial
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation --dbname=juki_regression
 
 # TAP tests (test/t) start their own clusters: make test runs them through

@@ -140,3 +140,24 @@ SELECT action, outcome, reason, db_role, regexp_replace(detail->>'form_serial', 
 								  'destroy_form')
  ORDER BY seq;
 RESET ROLE;
+
+-- The ledger row is entered by the audit writer with the log entry, in the
+-- log's own transaction: a caller who rolls back after issue_form takes back
+-- neither, so the ledger and the log always name the same forms.
+SET ROLE regress_op_p256;
+BEGIN;
+SELECT juki.attach(:'token');
+SELECT serial AS s5 FROM juki.issue_form('wide_area_copy_issuance', :'r2', 'juminhyo_copy') \gset
+ROLLBACK;
+RESET ROLE;
+SELECT :'s5' = :'yr' || '-000005' AS fifth_serial;
+SET ROLE regress_door_chief;
+SELECT substr(serial, 6) AS no, role_name, status, residents = ARRAY[:'r2'] AS r2
+  FROM juki.forms() WHERE serial = :'s5';
+SELECT string_agg(serial, ',' ORDER BY serial) AS ledger FROM juki.forms() \gset
+RESET ROLE;
+SET ROLE regress_auditor;
+SELECT string_agg(detail->>'form_serial', ',' ORDER BY detail->>'form_serial') AS logged
+  FROM juki.operation_log WHERE action = 'issue_form' AND outcome = 'granted' \gset
+RESET ROLE;
+SELECT :'ledger' = :'logged' AS ledger_and_log_agree, array_length(string_to_array(:'ledger', ','), 1) AS forms;

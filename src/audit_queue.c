@@ -264,6 +264,21 @@ juki_queue_wait(uint64 ticket, TimestampTz deadline)
 	return done;
 }
 
+/*
+ * The ring position just past every record queued so far: waiting for it
+ * waits until all of them are durable (form_ledger.c, before a serial).
+ */
+uint64
+juki_queue_position(void)
+{
+	uint64		head;
+
+	LWLockAcquire(queue->lock, LW_SHARED);
+	head = queue->head;
+	LWLockRelease(queue->lock);
+	return head;
+}
+
 void
 juki_queue_wake_writer(void)
 {

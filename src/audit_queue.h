@@ -30,6 +30,7 @@ extern Size juki_queue_max_record(void);
 extern bool juki_queue_put(const char *payload, Size len, uint64 *ticket,
 						   const char **why);
 extern bool juki_queue_wait(uint64 ticket, TimestampTz deadline);
+extern uint64 juki_queue_position(void);
 extern void juki_queue_wake_writer(void);
 
 /* Status for juki.status(). */

@@ -46,6 +46,7 @@
 #include "juki.h"
 #include "audit.h"
 #include "enforcement.h"
+#include "form_ledger.h"
 #include "audit_queue.h"
 #include "checkpoint.h"
 #include "guard.h"
@@ -392,6 +393,8 @@ drain(WriterState *ws)
 		e.ts_unix_us = h->ts + UNIX_EPOCH_OFFSET_US;
 		note_clock_jump(ws, &ins, e.ts_unix_us);
 		write_entry(ws, &ins, &e);
+		/* a printed form enters the ledger with its entry (form_ledger.c) */
+		juki_form_ledger_write(&e, h->ts);
 		off += h->len;
 	}
 	inserter_close(&ins);

@@ -51,6 +51,7 @@
 #include "audit.h"
 #include "criteria.h"
 #include "door.h"
+#include "form_ledger.h"
 #include "guard.h"
 #include "policy.h"
 #include "session.h"
@@ -503,10 +504,13 @@ log_granted(Request *rq, Fetched *f, const char *form_serial, const char *form_t
 	r.detail = jd_finish(&d);
 	juki_audit_log(&r);
 
+	/* the row by its place, never by its code: messages reach the server log */
 	for (i = 0; i < f->nrows; i++)
 		if (row_restricted(f, i))
 			ereport(NOTICE,
-					(errmsg("resident %s is under a support measure (DV等支援措置)", row_text(f, i, 0)),
+					(f->nrows == 1 ?
+					 errmsg("the resident disclosed is under a support measure (DV等支援措置)") :
+					 errmsg("row %d of the result is under a support measure (DV等支援措置)", i + 1),
 					 errdetail("Disclosed under permit %lld, which names this resident.",
 							   (long long) rq->dec.permit->id),
 					 errhint("Do not disclose the address to anyone but the requester.")));
@@ -795,43 +799,6 @@ juki_search(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ forms */
 
-/* Next serial of this year in juki's time zone: YYYY-NNNNNN, in the form ledger. */
-static char *
-insert_form(Request *rq, const char *form_type, const char *code)
-{
-	JukiSpi		spi;
-	Oid			types[6] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID};
-	Datum		values[6];
-	char	   *serial = NULL;
-	int			y,
-				m,
-				d;
-	MemoryContext caller = CurrentMemoryContext;
-
-	j2date(rq->dec.today + POSTGRES_EPOCH_JDATE, &y, &m, &d);
-	values[0] = CStringGetTextDatum(psprintf("%04d", y));
-	values[1] = CStringGetTextDatum(form_type);
-	values[2] = CStringGetTextDatum(rq->req.purpose);
-	values[3] = Int64GetDatum(rq->dec.session->operator_id);
-	values[4] = CStringGetTextDatum(code);
-	values[5] = text_array(disclosed_field_names(rq->dec.purpose));
-
-	juki_spi_begin(&spi);
-	/* serials without gaps or duplicates: one issuer at a time */
-	if (SPI_execute("LOCK TABLE juki.printed_form IN SHARE ROW EXCLUSIVE MODE", false, 0) < 0)
-		elog(ERROR, "juki: cannot lock the form ledger");
-	if (SPI_execute_with_args(
-			"INSERT INTO juki.printed_form (serial, form_type, purpose, operator_id, residents, fields)"
-			" SELECT $1 || '-' || pg_catalog.lpad((coalesce(max(pg_catalog.split_part(serial, '-', 2)::int), 0) + 1)::text, 6, '0'),"
-			"        $2, $3, $4, ARRAY[$5], $6"
-			" FROM juki.printed_form WHERE serial LIKE $1 || '-%' RETURNING serial",
-			6, types, values, NULL, false, 1) != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "juki: cannot record the form");
-	serial = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-	juki_spi_end(&spi);
-	return serial;
-}
-
 Datum
 juki_issue_form(PG_FUNCTION_ARGS)
 {
@@ -844,6 +811,9 @@ juki_issue_form(PG_FUNCTION_ARGS)
 	TupleDesc	content_desc;
 	Datum		values[5];
 	bool		nulls[5] = {false};
+	int			year,
+				month,
+				day;
 
 	begin_request(&rq, "issue_form", fcinfo);
 	code = resident_code_arg(&rq, fcinfo, 1);
@@ -862,13 +832,20 @@ juki_issue_form(PG_FUNCTION_ARGS)
 		refuse_decision(&rq);
 
 	juki_volume_plan(&rq.req, &rq.dec, 1);
+	/*
+	 * The serial first, under the form-serial lock; the audit writer enters
+	 * the form in the ledger with the granted entry, in the log's own
+	 * transaction (form_ledger.c), and the lock goes once that is durable.
+	 */
+	j2date(rq.dec.today + POSTGRES_EPOCH_JDATE, &year, &month, &day);
+	serial = juki_form_serial_take(year);
 	f = fetch_one(&rq, code);
 	if (f.nrows == 0)
 		refuse(&rq, "resident_not_found", ERRCODE_NO_DATA_FOUND, NULL,
 			   "no resident with this code can be printed under this purpose");
 	charge_volume(&rq, 1);
-	serial = insert_form(&rq, form_type, code);
 	log_granted(&rq, &f, serial, form_type);
+	juki_form_serial_release(year);
 
 	if (get_call_result_type(fcinfo, NULL, &out) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "juki.issue_form must return juki.form");

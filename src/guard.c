@@ -70,6 +70,7 @@
 #include "audit.h"
 #include "guard.h"
 #include "guard_paths.h"
+#include "guard_objects.h"
 #include "retention.h"
 #include "roles.h"
 #include "state.h"
@@ -900,6 +901,7 @@ juki_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	if (!juki_door_open() || IsA(pstmt->utilityStmt, CreateExtensionStmt))
 		check_utility(pstmt->utilityStmt);
 	juki_check_side_paths(pstmt->utilityStmt);
+	juki_check_new_objects(pstmt->utilityStmt);
 	if (juki_preloaded && OidIsValid(juki_namespace()) &&
 		(IsA(pstmt->utilityStmt, GrantRoleStmt) || IsA(pstmt->utilityStmt, CreateRoleStmt) ||
 		 IsA(pstmt->utilityStmt, AlterRoleStmt) || IsA(pstmt->utilityStmt, DropRoleStmt)))

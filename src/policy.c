@@ -670,7 +670,7 @@ choose_permit(OpPolicy *op, const JukiRequest *req, JukiPurpose *pur,
 	else if (names_others)
 		deny(d, "no_permit", ERRCODE_INSUFFICIENT_PRIVILEGE,
 			 "Request a permit naming this resident (juki.request_permit(..., residents => ...)).",
-			 "no approved permit for purpose %s names resident %s", req->purpose, req->resident_code);
+			 "no approved permit for purpose %s names the resident asked for", req->purpose);
 	else if (any && expired)
 		deny(d, "permit_expired", ERRCODE_INSUFFICIENT_PRIVILEGE,
 			 "Request a new permit with juki.request_permit().",

@@ -41,6 +41,7 @@
 #include "card.h"
 #include "door.h"
 #include "session.h"
+#include "pgcrypto_fn.h"
 #include "state.h"
 
 PG_FUNCTION_INFO_V1(juki_card_challenge);
@@ -289,38 +290,11 @@ load_card(const char *serial, CardInfo *ci)
 	juki_spi_end(&spi);
 }
 
-/* pgcrypto's crypt(), schema-qualified so that search_path cannot replace it */
+/* pgcrypto's own crypt(), found by what it is (pgcrypto_fn.c) */
 static bool
-password_matches(const char *password, const char *hash)
+password_matches(const char *action, const char *password, const char *hash)
 {
-	JukiSpi		spi;
-	Oid			types[2] = {TEXTOID, TEXTOID};
-	Datum		args[2];
-	bool		ok = false;
-	char	   *nsp = NULL;
-
-	juki_spi_begin(&spi);
-	if (SPI_execute("SELECT n.nspname FROM pg_catalog.pg_extension e"
-					" JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
-					" WHERE e.extname = 'pgcrypto'", true, 1) == SPI_OK_SELECT &&
-		SPI_processed == 1)
-		nsp = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	if (nsp == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("juki needs the pgcrypto extension to check passwords")));
-	args[0] = CStringGetTextDatum(password);
-	args[1] = CStringGetTextDatum(hash);
-	if (SPI_execute_with_args(psprintf("SELECT %s.crypt($1, $2) = $2", quote_identifier(nsp)),
-							  2, types, args, NULL, true, 1) == SPI_OK_SELECT &&
-		SPI_processed == 1)
-	{
-		bool		isnull;
-
-		ok = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull;
-	}
-	juki_spi_end(&spi);
-	return ok;
+	return strcmp(juki_pgcrypto_crypt(action, password, hash), hash) == 0;
 }
 
 /*
@@ -448,7 +422,7 @@ authenticate(const char *action, const char *serial, bytea *sig, const char *pas
 			juki_card_verify(ci->pem, strlen(ci->pem), nonce, NONCE_LEN,
 							 (uint8 *) VARDATA_ANY(sig), VARSIZE_ANY_EXHDR(sig));
 		bool		pw_ok = sig_ok && password != NULL && ci->has_password &&
-			password_matches(password, ci->pw_hash);
+			password_matches(action, password, ci->pw_hash);
 
 		if (!pw_ok)
 			why = sig_ok ? "bad_password" : "bad_signature";

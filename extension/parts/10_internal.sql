@@ -32,3 +32,19 @@ CREATE AGGREGATE juki._sha256_agg(text) (
 	SFUNC = juki._sha256_step, STYPE = internal, FINALFUNC = juki._sha256_final);
 CREATE FUNCTION juki._session_operator()
 	RETURNS bigint AS 'MODULE_PATHNAME', 'juki_internal_session_operator' LANGUAGE C STABLE;
+-- The registrar's staging table for import_residents (staging.c): locked,
+-- then checked to be a plain heap table of resident fields, and read by
+-- juki's own scan, so that nothing of the caller's (a view, rule, trigger,
+-- policy, default, type or cast) runs inside the door.
+CREATE FUNCTION juki._staging_check(source regclass)
+	RETURNS void AS 'MODULE_PATHNAME', 'juki_staging_check' LANGUAGE C VOLATILE;
+CREATE FUNCTION juki._staging_rows(source regclass)
+	RETURNS TABLE (resident_code text, individual_number text, full_name text,
+				   full_name_kana text, former_surname text, alias_name text, birth_date text,
+				   sex text, address text, municipality_code text, change_reason text,
+				   change_date text, status text)
+	AS 'MODULE_PATHNAME', 'juki_staging_rows' LANGUAGE C VOLATILE;
+-- crypt(password, gen_salt('bf')) by pgcrypto's own C functions, recognised
+-- by extension membership, language, library and symbol (pgcrypto_fn.c).
+CREATE FUNCTION juki._bcrypt(password text)
+	RETURNS text AS 'MODULE_PATHNAME', 'juki_internal_bcrypt' LANGUAGE C VOLATILE;

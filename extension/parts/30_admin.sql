@@ -375,7 +375,8 @@ BEGIN
 		PERFORM juki._fail(a, 'pgcrypto_missing', '55000', 'juki needs the pgcrypto extension to hash passwords',
 			'CREATE EXTENSION pgcrypto;', v_op);
 	END IF;
-	EXECUTE pg_catalog.format('SELECT %I.crypt($1, %I.gen_salt(''bf''))', nsp, nsp) INTO h USING v_pw;
+	-- pgcrypto's own C functions, called by what they are, not by name (pgcrypto_fn.c)
+	h := juki._bcrypt(v_pw);
 
 	v_first := NOT EXISTS (SELECT 1 FROM juki.operator_password p WHERE p.operator_id = v_op);
 	INSERT INTO juki.operator_password AS p (operator_id, hash, set_at, set_by)
@@ -1107,100 +1108,48 @@ DECLARE
 	cols constant text[] := ARRAY['resident_code', 'individual_number', 'full_name', 'full_name_kana',
 								  'former_surname', 'alias_name', 'birth_date', 'sex', 'address',
 								  'municipality_code', 'change_reason', 'change_date', 'status'];
-	optional constant text[] := ARRAY['former_surname', 'alias_name', 'status'];
 	v_src regclass := $1;
-	rel record;
 	qname text;
-	col text;
-	sel text := '';
-	att record;
 	r record;
 	f text;
 	problem text;
+	msg text;
 	prev text;
 	n bigint := 0;
 	inserted bigint;
 	digest text;
 	rj jsonb;
+	conflicts text[] := '{}';
+	n_conflicts bigint := 0;
 BEGIN
 	PERFORM juki._require_role(a, ARRAY['juki_registrar']);
 	IF v_src IS NULL THEN
 		PERFORM juki._fail(a, 'null_argument', '22004', 'source must not be NULL');
 	END IF;
-	SELECT c.relname, c.relkind, c.relrowsecurity, n.nspname INTO rel
+	-- Lock the source, then check it (staging.c): a plain heap table of
+	-- resident fields, readable by the caller.  Its rows are read only
+	-- through juki._staging_rows, juki's own scan: nothing of the
+	-- registrar's (a view, rule, trigger, policy, default, type, cast)
+	-- runs here, inside the door, as juki's owner.
+	PERFORM juki._staging_check(v_src);
+	SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) INTO qname
 	  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 	 WHERE c.oid = v_src;
-	IF NOT FOUND THEN
-		PERFORM juki._fail(a, 'invalid_source', '22023', 'the source table does not exist');
-	END IF;
-	IF rel.nspname = 'juki' THEN
-		PERFORM juki._fail(a, 'direct_access', '42501', 'juki''s own tables are not an import source');
-	END IF;
-	IF rel.relkind <> 'r' THEN
-		PERFORM juki._fail(a, 'invalid_source', '22023',
-			pg_catalog.format('%s is not a plain table', v_src), 'Import from a staging table.');
-	END IF;
-	IF rel.relrowsecurity THEN
-		PERFORM juki._fail(a, 'invalid_source', '22023',
-			pg_catalog.format('%s has row level security', v_src), 'Import from a staging table without policies.');
-	END IF;
-	IF NOT pg_catalog.has_table_privilege(juki._caller(), v_src, 'SELECT') THEN
-		PERFORM juki._fail(a, 'source_not_readable', '42501',
-			pg_catalog.format('you may not read %s', v_src));
-	END IF;
-	qname := pg_catalog.format('%I.%I', rel.nspname, rel.relname);
-	-- every column a resident field (no typos silently dropped), required ones present
-	FOR att IN SELECT x.attname::text AS name, x.atttypid FROM pg_catalog.pg_attribute x
-				WHERE x.attrelid = v_src AND x.attnum > 0 AND NOT x.attisdropped ORDER BY x.attnum
-	LOOP
-		IF NOT att.name = ANY (cols) THEN
-			PERFORM juki._fail(a, 'invalid_source', '22023',
-				pg_catalog.format('column %I of %s is not a resident field', att.name, v_src),
-				'Columns: ' || pg_catalog.array_to_string(cols, ', '));
-		END IF;
-		-- built-in types only: a user's type could bring a user's cast or
-		-- output function, which would run here, inside juki's door
-		IF att.atttypid NOT IN ('pg_catalog.text'::regtype, 'pg_catalog.varchar'::regtype,
-								'pg_catalog.bpchar'::regtype, 'pg_catalog.date'::regtype) THEN
-			PERFORM juki._fail(a, 'invalid_source', '42501',
-				pg_catalog.format('column %I of %s has type %s', att.name, v_src, att.atttypid::regtype),
-				'Staging columns are text, varchar, char or date.');
-		END IF;
-	END LOOP;
-	FOREACH col IN ARRAY cols
-	LOOP
-		SELECT x.attname::text AS name, x.atttypid INTO att FROM pg_catalog.pg_attribute x
-		 WHERE x.attrelid = v_src AND x.attname = col AND x.attnum > 0 AND NOT x.attisdropped;
-		IF NOT FOUND THEN
-			IF NOT col = ANY (optional) THEN
-				PERFORM juki._fail(a, 'invalid_source', '22023',
-					pg_catalog.format('%s has no column %I', v_src, col));
-			END IF;
-			sel := sel || CASE col WHEN 'status' THEN '''active''' ELSE 'NULL' END || '::text AS ' || col || ', ';
-		ELSIF att.atttypid = 'pg_catalog.date'::regtype THEN
-			sel := sel || pg_catalog.format('pg_catalog.to_char(%I, ''YYYY-MM-DD'') AS %I, ', col, col);
-		ELSE
-			sel := sel || pg_catalog.format('%I::text AS %I, ', col, col);
-		END IF;
-	END LOOP;
-	sel := 'SELECT ' || pg_catalog.rtrim(sel, ', ') || ' FROM ' || qname;
-	-- nobody changes the source between checking and hashing, and no other
-	-- import or change of the register slips in between checking and inserting
-	-- (a unique violation would name the resident code in the server log)
-	EXECUTE 'LOCK TABLE ' || qname || ' IN SHARE MODE';
+	-- no other import or change of the register slips in between checking
+	-- and inserting (a unique violation would name the value in the server log)
 	LOCK TABLE juki.resident IN SHARE ROW EXCLUSIVE MODE;
 
-	-- Every row checked in resident_code order, the first problem refused.
-	-- The lookups of existing residents and of an individual number under a
-	-- smaller code in the source are part of the one query; the rows go in afterwards in
-	-- one INSERT (a row at a time re-built the executor, its index
-	-- expressions and constraints, for each resident).
-	FOR r IN EXECUTE 'SELECT s.*, '
-		|| 'EXISTS (SELECT 1 FROM juki.resident x WHERE x.resident_code = s.resident_code) AS code_taken, '
-		|| 'EXISTS (SELECT 1 FROM juki.resident x WHERE x.individual_number = s.individual_number) '
-		|| 'OR pg_catalog.min(s.resident_code COLLATE "C") OVER (PARTITION BY s.individual_number) '
-		|| '< s.resident_code COLLATE "C" AS number_taken '
-		|| 'FROM (' || sel || ') s ORDER BY s.resident_code COLLATE "C" NULLS FIRST'
+	-- Every row checked in resident_code order against its own fields and
+	-- the rest of the source; the first problem refuses the import, naming
+	-- the row by its place, never by its values.  Whether a code or number
+	-- is already registered is a fact about another resident: it is told
+	-- only once the source itself is sound, and the same way for both.
+	FOR r IN SELECT s.*,
+			EXISTS (SELECT 1 FROM juki.resident x WHERE x.resident_code = s.resident_code) AS code_registered,
+			EXISTS (SELECT 1 FROM juki.resident x WHERE x.individual_number = s.individual_number) AS number_registered,
+			pg_catalog.min(s.resident_code COLLATE "C") OVER (PARTITION BY s.individual_number)
+				< s.resident_code COLLATE "C" AS number_twice
+		  FROM juki._staging_rows(v_src) s ORDER BY s.resident_code COLLATE "C" NULLS FIRST
 	LOOP
 		problem := NULL;
 		rj := pg_catalog.to_jsonb(r);	-- once per row, not once per field
@@ -1215,28 +1164,41 @@ BEGIN
 		IF problem IS NULL AND r.resident_code = prev THEN
 			problem := 'resident_code appears twice in the source';
 		END IF;
-		IF problem IS NULL AND r.code_taken THEN
-			problem := 'a resident with this resident_code is already registered';
+		IF problem IS NULL AND r.number_twice THEN
+			problem := 'individual_number appears twice in the source';
 		END IF;
-		IF problem IS NULL AND r.number_taken THEN
-			problem := 'individual_number is already registered (or appears twice in the source)';
-		END IF;
+		n := n + 1;
 		IF problem IS NOT NULL THEN
-			PERFORM juki._fail(a, 'invalid_resident', '22023',
-				pg_catalog.format('row with resident_code %s: %s; nothing was imported',
-								  coalesce(CASE WHEN juki.is_valid_resident_code(r.resident_code)
-												THEN r.resident_code END, '(invalid)'), problem));
+			msg := pg_catalog.format('row %s of the source (in resident_code order): %s; nothing was imported',
+									 n, problem);
+			PERFORM juki._log(a, 'error', 'invalid_resident',
+				subjects => CASE WHEN juki.is_valid_resident_code(r.resident_code) THEN ARRAY[r.resident_code] END,
+				detail => pg_catalog.jsonb_build_object('message', msg, 'source', qname));
+			RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = msg, DETAIL = 'reason: invalid_resident',
+				HINT = 'Rows are counted in resident_code order (COLLATE "C"); the operation log names the row''s resident_code.';
+		END IF;
+		IF r.code_registered OR r.number_registered THEN
+			n_conflicts := n_conflicts + 1;
+			IF n_conflicts <= 100 THEN
+				conflicts := conflicts || r.resident_code;
+			END IF;
 		END IF;
 		prev := r.resident_code;
-		n := n + 1;
 	END LOOP;
-	EXECUTE 'INSERT INTO juki.resident (resident_code, individual_number, full_name, full_name_kana, '
-		|| 'former_surname, alias_name, birth_date, sex, address, municipality_code, change_reason, '
-		|| 'change_date, status) '
-		|| 'SELECT s.resident_code, s.individual_number, s.full_name, s.full_name_kana, s.former_surname, '
-		|| 's.alias_name, juki._iso_date(s.birth_date), s.sex, s.address, s.municipality_code, '
-		|| 's.change_reason, juki._iso_date(s.change_date), s.status '
-		|| 'FROM (' || sel || ') s ORDER BY s.resident_code COLLATE "C"';
+	IF n_conflicts > 0 THEN
+		msg := 'the source conflicts with the register (a resident_code or individual_number in it is already registered); nothing was imported';
+		PERFORM juki._log(a, 'error', 'register_conflict', subjects => conflicts,
+			detail => pg_catalog.jsonb_build_object('message', msg, 'source', qname, 'conflicting_rows', n_conflicts));
+		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = msg, DETAIL = 'reason: register_conflict',
+			HINT = 'The operation log names the rows (by resident_code) for an auditor.';
+	END IF;
+	INSERT INTO juki.resident (resident_code, individual_number, full_name, full_name_kana,
+							   former_surname, alias_name, birth_date, sex, address, municipality_code,
+							   change_reason, change_date, status)
+	SELECT s.resident_code, s.individual_number, s.full_name, s.full_name_kana, s.former_surname,
+		   s.alias_name, juki._iso_date(s.birth_date), s.sex, s.address, s.municipality_code,
+		   s.change_reason, juki._iso_date(s.change_date), s.status
+	  FROM juki._staging_rows(v_src) s ORDER BY s.resident_code COLLATE "C";
 	GET DIAGNOSTICS inserted = ROW_COUNT;
 	IF inserted <> n THEN
 		RAISE EXCEPTION 'juki: % rows checked but % inserted', n, inserted;	-- the source is locked: cannot happen
@@ -1246,8 +1208,8 @@ BEGIN
 	-- object of the fields as imported (text), lines in resident_code order,
 	-- each ended by a newline
 	-- (streamed: the rows of a large town do not fit in one value)
-	EXECUTE 'SELECT juki._sha256_agg(pg_catalog.to_jsonb(s)::text || E''\n'' ORDER BY s.resident_code COLLATE "C")'
-		|| ' FROM (' || sel || ') s' INTO digest;
+	SELECT juki._sha256_agg(pg_catalog.to_jsonb(s)::text || E'\n' ORDER BY s.resident_code COLLATE "C")
+	  INTO digest FROM juki._staging_rows(v_src) s;
 	PERFORM juki._log(a, 'granted', NULL, row_count => n,
 		detail => pg_catalog.jsonb_build_object('sha256', digest, 'source', qname));
 	RETURN n;
@@ -1273,6 +1235,7 @@ DECLARE
 	problem text;
 	v_status text;
 	v_birth date;
+	cause text;
 BEGIN
 	PERFORM juki._require_role(a, ARRAY['juki_registrar']);
 	IF v_code IS NULL OR v_changes IS NULL OR v_reason IS NULL OR v_on IS NULL THEN
@@ -1312,23 +1275,43 @@ BEGIN
 			PERFORM juki._fail(a, 'invalid_argument', '22023', problem);
 		END IF;
 	END LOOP;
+	IF v_on > CURRENT_DATE THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'effective_on must not be in the future');
+	END IF;
+	IF v_on < juki._iso_date(v_changes ->> 'birth_date') THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'effective_on must not be before the birth date it gives');
+	END IF;
+	-- a new individual number: no other change may take it between the
+	-- check and the update (a unique violation would print the number)
+	IF v_changes ? 'individual_number' THEN
+		LOCK TABLE juki.resident IN SHARE ROW EXCLUSIVE MODE;
+	END IF;
+
+	-- What follows depends on the register, not on the arguments: whether the
+	-- resident exists or was removed, their birth date, who holds a number.
+	-- Each answer would be a fact about a resident the registrar may not
+	-- read (sixteen calls found a birth date), so every one of them gets the
+	-- same refusal, raised from one place; the log records which it was.
 	SELECT * INTO cur FROM juki.resident x WHERE x.resident_code = v_code FOR UPDATE;
 	IF NOT FOUND THEN
-		PERFORM juki._fail(a, 'resident_unknown', '22023', 'no resident has this resident_code');
+		cause := 'resident_unknown';
+	ELSIF cur.status = 'removed' AND v_reason NOT IN ('move_in', 'ex_officio_correction') THEN
+		cause := 'resident_removed';
+	ELSIF v_on < cur.birth_date AND NOT v_changes ? 'birth_date' THEN
+		cause := 'before_birth_date';
+	ELSIF v_changes ? 'individual_number' AND EXISTS (SELECT 1 FROM juki.resident x
+			WHERE x.individual_number = v_changes ->> 'individual_number' AND x.resident_code <> v_code) THEN
+		cause := 'individual_number_registered';
 	END IF;
-	IF cur.status = 'removed' AND v_reason NOT IN ('move_in', 'ex_officio_correction') THEN
-		PERFORM juki._fail(a, 'resident_removed', '55000',
-			'the resident is removed (消除); only move_in or ex_officio_correction apply');
+	IF cause IS NOT NULL THEN
+		PERFORM juki._log(a, 'error', 'change_refused', subjects => ARRAY[v_code],
+			detail => pg_catalog.jsonb_build_object('cause', cause));
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = 'this change cannot be recorded for the resident named; nothing was changed',
+			DETAIL = 'reason: change_refused',
+			HINT = 'The operation log records why, for an auditor.';
 	END IF;
 	v_birth := coalesce(juki._iso_date(v_changes ->> 'birth_date'), cur.birth_date);
-	IF v_on > CURRENT_DATE OR v_on < v_birth THEN
-		PERFORM juki._fail(a, 'invalid_argument', '22023',
-			'effective_on must not be in the future nor before the birth date');
-	END IF;
-	IF v_changes ? 'individual_number' AND EXISTS (SELECT 1 FROM juki.resident x
-			WHERE x.individual_number = v_changes ->> 'individual_number' AND x.resident_code <> v_code) THEN
-		PERFORM juki._fail(a, 'invalid_argument', '22023', 'individual_number belongs to another resident');
-	END IF;
 	v_status := CASE WHEN v_reason IN ('move_out', 'death') THEN 'removed'
 					 WHEN v_reason = 'move_in' THEN 'active' ELSE cur.status END;
 
