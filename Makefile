@@ -21,12 +21,14 @@ OBJS = \
 	src/redact.o \
 	src/statement_text.o \
 	src/log_scan.o \
+	src/log_columns.o \
 	src/retention.o \
 	src/sha256_agg.o \
 	src/verify.o \
 	src/state.o \
 	src/card.o \
 	src/roles.o \
+	src/identity.o \
 	src/session.o \
 	src/policy.o \
 	src/disclose.o \

@@ -4,6 +4,9 @@
  *
  * juki's functions are not SECURITY DEFINER: they check the caller's real
  * role membership themselves (a superuser gains nothing from being one),
+ * and that the caller acts as itself (identity.c: no SET ROLE or SET
+ * SESSION AUTHORIZATION into a role the login does not belong to, no
+ * superuser or CREATEROLE role as juki staff),
  * and run their own fixed SQL through juki_spi_begin, which switches to
  * the extension owner and pins search_path so that no object of the
  * caller's can be picked up instead of pg_catalog's.
@@ -27,6 +30,7 @@
 #include "door.h"
 #include "card.h"
 #include "guard.h"
+#include "identity.h"
 #include "roles.h"
 #include "state.h"
 
@@ -67,6 +71,8 @@ juki_require_role_ex(const char *action, const char *const *roles, bool check_co
 	for (r = roles; *r; r++)
 		if (juki_caller_has_role(*r))
 		{
+			/* a member: but only as oneself, never as a superuser (identity.c) */
+			juki_require_identity(action);
 			if (check_conflicts)
 				juki_require_no_conflict(action);
 			return;

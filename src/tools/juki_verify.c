@@ -651,6 +651,9 @@ check_entry(Verifier *v, int64_t *expect, uint8_t prev[JK_HASH_LEN])
 	if (seq > v->h.to_seq)
 		return fail(v, "line %ld: entry seq %" PRId64 " is beyond the header's to_seq %" PRId64,
 					v->lineno, seq, v->h.to_seq);
+	/* the fields of the log format: 1.0's all there, later ones only with a value */
+	if (!jk_entry_check_fields(canon, clen, err, sizeof(err)))
+		return fail(v, "line %ld: entry seq %" PRId64 ": %s", v->lineno, seq, err);
 
 	jk_unhex(v->line, JK_HEX_LEN, stored, JK_HASH_LEN);
 	if (!jk_chain_hash(prev, canon, clen, h))
