@@ -61,7 +61,7 @@ SHLIB_LINK = -lcrypto
 REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify \
 	admin_operators admin_officers admin_purposes admin_registrar \
 	door_setup door_session door_policy door_guard \
-	contractors forms reports bypass
+	contractors forms reports bypass api_refusals
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(CURDIR)/juki_test.conf
 ENCODING = UTF8
 NO_LOCALE = 1

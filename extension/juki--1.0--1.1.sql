@@ -38,3 +38,8 @@ REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA juki
 		 juki_registrar, juki_terminal;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA juki FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA juki TO PUBLIC;
+-- internal helpers are not STRICT: a direct call with NULL arguments must
+-- reach juki's check (refused and logged) rather than return NULL unseen
+ALTER FUNCTION juki._require_role(text, text[]) CALLED ON NULL INPUT;
+ALTER FUNCTION juki._has_role(text) CALLED ON NULL INPUT;
+ALTER FUNCTION juki._iso_date(text) CALLED ON NULL INPUT;

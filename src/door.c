@@ -229,6 +229,8 @@ juki_internal_require_role(PG_FUNCTION_ARGS)
 	int			i = 0;
 
 	require_internal("juki._require_role");
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		elog(ERROR, "juki._require_role needs an action and roles");
 	roles = text_array_list(PG_GETARG_ARRAYTYPE_P(1));
 	arr = palloc0(sizeof(char *) * (list_length(roles) + 1));
 	foreach(lc, roles)
@@ -241,6 +243,8 @@ Datum
 juki_internal_has_role(PG_FUNCTION_ARGS)
 {
 	require_internal("juki._has_role");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(juki_caller_has_role(text_to_cstring(PG_GETARG_TEXT_PP(0))));
 }
 

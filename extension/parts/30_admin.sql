@@ -61,7 +61,7 @@ $$;
 
 -- ISO date text (YYYY-MM-DD) to date, NULL if it is not one.
 CREATE FUNCTION juki._iso_date(t text) RETURNS date
-	AS 'MODULE_PATHNAME', 'juki_iso_date' LANGUAGE C IMMUTABLE STRICT;
+	AS 'MODULE_PATHNAME', 'juki_iso_date' LANGUAGE C IMMUTABLE;
 
 -- What is wrong with one resident field value (text form), NULL if nothing.
 -- Never repeats the value.  Shared by import_residents and record_change.
