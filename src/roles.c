@@ -360,7 +360,8 @@ check_role_identity(const char *what, const char *name)
 	jd_init(&d);
 	jd_str(&d, "role", name);
 	refuse_role(strcmp(what, "DROP ROLE") == 0 ? "role_drop" : "role_rename",
-				psprintf("%s %s", what, name), "role_identity", &d,
+				strcmp(what, "DROP ROLE") == 0 ? psprintf("DROP ROLE %s", name) :
+				psprintf("ALTER ROLE %s RENAME", name), "role_identity", &d,
 				psprintf("role %s holds %s: its name is how juki knows the person", name, which),
 				"Revoke its juki roles first (on record), then rename or drop it.");
 }
