@@ -11,6 +11,7 @@ OBJS = \
 	src/codes.o \
 	src/criteria.o \
 	src/chain.o \
+	src/chain_entry.o \
 	src/audit.o \
 	src/audit_queue.o \
 	src/audit_writer.o \
@@ -90,11 +91,12 @@ juki--$(EXTVERSION).sql: $(sort $(wildcard $(srcdir)/extension/parts/*.sql))
 	cat $^ > $@
 
 CHAIN_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wmissing-prototypes -O2 -I$(srcdir)/src
-src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(srcdir)/src/chain.c $(srcdir)/src/chain.h
-	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/src/tools/juki_verify.c $(srcdir)/src/chain.c -lcrypto
-test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(srcdir)/src/chain.c $(srcdir)/src/chain.h
+CHAIN_SRC = $(srcdir)/src/chain.c $(srcdir)/src/chain_entry.c
+src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(CHAIN_SRC) $(srcdir)/src/chain.h
+	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/src/tools/juki_verify.c $(CHAIN_SRC) -lcrypto
+test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) $(srcdir)/src/chain.h
 	@mkdir -p test/unit
-	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(srcdir)/src/chain.c -lcrypto
+	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) -lcrypto
 all: src/tools/juki_verify test/unit/chain_test
 
 # libFuzzer targets (clang): chain.c's canonical encoder and parsers,
@@ -107,16 +109,16 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 FUZZ_TARGETS = test/fuzz/fuzz_canonical test/fuzz/fuzz_checkpoint test/fuzz/fuzz_export \
 	test/fuzz/fuzz_pem test/fuzz/fuzz_codes test/fuzz/fuzz_criteria test/fuzz/fuzz_redact
 EXTRA_CLEAN += $(FUZZ_TARGETS)
-test/fuzz/fuzz_canonical: $(srcdir)/test/fuzz/fuzz_canonical.c $(srcdir)/src/chain.c
+test/fuzz/fuzz_canonical: $(srcdir)/test/fuzz/fuzz_canonical.c $(CHAIN_SRC)
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ -lcrypto
-test/fuzz/fuzz_checkpoint: $(srcdir)/test/fuzz/fuzz_checkpoint.c $(srcdir)/src/chain.c
+test/fuzz/fuzz_checkpoint: $(srcdir)/test/fuzz/fuzz_checkpoint.c $(CHAIN_SRC)
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ -lcrypto
-test/fuzz/fuzz_export: $(srcdir)/test/fuzz/fuzz_export.c $(srcdir)/src/chain.c $(srcdir)/src/tools/juki_verify.c
+test/fuzz/fuzz_export: $(srcdir)/test/fuzz/fuzz_export.c $(CHAIN_SRC) $(srcdir)/src/tools/juki_verify.c
 	@mkdir -p test/fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(srcdir)/test/fuzz/fuzz_export.c $(srcdir)/src/chain.c -lcrypto
-test/fuzz/fuzz_pem: $(srcdir)/test/fuzz/fuzz_pem.c $(srcdir)/src/chain.c $(srcdir)/src/card.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(srcdir)/test/fuzz/fuzz_export.c $(CHAIN_SRC) -lcrypto
+test/fuzz/fuzz_pem: $(srcdir)/test/fuzz/fuzz_pem.c $(CHAIN_SRC) $(srcdir)/src/card.c
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(srcdir)/test/fuzz/shim -o $@ $^ -lcrypto
 FUZZ_PG_CFLAGS = -Wno-ignored-attributes -I$(shell $(PG_CONFIG) --includedir-server)

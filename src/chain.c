@@ -144,6 +144,12 @@ buf_put_int64(JkBuf *b, int64_t v)
 	jk_buf_append(b, p, (size_t) (tmp + sizeof(tmp) - p));
 }
 
+void
+jk_buf_append_int64(JkBuf *b, int64_t v)
+{
+	buf_put_int64(b, v);
+}
+
 /* Cut b back to len bytes (used to undo partial output after an error). */
 static void
 buf_truncate(JkBuf *b, size_t len)
@@ -293,241 +299,6 @@ json_string_from_self(JkBuf *out, size_t raw_off, size_t raw_len)
 }
 
 /* ---------------------------------------------------------------------
- * Entries
- * ---------------------------------------------------------------------
- */
-
-/* fields_seen of the parser below is a 32-bit mask */
-_Static_assert(JK_NFIELDS <= 32, "too many entry fields for JsonParser.fields_seen");
-
-/* Indexed by JkFieldId; the ids are in code-point order of the names. */
-const JkField jk_fields[JK_NFIELDS] = {
-	{"action", JK_F_ACTION, JK_KIND_TEXT, "1.0", false},
-	{"backend_pid", JK_F_BACKEND_PID, JK_KIND_INT, "1.0", false},
-	{"card_serial", JK_F_CARD_SERIAL, JK_KIND_TEXT, "1.0", false},
-	{"client_addr", JK_F_CLIENT_ADDR, JK_KIND_TEXT, "1.0", false},
-	{"criteria", JK_F_CRITERIA, JK_KIND_JSON, "1.0", false},
-	{"db_role", JK_F_DB_ROLE, JK_KIND_TEXT, "1.0", false},
-	{"detail", JK_F_DETAIL, JK_KIND_JSON, "1.0", false},
-	{"fields", JK_F_FIELDS, JK_KIND_TEXT_ARRAY, "1.0", false},
-	{"login_role", JK_F_LOGIN_ROLE, JK_KIND_TEXT, "1.1", true},
-	{"operator_id", JK_F_OPERATOR_ID, JK_KIND_INT, "1.0", false},
-	{"outcome", JK_F_OUTCOME, JK_KIND_TEXT, "1.0", false},
-	{"permit_id", JK_F_PERMIT_ID, JK_KIND_INT, "1.0", false},
-	{"purpose", JK_F_PURPOSE, JK_KIND_TEXT, "1.0", false},
-	{"reason", JK_F_REASON, JK_KIND_TEXT, "1.0", false},
-	{"row_count", JK_F_ROW_COUNT, JK_KIND_INT, "1.0", false},
-	{"seq", JK_F_SEQ, JK_KIND_INT, "1.0", false},
-	{"session_id", JK_F_SESSION_ID, JK_KIND_INT, "1.0", false},
-	{"subjects", JK_F_SUBJECTS, JK_KIND_TEXT_ARRAY, "1.0", false},
-	{"ts", JK_F_TS, JK_KIND_TS, "1.0", false},
-};
-
-const JkField *
-jk_field_by_name(const char *name, size_t len)
-{
-	int			i;
-
-	for (i = 0; i < JK_NFIELDS; i++)
-		if (strlen(jk_fields[i].name) == len && memcmp(jk_fields[i].name, name, len) == 0)
-			return &jk_fields[i];
-	return NULL;
-}
-
-bool
-jk_entry_field_absent(const JkEntry *e, JkFieldId id)
-{
-	switch (id)
-	{
-		case JK_F_ACTION:
-			return e->action == NULL;
-		case JK_F_BACKEND_PID:
-			return !e->has_backend_pid;
-		case JK_F_CARD_SERIAL:
-			return e->card_serial == NULL;
-		case JK_F_CLIENT_ADDR:
-			return e->client_addr == NULL;
-		case JK_F_CRITERIA:
-			return e->criteria == NULL;
-		case JK_F_DB_ROLE:
-			return e->db_role == NULL;
-		case JK_F_DETAIL:
-			return e->detail == NULL;
-		case JK_F_FIELDS:
-			return e->fields_null;
-		case JK_F_LOGIN_ROLE:
-			return e->login_role == NULL;
-		case JK_F_OPERATOR_ID:
-			return !e->has_operator_id;
-		case JK_F_OUTCOME:
-			return e->outcome == NULL;
-		case JK_F_PERMIT_ID:
-			return !e->has_permit_id;
-		case JK_F_PURPOSE:
-			return e->purpose == NULL;
-		case JK_F_REASON:
-			return e->reason == NULL;
-		case JK_F_ROW_COUNT:
-			return !e->has_row_count;
-		case JK_F_SESSION_ID:
-			return !e->has_session_id;
-		case JK_F_SUBJECTS:
-			return e->subjects_null;
-		case JK_F_SEQ:
-		case JK_F_TS:
-		case JK_NFIELDS:
-			break;
-	}
-	return false;
-}
-
-static void
-put_str_or_null(JkBuf *out, const char *s)
-{
-	if (s == NULL)
-		jk_buf_append(out, "null", 4);
-	else
-		jk_json_string(out, s, strlen(s));
-}
-
-static void
-put_int_or_null(JkBuf *out, bool has, int64_t v)
-{
-	if (has)
-		buf_put_int64(out, v);
-	else
-		jk_buf_append(out, "null", 4);
-}
-
-/* criteria and detail are canonical JSON already: copied verbatim. */
-static void
-put_raw_or_null(JkBuf *out, const char *json)
-{
-	jk_buf_append_str(out, json != NULL ? json : "null");
-}
-
-static void
-put_str_array_or_null(JkBuf *out, bool isnull, int n, const char *const *v)
-{
-	int			i;
-
-	if (isnull)
-	{
-		jk_buf_append(out, "null", 4);
-		return;
-	}
-	buf_putc(out, '[');
-	for (i = 0; v != NULL && i < n; i++)
-	{
-		if (i > 0)
-			buf_putc(out, ',');
-		jk_json_string(out, v[i], strlen(v[i]));
-	}
-	buf_putc(out, ']');
-}
-
-/* The value of one field (absent: null). */
-static void
-put_field_value(JkBuf *out, const JkEntry *e, JkFieldId id, const char *ts)
-{
-	switch (id)
-	{
-		case JK_F_ACTION:
-			put_str_or_null(out, e->action);
-			break;
-		case JK_F_BACKEND_PID:
-			put_int_or_null(out, e->has_backend_pid, e->backend_pid);
-			break;
-		case JK_F_CARD_SERIAL:
-			put_str_or_null(out, e->card_serial);
-			break;
-		case JK_F_CLIENT_ADDR:
-			put_str_or_null(out, e->client_addr);
-			break;
-		case JK_F_CRITERIA:
-			put_raw_or_null(out, e->criteria);
-			break;
-		case JK_F_DB_ROLE:
-			put_str_or_null(out, e->db_role);
-			break;
-		case JK_F_DETAIL:
-			put_raw_or_null(out, e->detail);
-			break;
-		case JK_F_FIELDS:
-			put_str_array_or_null(out, e->fields_null, e->nfields, e->fields);
-			break;
-		case JK_F_LOGIN_ROLE:
-			put_str_or_null(out, e->login_role);
-			break;
-		case JK_F_OPERATOR_ID:
-			put_int_or_null(out, e->has_operator_id, e->operator_id);
-			break;
-		case JK_F_OUTCOME:
-			put_str_or_null(out, e->outcome);
-			break;
-		case JK_F_PERMIT_ID:
-			put_int_or_null(out, e->has_permit_id, e->permit_id);
-			break;
-		case JK_F_PURPOSE:
-			put_str_or_null(out, e->purpose);
-			break;
-		case JK_F_REASON:
-			put_str_or_null(out, e->reason);
-			break;
-		case JK_F_ROW_COUNT:
-			put_int_or_null(out, e->has_row_count, e->row_count);
-			break;
-		case JK_F_SEQ:
-			buf_put_int64(out, e->seq);
-			break;
-		case JK_F_SESSION_ID:
-			put_int_or_null(out, e->has_session_id, e->session_id);
-			break;
-		case JK_F_SUBJECTS:
-			put_str_array_or_null(out, e->subjects_null, e->nsubjects, e->subjects);
-			break;
-		case JK_F_TS:
-			put_str_or_null(out, ts);
-			break;
-		case JK_NFIELDS:
-			break;
-	}
-}
-
-/* Keys in jk_fields order, which is code-point order; see chain.h. */
-bool
-jk_canonical_entry(JkBuf *out, const JkEntry *e)
-{
-	char		ts[JK_TS_LEN + 1];
-	bool		first = true;
-	int			i;
-
-	if (!jk_format_ts(e->ts_unix_us, ts))
-		return false;			/* nothing appended */
-
-	buf_putc(out, '{');
-	for (i = 0; i < JK_NFIELDS; i++)
-	{
-		const JkField *f = &jk_fields[i];
-
-		/* a field added after 1.0 appears only with a value (chain.h) */
-		if (f->added && jk_entry_field_absent(e, f->id))
-			continue;
-		if (!first)
-			buf_putc(out, ',');
-		first = false;
-		buf_putc(out, '"');
-		jk_buf_append_str(out, f->name);
-		buf_putc(out, '"');
-		buf_putc(out, ':');
-		put_field_value(out, e, f->id, ts);
-	}
-	buf_putc(out, '}');
-	return true;
-}
-
-
-/* ---------------------------------------------------------------------
  * JSON input: a strict RFC 8259 parser with two back ends, one that writes
  * the canonical form and one that only checks that the input already is
  * canonical (used by jk_entry_seq, which has no buffer to write into).
@@ -547,12 +318,9 @@ typedef struct JsonParser
 	bool		seq_found;
 	bool		seq_is_int;
 	int64_t		seq_value;
-	/* jk_entry_check_fields: the top-level keys, as entry fields */
-	bool		track_fields;
-	uint32_t	fields_seen;	/* bit per JkFieldId */
-	const char *unknown_key;	/* the first key that is not a field */
-	size_t		unknown_len;
-	const JkField *null_added;	/* the first later field written as null */
+	/* jk_json_top_keys: called for each top-level key */
+	jk_key_fn	key_fn;
+	void	   *key_arg;
 } JsonParser;
 
 /* Header of one member while an object is being sorted (see canon_object). */
@@ -1275,22 +1043,8 @@ check_object(JsonParser *p, int depth)
 		p->pos++;
 		is_seq = (depth == 1 && key_len == 3 && memcmp(key, "seq", 3) == 0);
 		first = p->pos < p->len ? p->in[p->pos] : '\0';
-		if (depth == 1 && p->track_fields)
-		{
-			const JkField *f = jk_field_by_name(key, key_len);
-
-			if (f == NULL && p->unknown_key == NULL)
-			{
-				p->unknown_key = key;
-				p->unknown_len = key_len;
-			}
-			else if (f != NULL)
-			{
-				p->fields_seen |= UINT32_C(1) << f->id;
-				if (f->added && first == 'n' && p->null_added == NULL)
-					p->null_added = f;
-			}
-		}
+		if (depth == 1 && p->key_fn != NULL)
+			p->key_fn(key, key_len, first, p->key_arg);
 		if (!check_value(p, depth))
 			return false;
 		if (is_seq)
@@ -1434,48 +1188,21 @@ jk_entry_seq(const char *canon, size_t len, int64_t *seq,
 }
 
 
-/* The top-level keys of an entry against jk_fields (see chain.h). */
+/* The top-level keys of canonical JSON text, one callback each. */
 bool
-jk_entry_check_fields(const char *canon, size_t len, char *err, size_t errlen)
+jk_json_top_keys(const char *canon, size_t len, jk_key_fn fn, void *arg)
 {
 	JsonParser	p;
 	char		inner[JK_ERR_LEN];
-	int			i;
 
 	memset(&p, 0, sizeof(p));
 	p.in = canon;
 	p.len = len;
 	p.err = inner;
 	p.errlen = sizeof(inner);
-	p.track_fields = true;
-	if (canon == NULL || len == 0 || canon[0] != '{' || !check_value(&p, 0))
-	{
-		set_err(err, errlen, "entry is not a canonical JSON object");
-		return false;
-	}
-	if (p.unknown_key != NULL)
-	{
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "entry has a field this verifier does not know: \"%.*s\" "
-					 "(a newer log format? use a newer juki_verify)",
-					 (int) (p.unknown_len < 64 ? p.unknown_len : 64), p.unknown_key);
-		return false;
-	}
-	if (p.null_added != NULL)
-	{
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "entry has \"%s\": null (a field added in format %s "
-					 "is left out when it has no value)", p.null_added->name, p.null_added->since);
-		return false;
-	}
-	for (i = 0; i < JK_NFIELDS; i++)
-		if (!jk_fields[i].added && !(p.fields_seen & (UINT32_C(1) << i)))
-		{
-			if (err != NULL && errlen > 0)
-				snprintf(err, errlen, "entry lacks the field \"%s\"", jk_fields[i].name);
-			return false;
-		}
-	return true;
+	p.key_fn = fn;
+	p.key_arg = arg;
+	return canon != NULL && len > 0 && canon[0] == '{' && check_value(&p, 0);
 }
 
 

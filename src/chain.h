@@ -3,7 +3,8 @@
  *		The operation log's public format, free of PostgreSQL: canonical
  *		encoding of entries (DESIGN §7.2), SHA-256 chaining, checkpoint lines
  *		and export files.  The backend and the offline verifier
- *		(src/tools/juki_verify) both link chain.c, so the two can never
+ *		(src/tools/juki_verify) both link chain.c and chain_entry.c (the
+ *		entry fields), so the two can never
  *		disagree about what an entry's bytes are.
  *
  * Only libc and OpenSSL (libcrypto) are used.  Every function that can fail
@@ -47,6 +48,7 @@ extern void jk_buf_init(JkBuf *b, jk_realloc_fn realloc_fn);
 extern void jk_buf_append(JkBuf *b, const char *s, size_t n);
 extern void jk_buf_append_str(JkBuf *b, const char *s);
 extern void jk_buf_reset(JkBuf *b);		/* len = 0, keeps the storage */
+extern void jk_buf_append_int64(JkBuf *b, int64_t v);	/* plain decimal */
 
 /*
  * The fields of an entry, in canonical order (keys sorted by code point).
@@ -58,7 +60,7 @@ extern void jk_buf_reset(JkBuf *b);		/* len = 0, keeps the storage */
  * object with sorted keys, and a log table that lacks the column simply
  * never has the value.  Adding a field = a JkFieldId in its sorted place, a
  * row of jk_fields (with the version that added it), a member of JkEntry,
- * its cases in chain.c and log_columns.c, and a column appended to
+ * its cases in chain_entry.c and log_columns.c, and a column appended to
  * juki.operation_log.
  */
 typedef enum JkFieldId
@@ -97,6 +99,8 @@ typedef enum JkFieldKind
 typedef struct JkField
 {
 	const char *name;
+	const char *key;			/* as written in canonical(e): "\"name\":" */
+	size_t		key_len;
 	JkFieldId	id;
 	JkFieldKind kind;
 	const char *since;			/* format version that added the field */
@@ -168,6 +172,14 @@ extern bool jk_canonical_entry(JkBuf *out, const JkEntry *e);
  */
 extern bool jk_entry_check_fields(const char *canon, size_t len,
 								  char *err, size_t errlen);
+
+/*
+ * The top-level keys of JSON text already known to be canonical (as
+ * jk_entry_seq checks): fn gets each key's bytes as written and the first
+ * byte of its value.  False if the text is not a JSON object.
+ */
+typedef void (*jk_key_fn) (const char *key, size_t keylen, char value_first, void *arg);
+extern bool jk_json_top_keys(const char *canon, size_t len, jk_key_fn fn, void *arg);
 
 /* Append s[0..len) as a JSON string, RFC 8785 escaping (s must be UTF-8). */
 extern void jk_json_string(JkBuf *out, const char *s, size_t len);

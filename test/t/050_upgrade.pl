@@ -127,6 +127,23 @@ is(as_role($node, "auditor", q{
 		 WHERE reason = 'extension_update_pending' AND outcome = 'denied'}),
 	$old_bin ? '2' : '1', 'the refusals before the update are on record');
 
+# The log's format grew a field (login_role, 1.1): entries before the update
+# have none, entries after name the login; the export of both verifies
+# offline, and the 1.0 entries kept their bytes.
+is(as_role($node, 'auditor', q{
+		SELECT count(*) FILTER (WHERE login_role IS NULL AND db_role IS NOT NULL) > 0,
+		       count(*) FILTER (WHERE login_role IS NOT NULL) > 0
+		  FROM juki.operation_log}),
+	't|t', 'entries before the update (even those the new library wrote into the 1.0 table) have no login role, entries after have one');
+my $export = $node->basedir . '/export.txt';
+open my $efh, '>', $export or die;
+print $efh as_role($node, 'am', 'SELECT * FROM juki.export_log(0)') . "\n";
+close $efh;
+my $verify = juki_verify_bin();
+my $vout = `$verify --key ${\ $node->basedir}/keys/signing.pub $export 2>&1`;
+is($?, 0, 'juki_verify accepts the export across the update') or diag($vout);
+like($vout, qr/^OK: /, 'and says OK');
+
 # 5. The catalog equals a fresh install of the newest version.
 my $fresh = juki_node('fresh');
 my $catalog_sql = slurp_file('test/upgrade/catalog.sql');
