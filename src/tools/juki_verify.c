@@ -6,7 +6,9 @@
  *               [--quiet] EXPORT_FILE
  *
  * Checks the header, that entries F..T are all present in order, that each
- * line's hash is SHA-256(previous hash || canonical entry), every checkpoint
+ * entry has the fields of the log format (chain.h: every 1.0 field, only
+ * fields it knows, later fields never null), that each line's hash is
+ * SHA-256(previous hash || canonical entry), every checkpoint
  * (in the export and in the --checkpoint files) against the given keys and
  * the entries, that one valid checkpoint is at T, and the trailer.  Prints
  * "OK: ..." or "FAIL: ..." on stdout; exits 0 only if the export is valid.
