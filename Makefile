@@ -11,6 +11,7 @@ OBJS = \
 	src/codes.o \
 	src/criteria.o \
 	src/chain.o \
+	src/chain_entry.o \
 	src/audit.o \
 	src/audit_queue.o \
 	src/audit_writer.o \
@@ -21,12 +22,14 @@ OBJS = \
 	src/redact.o \
 	src/statement_text.o \
 	src/log_scan.o \
+	src/log_columns.o \
 	src/retention.o \
 	src/sha256_agg.o \
 	src/verify.o \
 	src/state.o \
 	src/card.o \
 	src/roles.o \
+	src/identity.o \
 	src/session.o \
 	src/policy.o \
 	src/disclose.o \
@@ -67,7 +70,8 @@ SHLIB_LINK = -lcrypto
 REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify \
 	admin_operators admin_officers admin_purposes admin_registrar \
 	door_setup door_session door_policy door_guard \
-	contractors forms reports bypass door_volume registrar_safety definer_review
+	contractors forms reports bypass door_volume registrar_safety definer_review \
+	api_refusals
 # pg_regress would first DROP DATABASE IF EXISTS, which juki refuses on a
 # server where it is loaded; installcheck-prep creates the database as
 # pg_regress would, and pg_regress uses it as it is (--use-existing).
@@ -78,7 +82,7 @@ NO_LOCALE = 1
 TEMP_INSTANCE_OPTS = --temp-config=$(CURDIR)/juki_test.conf
 
 # Isolation specs and their outputs live together (PG 15 has no --expecteddir).
-# Not in `make installcheck`: they need plperlu and a database of their own.
+# Not in `make installcheck`: they need dblink and a database of their own.
 JUKI_ISOLATION = codes_concurrent oplog_concurrent door_concurrent import_race form_serial
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation --dbname=juki_regression
 
@@ -102,11 +106,12 @@ juki--$(EXTVERSION).sql: $(sort $(wildcard $(srcdir)/extension/parts/*.sql))
 	cat $^ > $@
 
 CHAIN_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wmissing-prototypes -O2 -I$(srcdir)/src
-src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(srcdir)/src/chain.c $(srcdir)/src/chain.h
-	$(CC) $(CHAIN_CFLAGS) $(COPT) -o $@ $(srcdir)/src/tools/juki_verify.c $(srcdir)/src/chain.c -lcrypto
-test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(srcdir)/src/chain.c $(srcdir)/src/chain.h
+CHAIN_SRC = $(srcdir)/src/chain.c $(srcdir)/src/chain_entry.c
+src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(CHAIN_SRC) $(srcdir)/src/chain.h
+	$(CC) $(CHAIN_CFLAGS) $(COPT) -o $@ $(srcdir)/src/tools/juki_verify.c $(CHAIN_SRC) -lcrypto
+test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) $(srcdir)/src/chain.h
 	@mkdir -p test/unit
-	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(srcdir)/src/chain.c -lcrypto
+	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) -lcrypto
 all: src/tools/juki_verify test/unit/chain_test
 
 # The Merkle tree, tiles, signed notes, checkpoints, cosignatures and the
@@ -145,16 +150,16 @@ FUZZ_TARGETS = test/fuzz/fuzz_canonical test/fuzz/fuzz_checkpoint test/fuzz/fuzz
 	test/fuzz/fuzz_pem test/fuzz/fuzz_codes test/fuzz/fuzz_criteria test/fuzz/fuzz_redact \
 	test/fuzz/fuzz_note test/fuzz/fuzz_proof
 EXTRA_CLEAN += $(FUZZ_TARGETS)
-test/fuzz/fuzz_canonical: $(srcdir)/test/fuzz/fuzz_canonical.c $(srcdir)/src/chain.c
+test/fuzz/fuzz_canonical: $(srcdir)/test/fuzz/fuzz_canonical.c $(CHAIN_SRC)
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ -lcrypto
-test/fuzz/fuzz_checkpoint: $(srcdir)/test/fuzz/fuzz_checkpoint.c $(srcdir)/src/chain.c
+test/fuzz/fuzz_checkpoint: $(srcdir)/test/fuzz/fuzz_checkpoint.c $(CHAIN_SRC)
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ -lcrypto
-test/fuzz/fuzz_export: $(srcdir)/test/fuzz/fuzz_export.c $(srcdir)/src/chain.c $(srcdir)/src/tools/juki_verify.c
+test/fuzz/fuzz_export: $(srcdir)/test/fuzz/fuzz_export.c $(CHAIN_SRC) $(srcdir)/src/tools/juki_verify.c
 	@mkdir -p test/fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(srcdir)/test/fuzz/fuzz_export.c $(srcdir)/src/chain.c -lcrypto
-test/fuzz/fuzz_pem: $(srcdir)/test/fuzz/fuzz_pem.c $(srcdir)/src/chain.c $(srcdir)/src/card.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(srcdir)/test/fuzz/fuzz_export.c $(CHAIN_SRC) -lcrypto
+test/fuzz/fuzz_pem: $(srcdir)/test/fuzz/fuzz_pem.c $(CHAIN_SRC) $(srcdir)/src/card.c
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(srcdir)/test/fuzz/shim -o $@ $^ -lcrypto
 FUZZ_PG_CFLAGS = -Wno-ignored-attributes -I$(shell $(PG_CONFIG) --includedir-server)

@@ -630,3 +630,24 @@ BEGIN
 END
 $$;
 ALTER FUNCTION juki.set_password(bigint, text) SET max_parallel_workers_per_gather = 0;
+
+-- Issue 13 (class 7) and issue 14 (section 1): every entry names the
+-- authenticated login as well as the role in effect (log format 1.1: the
+-- field is in the canonical form only when it has a value, so 1.0 entries
+-- keep their hashes); and juki's own check is the only gate on every
+-- function (those created or replaced above too), so that each call is
+-- carried out or refused on record.
+ALTER TABLE juki.operation_log ADD COLUMN login_role text;
+COMMENT ON COLUMN juki.operation_log.login_role IS
+	'the authenticated login role; db_role is the role in effect (log format 1.1: in the canonical form only when not NULL)';
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA juki
+	FROM juki_chief_security_officer, juki_system_administrator, juki_security_officer,
+		 juki_access_manager, juki_operator, juki_contractor_operator, juki_auditor,
+		 juki_registrar, juki_terminal;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA juki FROM PUBLIC;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA juki TO PUBLIC;
+-- internal helpers are not STRICT: a direct call with NULL arguments must
+-- reach juki's check (refused and logged) rather than return NULL unseen
+ALTER FUNCTION juki._require_role(text, text[]) CALLED ON NULL INPUT;
+ALTER FUNCTION juki._has_role(text) CALLED ON NULL INPUT;
+ALTER FUNCTION juki._iso_date(text) CALLED ON NULL INPUT;

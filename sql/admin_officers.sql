@@ -2,42 +2,43 @@
 -- designate (指名) operators of their department and decide on the
 -- operators' requests for permits (許可).  Two keys: nobody designates
 -- themselves or decides on their own request.
-CREATE TEMP TABLE ids (kind text, id bigint, name text);
-GRANT SELECT ON ids TO PUBLIC;
-\set showlog 'SELECT l.action, l.outcome, l.reason, i.name AS operator, l.purpose, p.name AS permit, CASE WHEN l.outcome = ''granted'' THEN l.detail - ''{valid_until,designation_id}''::text[] END AS detail, l.subjects FROM juki.operation_log l LEFT JOIN ids i ON i.kind = ''op'' AND i.id = l.operator_id LEFT JOIN ids p ON p.kind = ''permit'' AND p.id = l.permit_id WHERE l.seq > :mark AND l.action <> ''log_read'' ORDER BY l.seq'
+\set su :USER
+CREATE TABLE juki_test.officer_ids (kind text, id bigint, name text);
+GRANT SELECT ON juki_test.officer_ids TO PUBLIC;
+\set showlog 'SELECT l.action, l.outcome, l.reason, i.name AS operator, l.purpose, p.name AS permit, CASE WHEN l.outcome = ''granted'' THEN l.detail - ''{valid_until,designation_id}''::text[] END AS detail, l.subjects FROM juki.operation_log l LEFT JOIN juki_test.officer_ids i ON i.kind = ''op'' AND i.id = l.operator_id LEFT JOIN juki_test.officer_ids p ON p.kind = ''permit'' AND p.id = l.permit_id WHERE l.seq > :mark AND l.action <> ''log_read'' ORDER BY l.seq'
 
 -- the operators of admin_operators, and one more of 住民課 without training
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT max(id) FILTER (WHERE role_name = 'regress_op_a') AS op_a,
        max(id) FILTER (WHERE role_name = 'regress_op_b') AS op_b,
        max(id) FILTER (WHERE role_name = 'regress_op_c') AS op_c
   FROM juki.operators() \gset
-RESET ROLE;
+\c - :su
 CREATE ROLE regress_op_d LOGIN;
 GRANT juki_operator TO regress_op_d;
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT juki.register_operator('regress_op_d', '新人 三郎', '住民課') AS op_d \gset
 -- op_b's training is renewed
 SELECT juki.record_training(:op_b, 'operator', current_date - 1);
-RESET ROLE;
-INSERT INTO ids VALUES ('op', :op_a, 'op_a'), ('op', :op_b, 'op_b'), ('op', :op_c, 'op_c'), ('op', :op_d, 'op_d');
+\c - :su
+INSERT INTO juki_test.officer_ids VALUES ('op', :op_a, 'op_a'), ('op', :op_b, 'op_b'), ('op', :op_c, 'op_c'), ('op', :op_d, 'op_d');
 -- two purposes of 住民課 for the tests: an inactive one and a batch one
-SET ROLE regress_sysadmin;
+\c - regress_sysadmin
 SELECT juki.define_purpose('regress_closed', '廃止された事務', 'テスト', '住民課', '{full_name}',
                            '{resident_code}', 1, active => false);
 SELECT juki.define_purpose('regress_batch', '一括抽出テスト', 'テスト', '住民課', '{full_name,address}',
                            '{address_prefix}', NULL, allows_bulk => true);
-RESET ROLE;
+\c - :su
 
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 --------------------------------------------- appoint_security_officer
 SELECT juki_test.tryn($$SELECT juki.appoint_security_officer('regress_officer_a', '住民課')$$);
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT juki_test.tryn($$SELECT juki.appoint_security_officer('regress_officer_a', '住民課')$$);
-SET ROLE regress_chief;
+\c - regress_chief
 SELECT juki_test.tryn($$SELECT juki.appoint_security_officer(NULL, '住民課')$$);
 SELECT juki_test.tryn($$SELECT juki.appoint_security_officer('regress_officer_a', '')$$);
 SELECT juki_test.tryn($$SELECT juki.appoint_security_officer('regress_nobody', '住民課')$$);
@@ -45,23 +46,23 @@ SELECT juki_test.tryn($$SELECT juki.appoint_security_officer('regress_plain', '�
 SELECT juki.appoint_security_officer('regress_officer_a', '住民課');
 SELECT juki.appoint_security_officer('regress_officer_b', '保険年金課');
 SELECT juki_test.tryn($$SELECT juki.appoint_security_officer('regress_officer_a', '住民課')$$);
-RESET ROLE;
+\c - :su
 -- an operator may be a security officer, but not of their own department
 GRANT juki_security_officer TO regress_op_b;
-SET ROLE regress_chief;
+\c - regress_chief
 SELECT juki_test.tryn($$SELECT juki.appoint_security_officer('regress_op_b', '保険年金課')$$);
 SELECT juki.appoint_security_officer('regress_op_b', '住民課');
-RESET ROLE;
+\c - :su
 -- ... and the other way round: a security officer is not registered as an
 -- operator of their department
 GRANT juki_operator TO regress_officer_a;
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT juki_test.tryn($$SELECT juki.register_operator('regress_officer_a', 'A', '住民課')$$);
-RESET ROLE;
+\c - :su
 REVOKE juki_operator FROM regress_officer_a;
 
 ---------------------------------------------- retire_security_officer
-SET ROLE regress_chief;
+\c - regress_chief
 SELECT juki_test.tryn($$SELECT juki.retire_security_officer('regress_officer_a', NULL)$$);
 SELECT juki_test.tryn($$SELECT juki.retire_security_officer('regress_officer_a', '税務課')$$);
 SELECT juki.appoint_security_officer('regress_officer_b', '税務課');
@@ -70,16 +71,16 @@ SELECT juki_test.tryn($$SELECT juki.retire_security_officer('regress_officer_b',
 -- appointed again after retiring
 SELECT juki.appoint_security_officer('regress_officer_b', '税務課');
 SELECT juki.retire_security_officer('regress_officer_b', '税務課');
-RESET ROLE;
+\c - :su
 
-SET ROLE regress_auditor;
+\c - regress_auditor
 :showlog;
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 ------------------------------------------------------------- designate
 SELECT juki_test.tryn(format($$SELECT juki.designate(%s, '{move_in}', current_date + 30, NULL)$$, :op_a));
-SET ROLE regress_officer_a;
+\c - regress_officer_a
 SELECT juki_test.tryn(format($$SELECT juki.designate(%s, NULL, current_date + 30, NULL)$$, :op_a));
 SELECT juki_test.tryn($$SELECT juki.designate(-1, '{move_in}', current_date + 30, NULL)$$);
 -- op_b works in 保険年金課: not officer_a's department
@@ -98,53 +99,52 @@ SELECT juki_test.tryn(format($$SELECT juki.designate(%s, '{move_in,national_pens
 SELECT juki.designate(:op_a, '{move_in,move_out,ex_officio_correction,regress_batch}',
                       (current_date + interval '1 year')::date, '窓口担当') AS d1 \gset
 SELECT juki.designate(:op_a, '{wide_area_copy_issuance}', current_date, NULL) AS d2 \gset
-RESET ROLE;
+\c - :su
 -- op_b, officer of 住民課, is no officer of his own department 保険年金課,
 -- and designates nobody there; nor himself anywhere
-SET ROLE regress_op_b;
+\c - regress_op_b
 SELECT juki_test.tryn(format($$SELECT juki.designate(%s, '{national_pension}', current_date + 30, NULL)$$, :op_b));
-RESET ROLE;
-SET ROLE regress_officer_b;
+\c - regress_officer_b
 SELECT juki.designate(:op_b, '{national_pension,late_elderly_medical}', current_date + 90, NULL) AS d3 \gset
-RESET ROLE;
+\c - :su
 
-SET ROLE regress_auditor;
+\c - regress_auditor
 :showlog;
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 ---------------------------------------------------------- designations()
 -- each sees their own: officers their departments, operators themselves,
 -- the chief everything
-SET ROLE regress_officer_a;
+\c - regress_officer_a
 SELECT role_name, purposes, department, designated_by, valid_until = (current_date + interval '1 year')::date AS one_year, note
   FROM juki.designations() ORDER BY id;
-SET ROLE regress_officer_b;
+\c - regress_officer_b
 SELECT role_name, purposes, department, designated_by FROM juki.designations() ORDER BY id;
-SET ROLE regress_op_a;
+\c - regress_op_a
 SELECT role_name, purposes FROM juki.designations() ORDER BY id;
-SET ROLE regress_op_d;
+\c - regress_op_d
 SELECT count(*) AS own_designations FROM juki.designations();
-SET ROLE regress_chief;
+\c - regress_chief
 SELECT role_name, purposes FROM juki.designations() ORDER BY id;
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT juki_test.tryn('SELECT count(*) FROM juki.designations()');
-RESET ROLE;
+\c - :su
 
 -------------------------------------------------------- request_permit
 -- without a logged-in operator session
-SET ROLE regress_op_a;
+\c - regress_op_a
 SELECT juki_test.tryn($$SELECT juki.request_permit('move_in', '転入届の確認', now() + interval '1 day')$$);
-RESET ROLE;
+\c - :su
 SELECT juki_test.tryn($$SELECT juki.request_permit('move_in', '転入届の確認', now() + interval '1 day')$$);
-SET ROLE regress_officer_a;
+\c - regress_officer_a
 SELECT juki_test.tryn($$SELECT juki.request_permit('move_in', '転入届の確認', now() + interval '1 day')$$);
-RESET ROLE;
+\c - :su
 
 -- op_a logs in with the IC card: CARD-A1 holds RFC 8032 test key 1, whose
 -- private key signs the challenge here (psql hands it to openssl)
 \! printf '%s\n' '-----BEGIN PRIVATE KEY-----' 'MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g' '-----END PRIVATE KEY-----' > regress_card_a.pem
-SET ROLE regress_op_a;
+\c - regress_op_a
 SELECT encode(juki.card_challenge('CARD-A1'), 'hex') AS challenge \gset
 \set signature `perl -e 'print pack("H*", shift)' :'challenge' > regress_challenge.bin && openssl pkeyutl -sign -inkey regress_card_a.pem -rawin -in regress_challenge.bin | perl -0777 -ne 'print unpack("H*", $_)'`
 SELECT juki.card_login('CARD-A1', decode(:'signature', 'hex'), 'ぱすわーどabc1') AS token_a \gset
@@ -176,15 +176,15 @@ SELECT juki.request_permit('move_out', '転出証明書', now() + interval '31 d
 SELECT juki.request_permit('regress_batch', '一括抽出', now() + interval '7 days', NULL, 500, true) AS p3 \gset
 SELECT juki.request_permit('wide_area_copy_issuance', '広域交付', now() + interval '2 seconds') AS p4 \gset
 COMMIT;
-RESET ROLE;
-INSERT INTO ids VALUES ('permit', :p1, 'p1'), ('permit', :p2, 'p2'), ('permit', :p3, 'p3'), ('permit', :p4, 'p4');
+\c - :su
+INSERT INTO juki_test.officer_ids VALUES ('permit', :p1, 'p1'), ('permit', :p2, 'p2'), ('permit', :p3, 'p3'), ('permit', :p4, 'p4');
 
 -- op_b requests one too, with a card whose key is made here
 \! openssl genpkey -algorithm ed25519 -out regress_card_b.pem
 \set pub_b `openssl pkey -in regress_card_b.pem -pubout`
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT juki.register_card(:op_b, 'CARD-B2', :'pub_b', current_date + 30);
-SET ROLE regress_op_b;
+\c - regress_op_b
 SELECT encode(juki.card_challenge('CARD-B2'), 'hex') AS challenge \gset
 \set signature `perl -e 'print pack("H*", shift)' :'challenge' > regress_challenge.bin && openssl pkeyutl -sign -inkey regress_card_b.pem -rawin -in regress_challenge.bin | perl -0777 -ne 'print unpack("H*", $_)'`
 SELECT juki.card_login('CARD-B2', decode(:'signature', 'hex'), 'Hoken-2024!') AS token_b \gset
@@ -192,29 +192,29 @@ BEGIN;
 SELECT juki.attach(:'token_b');
 SELECT juki.request_permit('national_pension', '年金資格の確認', now() + interval '1 day') AS p5 \gset
 COMMIT;
-RESET ROLE;
-INSERT INTO ids VALUES ('permit', :p5, 'p5');
+\c - :su
+INSERT INTO juki_test.officer_ids VALUES ('permit', :p5, 'p5');
 
-SET ROLE regress_auditor;
+\c - regress_auditor
 :showlog;
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 ------------------------------------------- approve_permit, reject_permit
 SELECT juki_test.tryn(format('SELECT juki.approve_permit(%s)', :p1));
-SET ROLE regress_op_a;
+\c - regress_op_a
 SELECT juki_test.tryn(format('SELECT juki.approve_permit(%s)', :p1));
-SET ROLE regress_officer_a;
+\c - regress_officer_a
 SELECT juki_test.tryn('SELECT juki.approve_permit(NULL)');
 SELECT juki_test.tryn('SELECT juki.approve_permit(-1)');
 SELECT juki_test.tryn(format('SELECT juki.approve_permit(%s)', :p5));
-SET ROLE regress_officer_b;
+\c - regress_officer_b
 SELECT juki_test.tryn(format('SELECT juki.approve_permit(%s)', :p1));
 -- op_b, officer of 住民課, cannot approve his own request
-SET ROLE regress_op_b;
+\c - regress_op_b
 SELECT juki_test.tryn(format('SELECT juki.approve_permit(%s)', :p5));
 SELECT juki_test.tryn(format('SELECT juki.reject_permit(%s, ''mine'')', :p5));
-SET ROLE regress_officer_a;
+\c - regress_officer_a
 SELECT juki.approve_permit(:p1);
 SELECT juki_test.tryn(format('SELECT juki.approve_permit(%s)', :p1));
 SELECT juki_test.tryn(format('SELECT juki.reject_permit(%s, ''too late'')', :p1));
@@ -225,45 +225,44 @@ SELECT juki_test.tryn(format('SELECT juki.approve_permit(%s)', :p3));
 -- p4's two seconds are over
 SELECT pg_sleep(2.5);
 SELECT juki_test.tryn(format('SELECT juki.approve_permit(%s)', :p4));
-RESET ROLE;
-SET ROLE regress_officer_b;
+\c - regress_officer_b
 SELECT juki.approve_permit(:p5);
-RESET ROLE;
+\c - :su
 
 ---------------------------------------------------- revoke_designation
-SET ROLE regress_officer_b;
+\c - regress_officer_b
 SELECT juki_test.tryn(format('SELECT juki.revoke_designation(%s, ''moved'')', :d1));
-SET ROLE regress_officer_a;
+\c - regress_officer_a
 SELECT juki_test.tryn(format('SELECT juki.revoke_designation(%s, NULL)', :d1));
 SELECT juki_test.tryn('SELECT juki.revoke_designation(-1, ''moved'')');
 SELECT juki.revoke_designation(:d1, '異動のため');
 SELECT juki_test.tryn(format('SELECT juki.revoke_designation(%s, ''again'')', :d1));
 -- a permit is approved only while its operator is designated
 SELECT juki_test.tryn(format('SELECT juki.approve_permit(%s)', :p2));
-RESET ROLE;
+\c - :su
 
-SET ROLE regress_auditor;
+\c - regress_auditor
 :showlog;
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 --------------------------------------------------------------- permits()
-SET ROLE regress_officer_a;
+\c - regress_officer_a
 SELECT p.name AS permit, role_name, purpose, residents, bulk_rows, off_hours, requested_by, decided_by,
        decision_reason, status
-  FROM juki.permits() JOIN ids p ON p.kind = 'permit' AND p.id = permits.id ORDER BY permits.id;
-SET ROLE regress_officer_b;
-SELECT p.name AS permit, role_name, purpose, status FROM juki.permits() JOIN ids p ON p.kind = 'permit' AND p.id = permits.id;
-SET ROLE regress_op_a;
-SELECT p.name AS permit, purpose, status FROM juki.permits() JOIN ids p ON p.kind = 'permit' AND p.id = permits.id ORDER BY 1;
-SET ROLE regress_op_d;
+  FROM juki.permits() JOIN juki_test.officer_ids p ON p.kind = 'permit' AND p.id = permits.id ORDER BY permits.id;
+\c - regress_officer_b
+SELECT p.name AS permit, role_name, purpose, status FROM juki.permits() JOIN juki_test.officer_ids p ON p.kind = 'permit' AND p.id = permits.id;
+\c - regress_op_a
+SELECT p.name AS permit, purpose, status FROM juki.permits() JOIN juki_test.officer_ids p ON p.kind = 'permit' AND p.id = permits.id ORDER BY 1;
+\c - regress_op_d
 SELECT count(*) AS own_permits FROM juki.permits();
-SET ROLE regress_chief;
+\c - regress_chief
 SELECT count(*) AS all_permits FROM juki.permits();
-RESET ROLE;
+\c - :su
 SELECT juki_test.tryn('SELECT count(*) FROM juki.permits()');
 
-SET ROLE regress_auditor;
+\c - regress_auditor
 :showlog;
-RESET ROLE;
+\c - :su
 \! rm -f regress_card_a.pem regress_card_b.pem regress_challenge.bin

@@ -4,6 +4,7 @@
 --
 -- People of the town used by the admin_* tests (login roles; a DBA grants
 -- the juki roles, the access manager registers the operators).
+\set su :USER
 CREATE ROLE regress_chief LOGIN;
 GRANT juki_chief_security_officer TO regress_chief;
 CREATE ROLE regress_officer_a LOGIN;
@@ -33,23 +34,23 @@ CREATE FUNCTION juki_test.tryn(q text) RETURNS text LANGUAGE sql AS $$
 $$;
 
 -- operator ids by name, for reading the log
-CREATE TEMP TABLE ids (id bigint, name text);
-GRANT SELECT ON ids TO PUBLIC;
+CREATE TABLE juki_test.operator_ids (id bigint, name text);
+GRANT SELECT ON juki_test.operator_ids TO PUBLIC;
 -- the log since the last mark: no ids, no dates; details of successes only
-\set showlog 'SELECT l.action, l.outcome, l.reason, i.name AS operator, CASE WHEN l.outcome = ''granted'' THEN l.detail - ''{valid_until,completed_on}''::text[] END AS detail FROM juki.operation_log l LEFT JOIN ids i ON i.id = l.operator_id WHERE l.seq > :mark AND l.action <> ''log_read'' ORDER BY l.seq'
-SET ROLE regress_auditor;
+\set showlog 'SELECT l.action, l.outcome, l.reason, i.name AS operator, CASE WHEN l.outcome = ''granted'' THEN l.detail - ''{valid_until,completed_on}''::text[] END AS detail FROM juki.operation_log l LEFT JOIN juki_test.operator_ids i ON i.id = l.operator_id WHERE l.seq > :mark AND l.action <> ''log_read'' ORDER BY l.seq'
+\c - regress_auditor
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 ---------------------------------------------------------------- who may
 -- a superuser is not an access manager; other juki roles have no EXECUTE
 SELECT juki_test.tryn($$SELECT juki.register_operator('regress_op_a', 'A', '住民課')$$);
-SET ROLE regress_officer_a;
+\c - regress_officer_a
 SELECT juki_test.tryn($$SELECT juki.register_operator('regress_op_a', 'A', '住民課')$$);
-RESET ROLE;
+\c - :su
 
 ----------------------------------------------------- register_operator
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT juki_test.tryn($$SELECT juki.register_operator(NULL, 'A', '住民課')$$);
 SELECT juki_test.tryn($$SELECT juki.register_operator('regress_op_a', 'A', '住民課', 'temp')$$);
 SELECT juki_test.tryn($$SELECT juki.register_operator('regress_op_a', '  ', '住民課')$$);
@@ -69,13 +70,13 @@ SELECT juki.register_operator('regress_op_c', '税務 次郎', '住民課', 'sta
 SELECT :op_b > :op_a AND :op_c > :op_b AS ids_ascend;
 -- once only
 SELECT juki_test.tryn($$SELECT juki.register_operator('regress_op_a', 'A', '住民課')$$);
-RESET ROLE;
-INSERT INTO ids VALUES (:op_a, 'op_a'), (:op_b, 'op_b'), (:op_c, 'op_c');
+\c - :su
+INSERT INTO juki_test.operator_ids VALUES (:op_a, 'op_a'), (:op_b, 'op_b'), (:op_c, 'op_c');
 
-SET ROLE regress_auditor;
+\c - regress_auditor
 :showlog;
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 ---------------------------------------------------------- register_card
 -- RFC 8032 test key 1 (Ed25519), and generated ECDSA P-256 / RSA-2048 keys
@@ -88,7 +89,7 @@ RESET ROLE;
 SELECT replace(:'ed25519', '\n', chr(10)) AS ed25519, replace(:'p256', '\n', chr(10)) AS p256,
        replace(:'rsa2048', '\n', chr(10)) AS rsa2048, replace(:'rsa1024', '\n', chr(10)) AS rsa1024,
        replace(:'p384', '\n', chr(10)) AS p384 \gset
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT juki_test.tryn(format('SELECT juki.register_card(%s, NULL, %L, current_date + 365)', :op_a, :'ed25519'));
 SELECT juki_test.tryn(format('SELECT juki.register_card(-1, ''CARD-X'', %L, current_date + 365)', :'ed25519'));
 SELECT juki_test.tryn(format('SELECT juki.register_card(%s, ''CARD X'', %L, current_date + 365)', :op_a, :'ed25519'));
@@ -111,15 +112,15 @@ SELECT juki_test.tryn($$SELECT juki.revoke_card('CARD-A2', ' ')$$);
 SELECT juki_test.tryn($$SELECT juki.revoke_card('CARD-NONE', 'lost')$$);
 SELECT juki.revoke_card('CARD-A2', 'lost on the bus');
 SELECT juki_test.tryn($$SELECT juki.revoke_card('CARD-A2', 'lost')$$);
-RESET ROLE;
+\c - :su
 
-SET ROLE regress_auditor;
+\c - regress_auditor
 :showlog;
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 ----------------------------------------------------------- set_password
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT juki_test.tryn(format('SELECT juki.set_password(%s, NULL)', :op_a));
 SELECT juki_test.tryn($$SELECT juki.set_password(-1, 'Valid-Pass-1')$$);
 SELECT juki_test.tryn(format('SELECT juki.set_password(%s, ''Ab1-xyz'')', :op_a));              -- 7 characters
@@ -132,10 +133,10 @@ SELECT juki_test.tryn(format('SELECT juki.set_password(%s, ''X1-Regress_Op_A'')'
 SELECT juki.set_password(:op_a, 'Aa1-' || repeat('x', 68));
 SELECT juki.set_password(:op_a, 'ぱすわーどabc1');
 SELECT juki.set_password(:op_b, 'Hoken-2024!');
-RESET ROLE;
+\c - :su
 
 -------------------------------------------------------- record_training
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT juki_test.tryn(format('SELECT juki.record_training(%s, ''operator'', NULL)', :op_a));
 SELECT juki_test.tryn(format('SELECT juki.record_training(%s, ''security'', current_date)', :op_a));
 SELECT juki_test.tryn(format('SELECT juki.record_training(%s, ''operator'', current_date + 1)', :op_a));
@@ -149,9 +150,9 @@ SELECT juki.record_training(:op_c, 'operator', current_date);
 SELECT juki_test.tryn('SELECT juki.unlock_operator(NULL)');
 SELECT juki_test.tryn('SELECT juki.unlock_operator(-1)');
 SELECT juki.unlock_operator(:op_a);
-RESET ROLE;
+\c - :su
 
-SET ROLE regress_auditor;
+\c - regress_auditor
 :showlog;
 -- the unlock entry names the operator: the login lockout counts from it
 SELECT count(*) AS unlock_entries FROM juki.operation_log
@@ -160,10 +161,10 @@ SELECT count(*) AS unlock_entries FROM juki.operation_log
 SELECT count(*) AS leaks FROM juki.operation_log
  WHERE seq > :mark AND (detail::text LIKE '%Hoken%' OR detail::text LIKE '%ぱすわーど%' OR detail::text LIKE '%xxxx%');
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 -------------------------------------------------------- retire_operator
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT juki.register_card(:op_c, 'CARD-C1', :'ed25519', current_date + 30);
 SELECT juki_test.tryn(format('SELECT juki.retire_operator(%s, NULL)', :op_c));
 SELECT juki_test.tryn('SELECT juki.retire_operator(-1, ''moved'')');
@@ -174,32 +175,32 @@ SELECT juki_test.tryn(format('SELECT juki.register_card(%s, ''CARD-C2'', %L, cur
 SELECT juki_test.tryn(format('SELECT juki.set_password(%s, ''Zeimu-2024!'')', :op_c));
 SELECT juki_test.tryn(format('SELECT juki.record_training(%s, ''operator'', current_date)', :op_c));
 SELECT juki_test.tryn(format('SELECT juki.unlock_operator(%s)', :op_c));
-RESET ROLE;
+\c - :su
 
-SET ROLE regress_auditor;
+\c - regress_auditor
 :showlog;
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 -------------------------------------------------------------- operators()
 -- cards in force, password set, last operator training; the retired
 -- operator's card was revoked with them
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT role_name, display_name, department, kind, retired_at IS NOT NULL AS retired,
        password_set_at IS NOT NULL AS password_set, cards,
        current_date - last_operator_training AS training_days_ago
   FROM juki.operators() ORDER BY id;
-RESET ROLE;
+\c - :su
 -- not for the superuser, nor for an operator
 SELECT juki_test.tryn('SELECT * FROM juki.operators()');
-SET ROLE regress_op_a;
+\c - regress_op_a
 SELECT juki_test.tryn('SELECT * FROM juki.operators()');
-RESET ROLE;
+\c - :su
 -- juki's tables stay closed to everyone
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT juki_test.tryn('SELECT count(*) FROM juki.operator_password');
-RESET ROLE;
+\c - :su
 
-SET ROLE regress_auditor;
+\c - regress_auditor
 :showlog;
-RESET ROLE;
+\c - :su

@@ -1,15 +1,16 @@
 -- システム管理者 (system administrator): 利用事務 (purposes, versioned) and
 -- 運用計画の運用時間 (operating hours, append-only).
+\set su :USER
 \set showlog 'SELECT l.action, l.outcome, l.reason, l.purpose, CASE WHEN l.outcome = ''granted'' THEN l.detail END AS detail FROM juki.operation_log l WHERE l.seq > :mark AND l.action <> ''log_read'' ORDER BY l.seq'
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 --------------------------------------------------------- define_purpose
 SELECT juki_test.tryn($$SELECT juki.define_purpose('regress_p', 'T', 'L', '住民課', '{full_name}', '{resident_code}', 5)$$);
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT juki_test.tryn($$SELECT juki.define_purpose('regress_p', 'T', 'L', '住民課', '{full_name}', '{resident_code}', 5)$$);
-SET ROLE regress_sysadmin;
+\c - regress_sysadmin
 SELECT juki_test.tryn($$SELECT juki.define_purpose('regress_p', NULL, 'L', '住民課', '{full_name}', '{resident_code}', 5)$$);
 SELECT juki_test.tryn($$SELECT juki.define_purpose('regress_p', 'T', 'L', '住民課', '{full_name}', '{resident_code}', 5, active => NULL)$$);
 SELECT juki_test.tryn($$SELECT juki.define_purpose('Regress-P', 'T', 'L', '住民課', '{full_name}', '{resident_code}', 5)$$);
@@ -49,15 +50,14 @@ SELECT code, version, title, disclosed_fields, search_keys, max_rows, allows_for
   FROM juki.purposes() WHERE code IN ('regress_p', 'population_statistics', 'regress_batch', 'regress_closed')
  ORDER BY code;
 SELECT count(*) AS purposes FROM juki.purposes();
-RESET ROLE;
-SET ROLE regress_auditor;
+\c - regress_auditor
 :showlog;
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 ---------------------------------------------------- set_operating_hours
 SELECT juki_test.tryn($$SELECT juki.set_operating_hours(NULL, '{6}', '09:00', '12:00')$$);
-SET ROLE regress_sysadmin;
+\c - regress_sysadmin
 SELECT juki_test.tryn($$SELECT juki.set_operating_hours(NULL, NULL, '09:00', '12:00')$$);
 SELECT juki_test.tryn($$SELECT juki.set_operating_hours(NULL, '{6,NULL}', '09:00', '12:00')$$);
 SELECT juki_test.tryn($$SELECT juki.set_operating_hours('no_such_purpose', '{6}', '09:00', '12:00')$$);
@@ -73,16 +73,15 @@ SELECT juki.set_operating_hours('wide_area_copy_issuance', '{0,3}', '09:00', '12
 SELECT juki.set_operating_hours('wide_area_copy_issuance', '{3}', NULL, NULL);
 SELECT purpose, weekday, opens, closes FROM juki.operating_hours_in_force()
  ORDER BY purpose NULLS FIRST, weekday;
-RESET ROLE;
+\c - :su
 -- every juki role reads purposes and hours; nobody else
-SET ROLE regress_registrar;
+\c - regress_registrar
 SELECT count(*) AS purposes FROM juki.purposes();
 SELECT count(*) AS hours FROM juki.operating_hours_in_force();
-RESET ROLE;
+\c - :su
 SELECT juki_test.tryn('SELECT count(*) FROM juki.operating_hours_in_force()');
-SET ROLE regress_plain;
+\c - regress_plain
 SELECT juki_test.tryn('SELECT count(*) FROM juki.purposes()');
-RESET ROLE;
-SET ROLE regress_auditor;
+\c - regress_auditor
 :showlog;
-RESET ROLE;
+\c - :su

@@ -1,10 +1,11 @@
 -- 既存住基システム (registrar): bulk import of 本人確認情報 from a staging
 -- table (all or nothing), 異動 (changes), DV等支援措置 (support measures).
 -- The log names residents by resident code only, never by name or address.
+\set su :USER
 \set showlog 'SELECT l.action, l.outcome, l.reason, l.row_count, CASE WHEN l.outcome = ''granted'' THEN l.detail - ''{sha256,support_measure_id,starts_on,ends_on}''::text[] END AS detail, l.subjects FROM juki.operation_log l WHERE l.seq > :mark AND l.action <> ''log_read'' ORDER BY l.seq'
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 -- staging tables, as the existing 住基 system would fill them
 CREATE TABLE public.regress_staging (
@@ -40,7 +41,7 @@ GRANT SELECT ON public.regress_staging_view, public.regress_staging_rls, public.
 
 ------------------------------------------------------- import_residents
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging')$$);
-SET ROLE regress_registrar;
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents(NULL)$$);
 SELECT juki_test.tryn($$SELECT juki.import_residents('juki.resident')$$);
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_view')$$);
@@ -49,12 +50,12 @@ SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_rls
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging')$$);
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_typo')$$);
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_short')$$);
-RESET ROLE;
+\c - :su
 GRANT SELECT ON public.regress_staging TO regress_registrar;
 
 -- every row is checked; the first bad one (in resident_code order) is named
 -- without repeating the bad value, and nothing is imported
-CREATE FUNCTION pg_temp.bad_row(r text) RETURNS text LANGUAGE plpgsql AS $$
+CREATE FUNCTION juki_test.bad_row(r text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
 	TRUNCATE public.regress_staging_bad;
 	INSERT INTO public.regress_staging_bad SELECT * FROM public.regress_staging_text;
@@ -62,64 +63,64 @@ BEGIN
 	RETURN r;
 END
 $$;
-SELECT pg_temp.bad_row($$individual_number = '567890123450'$$);
-SET ROLE regress_registrar;
+SELECT juki_test.bad_row($$individual_number = '567890123450'$$);
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_bad')$$);
-RESET ROLE;
-SELECT pg_temp.bad_row($$birth_date = '1952-02-30'$$);
-SET ROLE regress_registrar;
+\c - :su
+SELECT juki_test.bad_row($$birth_date = '1952-02-30'$$);
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_bad')$$);
-RESET ROLE;
-SELECT pg_temp.bad_row($$birth_date = '01/03/1952'$$);
-SET ROLE regress_registrar;
+\c - :su
+SELECT juki_test.bad_row($$birth_date = '01/03/1952'$$);
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_bad')$$);
-RESET ROLE;
-SELECT pg_temp.bad_row($$change_date = '1951-01-01'$$);
-SET ROLE regress_registrar;
+\c - :su
+SELECT juki_test.bad_row($$change_date = '1951-01-01'$$);
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_bad')$$);
-RESET ROLE;
-SELECT pg_temp.bad_row($$sex = '3', full_name = ''$$);
-SET ROLE regress_registrar;
+\c - :su
+SELECT juki_test.bad_row($$sex = '3', full_name = ''$$);
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_bad')$$);
-RESET ROLE;
-SELECT pg_temp.bad_row($$municipality_code = '043029'$$);
-SET ROLE regress_registrar;
+\c - :su
+SELECT juki_test.bad_row($$municipality_code = '043029'$$);
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_bad')$$);
-RESET ROLE;
-SELECT pg_temp.bad_row($$change_reason = 'marriage'$$);
-SET ROLE regress_registrar;
+\c - :su
+SELECT juki_test.bad_row($$change_reason = 'marriage'$$);
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_bad')$$);
-RESET ROLE;
-SELECT pg_temp.bad_row($$status = 'gone'$$);
-SET ROLE regress_registrar;
+\c - :su
+SELECT juki_test.bad_row($$status = 'gone'$$);
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_bad')$$);
-RESET ROLE;
-SELECT pg_temp.bad_row($$resident_code = '10000000004'$$);
-SET ROLE regress_registrar;
+\c - :su
+SELECT juki_test.bad_row($$resident_code = '10000000004'$$);
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_bad')$$);
-RESET ROLE;
-SELECT pg_temp.bad_row($$resident_code = '1000000000X'$$);
-SET ROLE regress_registrar;
+\c - :su
+SELECT juki_test.bad_row($$resident_code = '1000000000X'$$);
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_bad')$$);
-RESET ROLE;
+\c - :su
 -- an individual number twice in the source: the later row (in code order) is named
-SELECT pg_temp.bad_row($$individual_number = '456789012346'$$);
-SET ROLE regress_registrar;
+SELECT juki_test.bad_row($$individual_number = '456789012346'$$);
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_bad')$$);
 -- the good rows: dates as dates, and as text
 SELECT juki.import_residents('public.regress_staging') AS imported;
 SELECT juki.import_residents('public.regress_staging_text') AS imported;
 -- once only: codes and individual numbers are unique
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging')$$);
-RESET ROLE;
+\c - :su
 -- a new code with an individual number already registered
 CREATE TABLE public.regress_staging_dupnum AS
 	SELECT * FROM public.regress_staging WHERE resident_code = '10000000001';
 UPDATE public.regress_staging_dupnum SET resident_code = '10000000099';
 GRANT SELECT ON public.regress_staging_dupnum TO regress_registrar;
-SET ROLE regress_registrar;
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents('public.regress_staging_dupnum')$$);
-RESET ROLE;
+\c - :su
 DROP TABLE public.regress_staging_dupnum;
 
 -- the logged SHA-256 is reproducible from the staging table: one line per
@@ -130,7 +131,7 @@ SELECT encode(sha256(convert_to(string_agg(to_jsonb(s)::text || E'\n', '' ORDER 
                to_char(birth_date, 'YYYY-MM-DD') AS birth_date, sex, address, municipality_code, change_reason,
                to_char(change_date, 'YYYY-MM-DD') AS change_date, 'active'::text AS status
           FROM public.regress_staging) s \gset
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT row_count, detail->>'source' AS source, detail->>'sha256' = :'expected_sha256' AS sha256_matches, subjects
   FROM juki.operation_log WHERE seq > :mark AND action = 'import_residents' AND outcome = 'granted'
    AND detail->>'source' = 'public.regress_staging';
@@ -139,11 +140,11 @@ SELECT row_count, detail->>'source' AS source, detail->>'sha256' = :'expected_sh
 SELECT count(*) AS leaks FROM juki.operation_log
  WHERE seq > :mark AND (detail::text ~ '七ヶ宿 |湯原 |稲子 |宮城県' OR subjects::text ~ '七ヶ宿');
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 ---------------------------------------------------------- record_change
 SELECT juki_test.tryn($$SELECT juki.record_change('10000000001', '{"address": "x"}', 'move_within', current_date)$$);
-SET ROLE regress_registrar;
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.record_change('10000000001', NULL, 'move_within', current_date)$$);
 SELECT juki_test.tryn($$SELECT juki.record_change('1000000000', '{"address": "x"}', 'move_within', current_date)$$);
 SELECT juki_test.tryn($$SELECT juki.record_change('10000000001', '{"address": "x"}', 'marriage', current_date)$$);
@@ -169,15 +170,14 @@ SELECT juki_test.tryn($$SELECT juki.record_change('10000000003', '{"address": "x
 SELECT juki_test.tryn($$SELECT juki.record_change('10000000003', '{}', 'death', current_date)$$);
 SELECT juki.record_change('10000000003', '{"address": "宮城県刈田郡七ヶ宿町字関 5"}', 'move_in', current_date);
 SELECT juki.record_change('10000000003', '{"address": "宮城県刈田郡七ヶ宿町字関 6"}', 'move_within', current_date);
-RESET ROLE;
-SET ROLE regress_auditor;
+\c - regress_auditor
 :showlog;
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 ---------------------------------------------------- set_support_measure
 SELECT juki_test.tryn($$SELECT juki.set_support_measure('10000000002', current_date, current_date + 180, NULL)$$);
-SET ROLE regress_registrar;
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.set_support_measure('10000000002', NULL, current_date + 180, NULL)$$);
 SELECT juki_test.tryn($$SELECT juki.set_support_measure('1000000000Z', current_date, current_date + 180, NULL)$$);
 SELECT juki_test.tryn($$SELECT juki.set_support_measure('10000000002', current_date, (current_date + interval '1 year')::date, NULL)$$);
@@ -193,16 +193,15 @@ SELECT juki_test.tryn('SELECT juki.end_support_measure(-1)');
 SELECT juki.end_support_measure(:m1);
 SELECT juki.end_support_measure(:m2);
 SELECT juki_test.tryn(format('SELECT juki.end_support_measure(%s)', :m1));
-RESET ROLE;
-SET ROLE regress_auditor;
+\c - regress_auditor
 :showlog;
 -- the measure's note never reaches the log
 SELECT count(*) AS leaks FROM juki.operation_log WHERE seq > :mark AND detail::text LIKE '%相談%';
-RESET ROLE;
+\c - :su
 -- and the tables stay closed to the registrar
-SET ROLE regress_registrar;
+\c - regress_registrar
 SELECT juki_test.tryn('SELECT count(*) FROM juki.resident');
-RESET ROLE;
+\c - :su
 
 DROP VIEW public.regress_staging_view;
 DROP TABLE public.regress_staging, public.regress_staging_text, public.regress_staging_rls,

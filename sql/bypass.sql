@@ -1,6 +1,7 @@
 -- Bypass suite (issue 7): statement forms and side paths beyond door_guard,
 -- as an operator, a non-superuser DBA, a replication role and a superuser
 -- (the tables' owner).  Each is refused (reason direct_access) and logged.
+\set su :USER
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
 CREATE PROCEDURE regress_guard.proc() LANGUAGE plpgsql AS $$ BEGIN PERFORM * FROM juki.resident; END $$;
@@ -80,13 +81,13 @@ SELECT juki_test.try('EXECUTE regress_p');
 BEGIN;
 DECLARE regress_c SCROLL CURSOR WITH HOLD FOR SELECT full_name FROM juki.resident;
 ROLLBACK;
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 PREPARE regress_q AS SELECT count(*) FROM juki.operator;
 SELECT juki_test.try('EXECUTE regress_q');
 BEGIN;
 DECLARE regress_d CURSOR FOR SELECT * FROM juki.access_permit;
 ROLLBACK;
-RESET ROLE;
+\c - :su
 
 -- postgres_fdw loopback: the remote session is just another session, refused
 SET client_min_messages = warning;
@@ -104,7 +105,7 @@ SELECT split_part(juki_test.try('SELECT * FROM regress_guard.remote_resident'), 
 
 -- a staging column of the registrar's own type would run the registrar's
 -- cast inside juki's door: import refuses any type but text, char, date
-SET ROLE regress_door_reg;
+\c - regress_door_reg
 CREATE TYPE juki_test.evil AS (code text);
 CREATE FUNCTION juki_test.evil_text(juki_test.evil) RETURNS text LANGUAGE sql
 	AS 'SELECT string_agg(full_name, '','') FROM juki.resident';
@@ -112,7 +113,7 @@ CREATE CAST (juki_test.evil AS text) WITH FUNCTION juki_test.evil_text(juki_test
 CREATE TABLE juki_test.evil_staging (LIKE juki_test.staging);
 ALTER TABLE juki_test.evil_staging ALTER COLUMN resident_code TYPE juki_test.evil USING ROW(resident_code);
 SELECT juki_test.try('SELECT juki.import_residents(''juki_test.evil_staging'')');
-RESET ROLE;
+\c - :su
 
 -- nothing reached the sink or the copies
 SELECT count(*) AS sink_rows FROM regress_guard.sink;
@@ -120,9 +121,9 @@ SELECT count(*) AS copies FROM pg_class WHERE relnamespace = 'regress_guard'::re
    AND relname IN ('copy', 'copy2', 'child');
 
 -- each attempt is on record
-SET ROLE regress_auditor;
+\c - regress_auditor
 -- (the superuser who runs the suite is named by its role, whatever it is called)
-SELECT CASE db_role WHEN session_user THEN '(superuser)' ELSE db_role END AS db_role,
+SELECT CASE db_role WHEN :'su' THEN '(superuser)' ELSE db_role END AS db_role,
        count(*) AS refusals FROM juki.operation_log
  WHERE seq > :seq0 AND action = 'direct_access' GROUP BY 1 ORDER BY 1;
-RESET ROLE;
+\c - :su

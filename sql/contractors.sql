@@ -3,6 +3,7 @@
 -- per contract within max_handlers, 再委託 refused in every form, and a
 -- contractor's handler whose access ends at once when the pledge, the
 -- approval or the designation goes.
+\set su :USER
 SELECT now() AS t0 \gset
 CREATE TABLE juki_test.marks AS SELECT 'contractors'::text AS name, :'t0'::timestamptz AS at;
 GRANT SELECT ON juki_test.marks TO PUBLIC;
@@ -32,19 +33,17 @@ CREATE ROLE regress_k_op2 LOGIN;  GRANT juki_contractor_operator TO regress_k_op
 CREATE ROLE regress_k_op3 LOGIN;  GRANT juki_contractor_operator TO regress_k_op3;
 CREATE ROLE regress_k_opf LOGIN;  GRANT juki_contractor_operator TO regress_k_opf;
 RESET client_min_messages;
-SET ROLE regress_door_chief;
+\c - regress_door_chief
 SELECT juki.appoint_security_officer('regress_k_both', '住民課');
-RESET ROLE;
+\c - :su
 
 ------------------------------------------------------------ register_contractor
 -- the wrong role, an officer without a department
-SET ROLE regress_door_chief;
+\c - regress_door_chief
 SELECT juki_test.tryk($$SELECT juki.register_contractor('X', NULL, juki_test.vetting())$$);
-RESET ROLE;
-SET ROLE regress_door_am;
+\c - regress_door_am
 SELECT juki_test.tryk($$SELECT juki.register_contractor('X', NULL, juki_test.vetting())$$);
-RESET ROLE;
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 -- bad input: NULLs, not an object, unknown and missing items, an item without evidence
 SELECT juki_test.tryk($$SELECT juki.register_contractor(NULL, NULL, juki_test.vetting())$$);
 SELECT juki_test.tryk($$SELECT juki.register_contractor('X', NULL, NULL)$$);
@@ -80,11 +79,9 @@ SELECT juki.register_contractor('仙台情報サービス株式会社', '仙台�
 SELECT juki.register_contractor('不祥事商事', NULL, juki_test.vetting('{scandals,liability_capacity}')) > 0 AS registered;
 -- the same name (folded) twice
 SELECT juki_test.tryk($$SELECT juki.register_contractor('東北データ入力 株式会社', NULL, juki_test.vetting())$$);
-RESET ROLE;
-SET ROLE regress_k_both;
+\c - regress_k_both
 SELECT juki.register_contractor('自己承認システム', NULL, juki_test.vetting()) > 0 AS registered;
-RESET ROLE;
-SET ROLE regress_door_chief;
+\c - regress_door_chief
 SELECT id AS k_a FROM juki.contractors() WHERE name = '東北データ入力株式会社' \gset
 SELECT id AS k_d FROM juki.contractors() WHERE name = '仙台情報サービス株式会社' \gset
 SELECT id AS k_b FROM juki.contractors() WHERE name = '不祥事商事' \gset
@@ -96,14 +93,13 @@ SELECT name, address, (SELECT count(*) FROM jsonb_object_keys(vetting)) AS items
 	   (vetting->'stability'->>'checked_on')::date - current_date AS stability_checked_day, unsatisfactory,
 	   committee_reviewed_on, approved
   FROM juki.contractors() WHERE registered_by = 'regress_officer_j' ORDER BY id;
-RESET ROLE;
+\c - :su
 
 ------------------------------------------------- committee review and approval
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki_test.tryk(format('SELECT juki.record_committee_review(%s, current_date, %L)', :k_a, 'ok'));
 SELECT juki_test.tryk(format('SELECT juki.approve_contractor(%s)', :k_a));
-RESET ROLE;
-SET ROLE regress_door_chief;
+\c - regress_door_chief
 SELECT juki_test.tryk(format('SELECT juki.approve_contractor(%s)', :k_a));
 SELECT juki_test.tryk(format('SELECT juki.record_committee_review(%s, current_date + 1, %L)', :k_a, 'ok'));
 SELECT juki_test.tryk(format('SELECT juki.record_committee_review(%s, current_date, NULL)', :k_a));
@@ -117,14 +113,14 @@ SELECT juki.approve_contractor(:k_d);
 SELECT juki_test.tryk(format('SELECT juki.approve_contractor(%s)', :k_a));
 SELECT juki_test.tryk(format('SELECT juki.approve_contractor(%s)', :k_b));
 SELECT juki.record_committee_review(:k_self, current_date, 'reviewed');
-RESET ROLE;
+\c - :su
 -- the chief who vetted a contractor does not approve it
-SET ROLE regress_k_both;
+\c - regress_k_both
 SELECT juki_test.tryk(format('SELECT juki.approve_contractor(%s)', :k_self));
-RESET ROLE;
+\c - :su
 
 ------------------------------------------------------------ register_contract
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki_test.tryk(format('SELECT juki.register_contract(%s, %L, %L, current_date, current_date - 1, 2)',
 	:k_a, '転入届の入力', '{wide_area_copy_issuance}'));
 SELECT juki_test.tryk(format('SELECT juki.register_contract(%s, %L, %L, current_date - 30, current_date - 1, 2)',
@@ -165,32 +161,30 @@ SELECT juki.register_contract(:k_d, '入力補助', '{wide_area_copy_issuance}',
 	current_date, current_date + 100, 3) AS c_d \gset
 SELECT juki.register_contract(:k_b, '入力補助', '{wide_area_copy_issuance}',
 	current_date, current_date + 100, 3) AS c_b \gset
-RESET ROLE;
+\c - :su
 
 ------------------------------------------------ handlers need an approved contract
-SET ROLE regress_door_am;
+\c - regress_door_am
 SELECT juki_test.tryk(format('SELECT juki.register_operator(%L, %L, %L, %L, %s)',
 	'regress_k_op1', '東北データ 入力一', '住民課', 'contractor', :c1));
-RESET ROLE;
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki_test.tryk(format('SELECT juki.approve_contract(%s)', :c1));
-RESET ROLE;
-SET ROLE regress_door_chief;
+\c - regress_door_chief
 SELECT juki_test.tryk('SELECT juki.approve_contract(-1)');
 SELECT juki_test.tryk(format('SELECT juki.approve_contract(%s)', :c_b));
 SELECT juki.approve_contract(:c1);
 SELECT juki.approve_contract(:c_future);
 SELECT juki.approve_contract(:c_d);
 SELECT juki_test.tryk(format('SELECT juki.approve_contract(%s)', :c1));
-RESET ROLE;
+\c - :su
 -- the chief who registered a contract does not approve it
-SET ROLE regress_k_both;
+\c - regress_k_both
 SELECT juki.register_contract(:k_a, '自己承認', '{wide_area_copy_issuance}', current_date, current_date + 10, 1) AS c_self \gset
 SELECT juki_test.tryk(format('SELECT juki.approve_contract(%s)', :c_self));
-RESET ROLE;
+\c - :su
 
 \set pub_ed `cat keys/card_ed25519.pub`
-SET ROLE regress_door_am;
+\c - regress_door_am
 -- a handler of another department than the contract's
 SELECT juki_test.tryk(format('SELECT juki.register_operator(%L, %L, %L, %L, %s)',
 	'regress_k_op1', '東北データ 入力一', '保険年金課', 'contractor', :c1));
@@ -205,10 +199,10 @@ SELECT juki.set_password(:k_opf, 'Itaku#2026x');
 SELECT juki.record_training(:k_op1, 'operator', current_date - 10);
 SELECT juki.record_training(:k_op3, 'operator', current_date - 10);
 SELECT juki.record_training(:k_opf, 'operator', current_date - 10);
-RESET ROLE;
+\c - :su
 
 ------------------------------------------------------------ designate_handler
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 -- the pledge first
 SELECT juki_test.tryk(format('SELECT juki.designate_handler(%s, %s, current_date, current_date + 30)', :c1, :k_op1));
 SELECT juki_test.tryk(format('SELECT juki.record_pledge(%s, current_date + 1)', :c1));
@@ -218,12 +212,10 @@ SELECT juki.record_pledge(:c1, current_date);
 SELECT juki_test.tryk(format('SELECT juki.record_pledge(%s, current_date)', :c1));
 SELECT juki.record_pledge(:c_future, current_date);
 SELECT juki.record_pledge(:c_d, current_date);
-RESET ROLE;
-SET ROLE regress_officer_h;
+\c - regress_officer_h
 SELECT juki_test.tryk(format('SELECT juki.record_pledge(%s, current_date)', :c_b));
 SELECT juki_test.tryk(format('SELECT juki.designate_handler(%s, %s, current_date, current_date + 30)', :c1, :k_op1));
-RESET ROLE;
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 -- staff are designated with designate(), handlers only with designate_handler()
 SELECT juki_test.tryk(format('SELECT juki.designate_handler(%s, %s, current_date, current_date + 30)', :c1, id))
   FROM juki.operators() WHERE role_name = 'regress_op_p256';
@@ -244,28 +236,26 @@ SELECT juki_test.tryk(format('SELECT juki.designate_handler(%s, -1, current_date
 -- granted; the same again overlaps
 SELECT juki.designate_handler(:c1, :k_op1, current_date, current_date + 30) AS h1 \gset
 SELECT juki_test.tryk(format('SELECT juki.designate_handler(%s, %s, current_date + 10, current_date + 40)', :c1, :k_op1));
-RESET ROLE;
+\c - :su
 -- beyond max_handlers (1): k_op2, trained now, is refused while k_op1 is designated
-SET ROLE regress_door_am;
+\c - regress_door_am
 SELECT juki.record_training(:k_op2, 'operator', current_date);
-RESET ROLE;
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki_test.tryk(format('SELECT juki.designate_handler(%s, %s, current_date, current_date + 30)', :c1, :k_op2));
 -- after k_op1's designation ends it would fit: counted only where periods overlap
 SELECT juki.designate_handler(:c1, :k_op2, current_date + 31, current_date + 60) > 0 AS later_ok;
 -- the future contract's handler, designated from the contract's first day
 SELECT juki.designate_handler(:c_future, :k_opf, current_date + 30, current_date + 60) > 0 AS designated;
 SELECT juki.designate_handler(:c_d, :k_op3, current_date, current_date + 30) > 0 AS designated;
-RESET ROLE;
-SET ROLE regress_door_chief;
+\c - regress_door_chief
 SELECT contractor, purposes, max_handlers, handlers_in_force, pledge_received_on = current_date AS pledge, approved
   FROM juki.contracts() WHERE id IN (:c1, :c_future, :c_d, :c_b) ORDER BY id;
 SELECT role_name, valid_from - current_date AS from_day, valid_until - current_date AS until_day, revoked_at IS NULL AS in_force
   FROM juki.contract_handlers() ORDER BY id;
-RESET ROLE;
+\c - :su
 
 ------------------------------------------------------- the handler at work
-SET ROLE regress_k_op1;
+\c - regress_k_op1
 \set card CARD-K-1
 \set key keys/card_ed25519.pem
 \set pw Itaku#2026x
@@ -278,10 +268,9 @@ SELECT db_role, kind, department FROM juki.whoami();
 SELECT juki_test.tryk($$SELECT juki.request_permit('move_in', 'not in the contract', now() + interval '1 day')$$);
 SELECT juki.request_permit('wide_area_copy_issuance', '委託: 入力補助', now() + interval '1 day') AS k_permit \gset
 COMMIT;
-RESET ROLE;
-SET ROLE regress_officer_j2;
+\c - regress_officer_j2
 SELECT juki.approve_permit(:k_permit);
-RESET ROLE;
+\c - :su
 
 -- the handler's probe: attach the session, look up one resident
 CREATE FUNCTION juki_test.probe(token text, r text) RETURNS text LANGUAGE plpgsql AS $$
@@ -290,7 +279,7 @@ BEGIN
 	RETURN juki_test.tryk(format('SELECT (juki.lookup(%L, %L)).resident_code = %L', 'wide_area_copy_issuance', r, r));
 END
 $$;
-SET ROLE regress_k_op1;
+\c - regress_k_op1
 SELECT juki_test.probe(:'k1_token', :'r1') AS lookup;
 BEGIN;
 SELECT juki.attach(:'k1_token');
@@ -300,64 +289,56 @@ SELECT serial ~ '^\d{4}-\d{6}$' AS serial_ok, (content).resident_code = :'r1' AS
 	   (content).individual_number IS NULL AS my_number_hidden
   FROM juki.issue_form('wide_area_copy_issuance', :'r1', 'juminhyo_copy');
 COMMIT;
-RESET ROLE;
+\c - :su
 
 -- the pledge is withdrawn: access ends at once (pledge_missing); recorded again: back
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki_test.tryk(format('SELECT juki.withdraw_pledge(%s, NULL)', :c1));
 SELECT juki.withdraw_pledge(:c1, 'regress: the pledge was signed by the wrong person');
-RESET ROLE;
-SET ROLE regress_k_op1;
+\c - regress_k_op1
 SELECT juki_test.probe(:'k1_token', :'r1') AS lookup;
-RESET ROLE;
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki.record_pledge(:c1, current_date);
-RESET ROLE;
-SET ROLE regress_k_op1;
+\c - regress_k_op1
 SELECT juki_test.probe(:'k1_token', :'r1') AS lookup;
-RESET ROLE;
+\c - :su
 
 -- the chief suspends the contract's approval: contract_unapproved; approved again: back
-SET ROLE regress_door_chief;
+\c - regress_door_chief
 SELECT juki_test.tryk(format('SELECT juki.suspend_contract(%s, %L)', :c_b, 'never approved'));
 SELECT juki.suspend_contract(:c1, 'regress: audit finding');
-RESET ROLE;
-SET ROLE regress_k_op1;
+\c - regress_k_op1
 SELECT juki_test.probe(:'k1_token', :'r1') AS lookup;
-RESET ROLE;
-SET ROLE regress_door_chief;
+\c - regress_door_chief
 SELECT juki.approve_contract(:c1);
-RESET ROLE;
-SET ROLE regress_k_op1;
+\c - regress_k_op1
 SELECT juki_test.probe(:'k1_token', :'r1') AS lookup;
-RESET ROLE;
+\c - :su
 
 -- the handler of the future contract: outside its period (contract_expired)
-SET ROLE regress_k_opf;
+\c - regress_k_opf
 \set card CARD-K-F
 \i login.psql
 BEGIN;
 SELECT juki.attach(:'token');
 SELECT juki_test.tryk(format('SELECT juki.lookup(%L, %L)', 'wide_area_copy_issuance', :'r1'));
 COMMIT;
-RESET ROLE;
+\c - :su
 
 -- the handler's designation is revoked: not_designated at once
-SET ROLE regress_officer_h;
+\c - regress_officer_h
 SELECT juki_test.tryk(format('SELECT juki.revoke_handler(%s, %L)', :h1, 'x'));
-RESET ROLE;
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki_test.tryk(format('SELECT juki.revoke_handler(%s, NULL)', :h1));
 SELECT juki_test.tryk('SELECT juki.revoke_handler(-1, ''x'')');
 SELECT juki.revoke_handler(:h1, 'regress: work finished');
 SELECT juki_test.tryk(format('SELECT juki.revoke_handler(%s, %L)', :h1, 'again'));
-RESET ROLE;
-SET ROLE regress_k_op1;
+\c - regress_k_op1
 SELECT juki_test.probe(:'k1_token', :'r1') AS lookup;
-RESET ROLE;
+\c - :su
 
 -- the log: every step, with the precise reason of each refusal
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT action, outcome, reason, count(*)
   FROM juki.operation_log
  WHERE seq > :seq0 AND action IN ('register_contractor', 'record_committee_review', 'approve_contractor',
@@ -367,4 +348,4 @@ SELECT action, outcome, reason, count(*)
 -- the handler's lookups in order: granted, then the reason that ended access each time
 SELECT outcome, reason FROM juki.operation_log
  WHERE seq > :seq0 AND action = 'lookup' AND db_role IN ('regress_k_op1', 'regress_k_opf') ORDER BY seq;
-RESET ROLE;
+\c - :su

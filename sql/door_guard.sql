@@ -2,6 +2,7 @@
 -- tried as an operator, a non-superuser DBA (with pg_read_all_data and
 -- pg_write_all_data), a replication role and a superuser (the tables'
 -- owner).  Each is refused with reason direct_access and logged.
+\set su :USER
 SET client_min_messages = warning;
 CREATE ROLE regress_dba LOGIN CREATEROLE CREATEDB;
 GRANT pg_read_all_data, pg_write_all_data, pg_read_server_files, pg_execute_server_program TO regress_dba;
@@ -95,14 +96,14 @@ SELECT c.relname, a.attname
    AND a.attname NOT IN ('municipality_code', 'status', 'updated_at', 'seq', 'ts',
 						 'db_role', 'operator_id', 'session_id', 'card_serial', 'client_addr', 'backend_pid',
 						 'action', 'purpose', 'permit_id', 'outcome', 'reason', 'fields', 'row_count',
-						 'prev_hash', 'hash')
+						 'prev_hash', 'hash', 'login_role')
  ORDER BY 1, 2;
 
 -- the same refusals reach the log, once per attempt, naming who tried
-SET ROLE regress_auditor;
+\c - regress_auditor
 -- (the superuser who runs the suite is named by its role, whatever it is called)
-SELECT CASE db_role WHEN session_user THEN '(superuser)' ELSE db_role END AS db_role,
+SELECT CASE db_role WHEN :'su' THEN '(superuser)' ELSE db_role END AS db_role,
        count(*) AS refusals, bool_and(reason = 'direct_access') AS all_direct_access
   FROM juki.operation_log WHERE seq > :seq0 AND action = 'direct_access'
  GROUP BY 1 ORDER BY 1;
-RESET ROLE;
+\c - :su

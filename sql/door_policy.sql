@@ -1,5 +1,6 @@
 -- The door, part 3: the decision (policy.c) and disclosure (disclose.c).
 -- One refusal per rule with its SQLSTATE and reason, and its logged entry.
+\set su :USER
 SELECT last_seq AS seq0 FROM juki.status() \gset
 
 -- residents picked from the staging copy of the town
@@ -12,7 +13,7 @@ SELECT address AS household FROM juki_test.town WHERE status = 'active'
  GROUP BY address HAVING count(*) >= 3 ORDER BY address LIMIT 1 \gset
 
 -- the operator logs in
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 \set card CARD-ED-1
 \set key keys/card_ed25519.pem
 \set pw Madoguchi#2026
@@ -29,20 +30,19 @@ SELECT juki_test.try(format('SELECT juki.lookup(%L, %L)', 'wide_area_copy_issuan
 SELECT juki.request_permit('wide_area_copy_issuance', 'counter: copies of 住民票',
 						   now() + interval '1 day') AS permit_copy \gset
 COMMIT;
-RESET ROLE;
+\c - :su
 -- a pending permit is not a permit
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 BEGIN;
 SELECT juki.attach(:'ed_token');
 SELECT juki_test.try(format('SELECT juki.lookup(%L, %L)', 'wide_area_copy_issuance', :'r1'));
 COMMIT;
-RESET ROLE;
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki.approve_permit(:permit_copy);
-RESET ROLE;
+\c - :su
 
 -- granted: only the purpose's fields are real, the rest NULL
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 BEGIN;
 SELECT juki.attach(:'ed_token');
 SELECT resident_code = :'r1' AS same_resident, full_name = :'r1_name' AS name_ok,
@@ -87,13 +87,12 @@ SELECT juki.request_permit('move_in', 'move-in of a protected resident', now() +
 						   residents => ARRAY[:'protected']) AS permit_protected \gset
 SELECT juki.request_permit('move_out', 'short window', now() + interval '2 seconds') AS permit_short \gset
 COMMIT;
-RESET ROLE;
-SET ROLE regress_officer_j2;
+\c - regress_officer_j2
 SELECT juki.approve_permit(:permit_protected);
 SELECT juki.approve_permit(:permit_short);
-RESET ROLE;
+\c - :su
 
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 BEGIN;
 SELECT juki.attach(:'ed_token');
 -- the permit names the protected resident, and move_in allows support measures: NOTICE
@@ -108,30 +107,26 @@ BEGIN;
 SELECT juki.attach(:'ed_token');
 SELECT juki_test.try(format('SELECT juki.lookup(%L, %L)', 'move_out', :'r1'));
 COMMIT;
-RESET ROLE;
+\c - :su
 
 -- outside_hours: the system administrator closes wide_area_copy_issuance
-SET ROLE regress_door_sys;
+\c - regress_door_sys
 SELECT juki.set_operating_hours('wide_area_copy_issuance', '{0,1,2,3,4,5,6}', NULL, NULL);
-RESET ROLE;
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 BEGIN;
 SELECT juki.attach(:'ed_token');
 SELECT juki_test.try(format('SELECT juki.lookup(%L, %L)', 'wide_area_copy_issuance', :'r1'));
 SELECT juki.request_permit('wide_area_copy_issuance', 'after-hours emergency', now() + interval '1 hour',
 						   off_hours => true) AS permit_night \gset
 COMMIT;
-RESET ROLE;
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki.approve_permit(:permit_night);
-RESET ROLE;
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 BEGIN;
 SELECT juki.attach(:'ed_token');
 SELECT (juki.lookup('wide_area_copy_issuance', :'r1')).resident_code = :'r1' AS off_hours_allowed;
 COMMIT;
-RESET ROLE;
-SET ROLE regress_door_sys;
+\c - regress_door_sys
 SELECT juki.set_operating_hours('wide_area_copy_issuance', '{0,1,2,3,4,5,6}', '00:00', '24:00');
 -- a listing purpose with a small limit, and a bulk purpose, for the limits
 SELECT juki.define_purpose('regress_listing', 'regress: household listing', 'regress', '住民課',
@@ -139,24 +134,20 @@ SELECT juki.define_purpose('regress_listing', 'regress: household listing', 'reg
 SELECT juki.define_purpose('regress_bulk', 'regress: batch by birth date', 'regress', '住民課',
 						   '{full_name,birth_date,resident_code}', '{birth_date_from+birth_date_to}', NULL,
 						   allows_bulk => true) AS v \gset
-RESET ROLE;
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki.designate(id, '{regress_listing,regress_bulk}', current_date + 30, 'regress') > 0 AS designated
   FROM juki.operators() WHERE role_name = 'regress_op_ed';
-RESET ROLE;
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 BEGIN;
 SELECT juki.attach(:'ed_token');
 SELECT juki.request_permit('regress_listing', 'households', now() + interval '1 day') AS permit_list \gset
 SELECT juki.request_permit('regress_bulk', 'one batch', now() + interval '1 day', bulk_rows => 1000) AS permit_bulk \gset
 SELECT juki.request_permit('regress_bulk', 'a too small batch', now() + interval '1 day', bulk_rows => 3) AS permit_bulk_small \gset
 COMMIT;
-RESET ROLE;
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki.approve_permit(:permit_list);
 SELECT juki.approve_permit(:permit_bulk);
-RESET ROLE;
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 BEGIN;
 SELECT juki.attach(:'ed_token');
 -- too_many_rows: the whole request is refused, never truncated
@@ -166,71 +157,65 @@ SELECT juki_test.try(format('SELECT * FROM juki.search(%L, %L)', 'regress_listin
 SELECT count(*) > 3 AS batch_rows FROM juki.search('regress_bulk', '{"birth_date_from": "1900-01-01", "birth_date_to": "2000-12-31"}');
 SELECT juki_test.try('SELECT count(*) FROM juki.search(''regress_bulk'', ''{"birth_date_from": "1900-01-01", "birth_date_to": "1950-12-31"}'')');
 COMMIT;
-RESET ROLE;
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki.approve_permit(:permit_bulk_small);
-RESET ROLE;
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 BEGIN;
 SELECT juki.attach(:'ed_token');
 SELECT juki_test.try('SELECT count(*) FROM juki.search(''regress_bulk'', ''{"birth_date_from": "1900-01-01", "birth_date_to": "2000-12-31"}'')');
 COMMIT;
-RESET ROLE;
+\c - :su
 -- purpose_inactive: a new version retires the purpose
-SET ROLE regress_door_sys;
+\c - regress_door_sys
 SELECT juki.define_purpose('regress_listing', 'regress: household listing', 'regress', '住民課',
 						   '{full_name,address,resident_code}', '{address}', 2, active => false) AS v \gset
-RESET ROLE;
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 BEGIN;
 SELECT juki.attach(:'ed_token');
 SELECT juki_test.try(format('SELECT * FROM juki.search(%L, %L)', 'regress_listing',
 							jsonb_build_object('address', :'household')));
 COMMIT;
-RESET ROLE;
+\c - :su
 
 -- 作動停止: the chief stops everything; auditors still read the log
-SET ROLE regress_door_chief;
+\c - regress_door_chief
 SELECT juki.emergency_stop('regress: suspected leak');
-RESET ROLE;
+\c - :su
 SELECT emergency_stop FROM juki.status();
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 BEGIN;
 SELECT juki.attach(:'ed_token');
 SELECT juki_test.try(format('SELECT juki.lookup(%L, %L)', 'wide_area_copy_issuance', :'r1'));
 COMMIT;
 SELECT juki_test.try('SELECT juki.card_challenge(''CARD-ED-1'')');
-RESET ROLE;
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT count(*) > 0 AS auditor_reads FROM juki.operation_log WHERE action = 'emergency_stop';
-RESET ROLE;
-SET ROLE regress_door_chief;
+\c - regress_door_chief
 SELECT juki.emergency_resume('regress: all clear');
-RESET ROLE;
+\c - :su
 
 -- one statement for a pooled application: attach and disclose in one call;
 -- the next statement (another transaction) is nobody again
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 SELECT (juki.lookup('wide_area_copy_issuance', :'r1', :'ed_token')).resident_code = :'r1' AS one_statement;
 SELECT count(*) AS searched FROM juki.search('wide_area_copy_issuance',
 	jsonb_build_object('full_name', :'r1_name', 'birth_date', :'r1_birth'), :'ed_token');
 SELECT juki_test.try(format('SELECT juki.lookup(%L, %L)', 'wide_area_copy_issuance', :'r1'));
 SELECT juki_test.try(format('SELECT juki.lookup(%L, %L, %L)', 'wide_area_copy_issuance', :'r1', 'bad-token'));
-RESET ROLE;
+\c - :su
 
 -- card_revoked: the access manager revokes a card while its session lives
-SET ROLE regress_door_am;
+\c - regress_door_am
 SELECT juki.revoke_card('CARD-ED-1', 'regress: card lost');
-RESET ROLE;
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 BEGIN;
 SELECT juki.attach(:'ed_token');
 SELECT juki_test.try(format('SELECT juki.lookup(%L, %L)', 'wide_area_copy_issuance', :'r1'));
 COMMIT;
-RESET ROLE;
+\c - :su
 
 -- the log: every decision with its reason, residents and disclosed fields
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT action, outcome, reason, purpose, permit_id IS NOT NULL AS permit, row_count,
 	   subjects IS NOT NULL AS subjects, fields IS NOT NULL AS fields, criteria IS NOT NULL AS criteria
   FROM juki.operation_log
@@ -242,4 +227,4 @@ SELECT subjects = ARRAY[:'r1'] AS names_resident, fields, detail->>'purpose_vers
  WHERE seq > :seq0 AND action = 'lookup' AND outcome = 'granted' ORDER BY seq LIMIT 1;
 SELECT (detail->>'support_measure')::int AS protected_rows FROM juki.operation_log
  WHERE seq > :seq0 AND action = 'lookup' AND purpose = 'move_in' AND outcome = 'granted';
-RESET ROLE;
+\c - :su

@@ -1,9 +1,10 @@
 -- The door, part 2: operator sessions (DESIGN §6).  IC-card login with each
 -- key type, refusals with their reasons, lockout, idle lock, attach rules.
+\set su :USER
 SELECT last_seq AS seq0 FROM juki.status() \gset
 
 -- a login with each of the three card key types
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 \set card CARD-ED-1
 \set key keys/card_ed25519.pem
 \set pw Madoguchi#2026
@@ -14,9 +15,9 @@ SELECT juki.attach(:'token');
 SELECT db_role, card_serial, display_name, department, kind FROM juki.whoami();
 COMMIT;
 SELECT juki.logout(:'token');
-RESET ROLE;
+\c - :su
 
-SET ROLE regress_op_p256;
+\c - regress_op_p256
 \set card CARD-P256-1
 \set key keys/card_p256.pem
 \i login.psql
@@ -24,9 +25,9 @@ BEGIN;
 SELECT juki.attach(:'token');
 SELECT db_role, card_serial FROM juki.whoami();
 COMMIT;
-RESET ROLE;
+\c - :su
 
-SET ROLE regress_op_rsa;
+\c - regress_op_rsa
 \set card CARD-RSA-1
 \set key keys/card_rsa.pem
 \set pw Hoken-Nenkin-77
@@ -36,29 +37,27 @@ SELECT juki.attach(:'token');
 SELECT db_role, card_serial FROM juki.whoami();
 COMMIT;
 \set rsa_token :token
-RESET ROLE;
+\c - :su
 
 -- a session is bound to one transaction: the next one starts anonymous
-SET ROLE regress_op_rsa;
+\c - regress_op_rsa
 SELECT db_role, session_id IS NULL AS no_session FROM juki.whoami();
 -- another operator's token is refused; a terminal application may attach it
-RESET ROLE;
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 SELECT juki_test.try(format('SELECT juki.attach(%L)', :'rsa_token'));
 -- nor may anyone else log it out
 SELECT juki_test.try(format('SELECT juki.logout(%L)', :'rsa_token'));
-RESET ROLE;
-SET ROLE regress_terminal;
+\c - regress_terminal
 BEGIN;
 SELECT juki.attach(:'rsa_token');
 SELECT db_role, card_serial FROM juki.whoami();
 COMMIT;
 -- a pooled connection never inherits the previous transaction's operator
 SELECT db_role, session_id IS NULL AS no_session FROM juki.whoami();
-RESET ROLE;
+\c - :su
 
 -- bad signature: the log says why, the client only that it failed
-SET ROLE regress_op_ed;
+\c - regress_op_ed
 SELECT encode(juki.card_challenge('CARD-ED-1'), 'hex') AS chal \gset
 \set sig `./sign_challenge.sh keys/card_p256.pem :chal`
 SELECT juki_test.try(format('SELECT juki.card_login(%L, decode(%L, ''hex''), %L)', 'CARD-ED-1', :'sig', 'Madoguchi#2026'));
@@ -73,10 +72,10 @@ SELECT juki_test.try('SELECT juki.attach(''not-a-token'')');
 SELECT juki_test.try('SELECT juki.attach(NULL)');
 -- a challenge for someone else's card is harmless: only that card can sign it
 SELECT juki_test.try('SELECT juki.card_challenge(''CARD-RSA-1'')');
-RESET ROLE;
+\c - :su
 
 -- wrong passwords lock the operator after juki.max_login_failures (5)
-SET ROLE regress_op_new;
+\c - regress_op_new
 \set card CARD-NEW-1
 \set key keys/card_ed25519.pem
 \set pw wrong-password
@@ -100,30 +99,29 @@ SELECT juki_test.try(format('SELECT juki.card_login(%L, decode(%L, ''hex''), %L)
 SELECT encode(juki.card_challenge(:'card'), 'hex') AS chal \gset
 \set sig `./sign_challenge.sh :key :chal`
 SELECT juki_test.try(format('SELECT juki.card_login(%L, decode(%L, ''hex''), %L)', :'card', :'sig', :'pw'));
-RESET ROLE;
+\c - :su
 -- the access manager unlocks; the operator logs in again
-SET ROLE regress_door_am;
+\c - regress_door_am
 SELECT juki.unlock_operator(id) FROM juki.operators() WHERE role_name = 'regress_op_new';
-RESET ROLE;
-SET ROLE regress_op_new;
+\c - regress_op_new
 \i login.psql
 SELECT length(:'token') AS token_length;
 SELECT juki.logout(:'token');
 -- a logged-out token is gone
 SELECT juki_test.try(format('SELECT juki.attach(%L)', :'token'));
-RESET ROLE;
+\c - :su
 
 -- roles that are not operators cannot even ask for a challenge
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT juki_test.try('SELECT juki.card_challenge(''CARD-ED-1'')');
-RESET ROLE;
+\c - :su
 -- a superuser is not an operator either
 SELECT juki_test.try('SELECT juki.card_challenge(''CARD-ED-1'')');
 
 -- the log: every step, with the precise reason of each failure
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT action, outcome, reason, card_serial, operator_id IS NOT NULL AS names_operator
   FROM juki.operation_log WHERE seq > :seq0
    AND action IN ('card_challenge', 'card_login', 'attach', 'logout', 'unlock_operator', 'operator_lock')
  ORDER BY seq;
-RESET ROLE;
+\c - :su

@@ -3,6 +3,7 @@
 -- (per operator); beyond them only a bulk permit lets rows through, exactly
 -- as many as it says, in one statement.  Each refusal is volume_exceeded
 -- (54000) and on record.
+\set su :USER
 SELECT last_seq AS seq0 FROM juki.status() \gset
 SELECT current_setting('juki.statement_rows') AS statement_rows_default,
 	   current_setting('juki.window_rows') AS window_rows_default,
@@ -25,7 +26,7 @@ HAVING count(*) FILTER (WHERE status = 'active') = 2
 
 -- the system administrator defines a purpose with its own ceilings: at most
 -- 3 rows a request, 4 a statement, 12 in the window; bad ceilings refused
-SET ROLE regress_door_sys;
+\c - regress_door_sys
 SELECT juki.define_purpose('regress_vol', 'regress: volume', 'regress', '住民課',
 						   '{full_name,address,resident_code}', '{resident_code,address}', 3,
 						   statement_rows => 4, window_rows => 12) AS v;
@@ -40,23 +41,21 @@ SELECT juki_test.try($$SELECT juki.define_purpose('regress_vol2', 'x', 'x', '住
 -- purposes() shows them; NULL means the server's default (seeded purposes)
 SELECT code, max_rows, statement_rows, window_rows FROM juki.purposes()
  WHERE code IN ('regress_vol', 'wide_area_copy_issuance', 'regress_bulk') ORDER BY code;
-RESET ROLE;
+\c - :su
 
 -- an operator of 住民課, designated and permitted as usual
 CREATE ROLE regress_op_vol LOGIN;
 GRANT juki_operator TO regress_op_vol;
 \set pub_ed `cat keys/card_ed25519.pub`
-SET ROLE regress_door_am;
+\c - regress_door_am
 SELECT juki.register_operator('regress_op_vol', '住民課 大量 太郎', '住民課') AS op_vol \gset
 SELECT juki.register_card(:op_vol, 'CARD-VOL-1', :'pub_ed', current_date + 365);
 SELECT juki.set_password(:op_vol, 'Madoguchi#2026');
 SELECT juki.record_training(:op_vol, 'operator', current_date - 10);
-RESET ROLE;
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki.designate(:op_vol, '{wide_area_copy_issuance}', current_date + 30, 'counter') > 0 AS designated;
 SELECT juki.designate(:op_vol, '{regress_vol,regress_bulk}', current_date + 30, 'volume') > 0 AS designated;
-RESET ROLE;
-SET ROLE regress_op_vol;
+\c - regress_op_vol
 \set card CARD-VOL-1
 \set key keys/card_ed25519.pem
 \set pw Madoguchi#2026
@@ -70,37 +69,35 @@ BEGIN;
 SELECT juki.attach(:'vol_token');
 SELECT juki.request_permit('regress_vol', 'counter', now() + interval '1 day') AS p_vol \gset
 COMMIT;
-RESET ROLE;
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki.approve_permit(:p_wide);
 SELECT juki.approve_permit(:p_vol);
-RESET ROLE;
+\c - :su
 
 -- 1. The attack of the issue: generate_series × LATERAL lookup in one
 -- statement.  A seeded purpose has the default statement ceiling: the
 -- statement is refused at the first resident beyond it, once, on record.
 SELECT last_seq AS seq1 FROM juki.status() \gset
-SET ROLE regress_op_vol;
+\c - regress_op_vol
 BEGIN;
 SELECT juki.attach(:'vol_token');
 SELECT juki_test.try($$SELECT count(*) FROM generate_series(1, 150) g,
 	LATERAL juki.lookup('wide_area_copy_issuance', juki_test.code_for(g)) l$$);
 COMMIT;
-RESET ROLE;
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT outcome, reason, count(*), detail->>'ceiling' AS ceiling
   FROM juki.operation_log WHERE seq > :seq1 AND action = 'lookup'
  GROUP BY 2, 1, 4 ORDER BY 1 DESC;
-RESET ROLE;
+\c - :su
 
 -- the same attack by a pooled application with the one-statement token form
 SELECT last_seq AS seq2 FROM juki.status() \gset
-SET ROLE regress_terminal;
+\c - regress_terminal
 SELECT juki_test.try(format($$SELECT count(*) FROM generate_series(21, 150) g,
 	LATERAL juki.lookup('wide_area_copy_issuance', juki_test.code_for(g), %L) l$$, :'vol_token'));
-RESET ROLE;
+\c - :su
 -- … through a cursor, fetched a little at a time: still one statement's rows
-SET ROLE regress_op_vol;
+\c - regress_op_vol
 BEGIN;
 SELECT juki.attach(:'vol_token');
 DECLARE c CURSOR FOR SELECT l.resident_code FROM generate_series(41, 150) g,
@@ -114,7 +111,7 @@ SELECT juki.attach(:'vol_token');
 SELECT juki_test.try($$DO $do$ BEGIN FOR g IN 61 .. 150 LOOP
 	PERFORM juki.lookup('wide_area_copy_issuance', juki_test.code_for(g)); END LOOP; END $do$ $$);
 COMMIT;
-RESET ROLE;
+\c - :su
 -- … in a procedure that commits between lookups (each call attaches anew)
 CREATE PROCEDURE juki_test.vol_proc(tok text) LANGUAGE plpgsql AS $$
 BEGIN
@@ -124,23 +121,22 @@ BEGIN
 	END LOOP;
 END $$;
 GRANT EXECUTE ON PROCEDURE juki_test.vol_proc(text) TO regress_terminal;
-SET ROLE regress_terminal;
+\c - regress_terminal
 \set VERBOSITY terse
 CALL juki_test.vol_proc(:'vol_token');
 -- … and in several statements sent as one query message
 SELECT count(*) FROM generate_series(101, 115) g, LATERAL juki.lookup('wide_area_copy_issuance', juki_test.code_for(g), :'vol_token') l \;
 SELECT count(*) FROM generate_series(116, 130) g, LATERAL juki.lookup('wide_area_copy_issuance', juki_test.code_for(g), :'vol_token') l;
 \set VERBOSITY default
-RESET ROLE;
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT outcome, reason, count(*), detail->>'ceiling' AS ceiling
   FROM juki.operation_log WHERE seq > :seq2 AND action = 'lookup'
  GROUP BY 2, 1, 4 ORDER BY 1 DESC;
-RESET ROLE;
+\c - :su
 
 -- 2. A purpose's own ceilings.  Statement: 4 rows, the fifth refused.
 SELECT last_seq AS seq3 FROM juki.status() \gset
-SET ROLE regress_op_vol;
+\c - regress_op_vol
 BEGIN;
 SELECT juki.attach(:'vol_token');
 SELECT count(l.resident_code) AS statement_of_four FROM generate_series(1, 4) g,
@@ -154,17 +150,15 @@ BEGIN;
 SELECT juki.attach(:'vol_token');
 SELECT count(*) AS household FROM juki.search('regress_vol', jsonb_build_object('address', :'household2'));
 ROLLBACK;
-RESET ROLE;
+\c - :su
 -- many single requests, each its own statement and transaction (the
 -- pooled application's form): two more fit, the third is refused
-SET ROLE regress_terminal;
+\c - regress_terminal
 SELECT (juki.lookup('regress_vol', juki_test.code_for(10), :'vol_token')).resident_code IS NOT NULL AS granted;
 SELECT (juki.lookup('regress_vol', juki_test.code_for(11), :'vol_token')).resident_code IS NOT NULL AS granted;
 SELECT juki_test.try(format('SELECT juki.lookup(%L, %L, %L)', 'regress_vol', juki_test.code_for(12), :'vol_token'));
-RESET ROLE;
 -- a new connection and a new login of the same operator: the window holds
-\c
-SET ROLE regress_op_vol;
+\c - regress_op_vol
 \i login.psql
 \set vol_token2 :token
 BEGIN;
@@ -176,19 +170,17 @@ BEGIN;
 SELECT juki.attach(:'vol_token2');
 SELECT (juki.lookup('wide_area_copy_issuance', juki_test.code_for(13))).resident_code IS NOT NULL AS other_purpose;
 COMMIT;
-RESET ROLE;
+\c - :su
 
 -- 3. A bulk permit: beyond the ceilings, exactly its rows, in one statement.
-SET ROLE regress_op_vol;
+\c - regress_op_vol
 BEGIN;
 SELECT juki.attach(:'vol_token2');
 SELECT juki.request_permit('regress_vol', 'batch of five', now() + interval '1 day', bulk_rows => 5) AS p_bulk5 \gset
 COMMIT;
-RESET ROLE;
-SET ROLE regress_officer_j2;
+\c - regress_officer_j2
 SELECT juki.approve_permit(:p_bulk5);
-RESET ROLE;
-SET ROLE regress_op_vol;
+\c - regress_op_vol
 BEGIN;
 SELECT juki.attach(:'vol_token2');
 SELECT count(l.resident_code) AS bulk_of_five FROM generate_series(13, 17) g,
@@ -197,55 +189,48 @@ SELECT count(l.resident_code) AS bulk_of_five FROM generate_series(13, 17) g,
 SELECT juki_test.try(format('SELECT juki.lookup(%L, %L)', 'regress_vol', juki_test.code_for(18)));
 SELECT juki.request_permit('regress_vol', 'batch of three', now() + interval '1 day', bulk_rows => 3) AS p_bulk3 \gset
 COMMIT;
-RESET ROLE;
-SET ROLE regress_officer_j2;
+\c - regress_officer_j2
 SELECT juki.approve_permit(:p_bulk3);
-RESET ROLE;
-SET ROLE regress_op_vol;
+\c - regress_op_vol
 BEGIN;
 SELECT juki.attach(:'vol_token2');
 -- four asked, three allowed: the fourth is refused
 SELECT juki_test.try($$SELECT count(*) FROM generate_series(18, 21) g,
 	LATERAL juki.lookup('regress_vol', juki_test.code_for(g)) l$$);
 COMMIT;
-RESET ROLE;
+\c - :su
 
 -- an operator who holds only a bulk permit for a purpose runs under it from
 -- the first request, for its rows, in one statement
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki.designate(:op_vol, '{move_out}', current_date + 30, 'one batch') > 0 AS designated;
-RESET ROLE;
-SET ROLE regress_op_vol;
+\c - regress_op_vol
 BEGIN;
 SELECT juki.attach(:'vol_token2');
 SELECT juki.request_permit('move_out', 'two move-outs', now() + interval '1 day', bulk_rows => 2) AS p_out \gset
 COMMIT;
-RESET ROLE;
-SET ROLE regress_officer_j2;
+\c - regress_officer_j2
 SELECT juki.approve_permit(:p_out);
-RESET ROLE;
-SET ROLE regress_op_vol;
+\c - regress_op_vol
 BEGIN;
 SELECT juki.attach(:'vol_token2');
 SELECT count(l.resident_code) AS only_bulk FROM generate_series(31, 32) g,
 	LATERAL juki.lookup('move_out', juki_test.code_for(g)) l;
 SELECT juki_test.try(format('SELECT juki.lookup(%L, %L)', 'move_out', juki_test.code_for(33)));
 COMMIT;
-RESET ROLE;
+\c - :su
 
 -- 4. A batch purpose (every request under a bulk permit): the permit's rows
 -- serve one statement, however many requests it makes, and no more rows
 -- than it says
-SET ROLE regress_op_vol;
+\c - regress_op_vol
 BEGIN;
 SELECT juki.attach(:'vol_token2');
 SELECT juki.request_permit('regress_bulk', 'two ranges', now() + interval '1 day', bulk_rows => 1000) AS p_batch \gset
 COMMIT;
-RESET ROLE;
-SET ROLE regress_officer_j2;
+\c - regress_officer_j2
 SELECT juki.approve_permit(:p_batch);
-RESET ROLE;
-SET ROLE regress_op_vol;
+\c - regress_op_vol
 BEGIN;
 SELECT juki.attach(:'vol_token2');
 SELECT (SELECT count(*) FROM juki.search('regress_bulk', '{"birth_date_from": "1900-01-01", "birth_date_to": "1949-12-31"}')) AS range1,
@@ -258,31 +243,27 @@ SELECT juki.request_permit('regress_bulk', 'exactly both ranges', now() + interv
 SELECT juki.request_permit('regress_bulk', 'both ranges, one row short', now() + interval '1 day',
 						   bulk_rows => :range1 + :range2 - 1) AS p_batch_short \gset
 COMMIT;
-RESET ROLE;
-SET ROLE regress_officer_j2;
+\c - regress_officer_j2
 SELECT juki.approve_permit(:p_batch_exact);
-RESET ROLE;
-SET ROLE regress_op_vol;
+\c - regress_op_vol
 BEGIN;
 SELECT juki.attach(:'vol_token2');
 SELECT (SELECT count(*) FROM juki.search('regress_bulk', '{"birth_date_from": "1900-01-01", "birth_date_to": "1949-12-31"}'))
 	 + (SELECT count(*) FROM juki.search('regress_bulk', '{"birth_date_from": "1950-01-01", "birth_date_to": "1969-12-31"}'))
 	 = :range1 + :range2 AS exactly_allowed;
 COMMIT;
-RESET ROLE;
-SET ROLE regress_officer_j2;
+\c - regress_officer_j2
 SELECT juki.approve_permit(:p_batch_short);
-RESET ROLE;
-SET ROLE regress_op_vol;
+\c - regress_op_vol
 BEGIN;
 SELECT juki.attach(:'vol_token2');
 SELECT juki_test.try($$SELECT (SELECT count(*) FROM juki.search('regress_bulk', '{"birth_date_from": "1900-01-01", "birth_date_to": "1949-12-31"}'))
 	+ (SELECT count(*) FROM juki.search('regress_bulk', '{"birth_date_from": "1950-01-01", "birth_date_to": "1969-12-31"}'))$$);
 COMMIT;
-RESET ROLE;
+\c - :su
 
 -- the record: every granted row under which permit, every refusal with its ceiling
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT action, outcome, reason, CASE permit_id WHEN :p_vol THEN 'general' WHEN :p_bulk5 THEN 'bulk5'
 		   WHEN :p_bulk3 THEN 'bulk3' WHEN :p_batch THEN 'batch' WHEN :p_batch_exact THEN 'batch_exact'
 		   WHEN :p_batch_short THEN 'batch_short' END AS permit,
@@ -297,4 +278,4 @@ SELECT reason, detail->>'ceiling' AS ceiling, detail->>'limit' AS "limit", detai
 -- the auditor's bulk report shows the refusals too
 SELECT purpose, outcome, reason, count(*) FROM juki.report_bulk(now() - interval '1 hour', now() + interval '1 hour', 1000)
  WHERE reason = 'volume_exceeded' GROUP BY 1, 2, 3 ORDER BY 1;
-RESET ROLE;
+\c - :su

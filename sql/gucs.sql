@@ -1,5 +1,6 @@
 -- Configuration: every GUC of DESIGN §9 exists with its default and a safe
 -- context, and the juki prefix is reserved.
+\set su :USER
 SELECT name, boot_val AS default, unit, context, vartype
   FROM pg_settings WHERE name LIKE 'juki.%' ORDER BY name;
 -- none can be changed by an ordinary user
@@ -18,8 +19,8 @@ ALTER SYSTEM SET juki.timezone = 'Mars/Olympus_Mons';
 ALTER SYSTEM SET juki.log_retention = 6;
 ALTER SYSTEM SET juki.audit_wait_timeout = 0;
 -- a role that is not superuser cannot change the superuser-level one
-SET ROLE juki_operator;
+\c - regress_anyone
 SELECT juki_test.try('SET juki.check_resident_code_digit = on');
-RESET ROLE;
+\c - :su
 -- preload detected: the status function works
 SELECT preloaded, database, timezone FROM juki.status();

@@ -2,12 +2,13 @@
 -- entry and a start entry; entries chain without gaps; reads of the log are
 -- themselves logged; the chain verifies.  Only real members of juki_auditor
 -- (or the chief) read it.
-CREATE ROLE regress_auditor;
+\set su :USER
+CREATE ROLE regress_auditor LOGIN;
 GRANT juki_auditor TO regress_auditor;
-CREATE ROLE regress_manager;
+CREATE ROLE regress_manager LOGIN;
 GRANT juki_access_manager TO regress_manager;
 
-SET ROLE regress_auditor;
+\c - regress_auditor
 -- genesis: seq 0, prev_hash 32 zero bytes, names the server and database
 SELECT seq, action, outcome, reason, prev_hash = '\x'::bytea || decode(repeat('00', 32), 'hex') AS zero_prev,
        length(hash) AS hash_bytes, detail ? 'system_identifier' AS names_server,
@@ -30,7 +31,7 @@ SELECT action, outcome, reason, db_role, detail->'relations' AS relations, detai
 SELECT bool_and(l.ts >= p.ts) AS ts_ordered
   FROM juki.operation_log l JOIN juki.operation_log p ON p.seq = l.seq - 1;
 SELECT ok, first_bad_seq, problem FROM juki.verify_log();
-RESET ROLE;
+\c - :su
 
 -- the writer reports itself
 SELECT writer_pid IS NOT NULL AS writer_running, accepting, queue_capacity, standby

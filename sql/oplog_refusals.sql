@@ -2,9 +2,10 @@
 -- the checkpoints or the export receipts, alters or drops them, or reads
 -- them without being a real auditor.  Each refusal is 42501 with reason
 -- direct_access, and each is itself in the log.
-SET ROLE regress_auditor;
+\set su :USER
+\c - regress_auditor
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 -- data changes
 SELECT juki_test.try('UPDATE juki.operation_log SET outcome = ''granted'' WHERE seq = 0');
@@ -53,13 +54,13 @@ GRANT SELECT ON public.log_view TO PUBLIC;
 CREATE FUNCTION public.log_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM juki.operation_log';
 SELECT juki_test.try('SELECT count(*) FROM public.log_view');
 SELECT juki_test.try('SELECT public.log_count()');
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT juki_test.try('SELECT count(*) FROM public.log_view');
 -- an auditor reads, and nothing more
 SELECT juki_test.try('SELECT seq FROM juki.operation_log WHERE seq = 0 FOR UPDATE');
 SELECT juki_test.try('UPDATE juki.operation_log SET reason = NULL WHERE false');
 SELECT juki_test.try('DELETE FROM juki.audit_export');
-RESET ROLE;
+\c - :su
 DROP VIEW public.log_view;
 DROP FUNCTION public.log_count();
 -- a refusal inside a transaction that rolls back is still on record
@@ -72,7 +73,7 @@ VACUUM juki.operation_log;
 ANALYZE juki.operation_log;
 
 -- every refusal above is in the log: command and object, denied, direct_access
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT seq - :mark AS n, action, outcome, reason, detail->>'command' AS command,
        detail->>'object' AS object
   FROM juki.operation_log WHERE seq > :mark AND action <> 'log_read' ORDER BY seq;
@@ -80,4 +81,4 @@ SELECT seq - :mark AS n, action, outcome, reason, detail->>'command' AS command,
 SELECT detail->>'query' AS query FROM juki.operation_log
  WHERE seq > :mark AND action = 'direct_access' ORDER BY seq DESC LIMIT 1;
 SELECT ok, first_bad_seq, problem FROM juki.verify_log();
-RESET ROLE;
+\c - :su

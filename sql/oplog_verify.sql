@@ -1,5 +1,6 @@
 -- Verification, checkpoints, export and retention, in SQL.
-SET ROLE regress_auditor;
+\set su :USER
+\c - regress_auditor
 SELECT max(seq) AS mark FROM juki.operation_log \gset
 SELECT ok, first_bad_seq, problem, entries_checked > 0 AS checked FROM juki.verify_log();
 -- an on-demand checkpoint: one signed line
@@ -20,7 +21,7 @@ SELECT juki_test.try($$SELECT * FROM juki.verify_log(ARRAY['not a checkpoint'])$
 SELECT juki_test.try($$SELECT * FROM juki.verify_log(ARRAY[NULL::text])$$);
 SELECT juki_test.try($$SELECT * FROM juki.verify_log(NULL, ARRAY['-----BEGIN PUBLIC KEY-----'])$$);
 SELECT juki_test.try($$SELECT * FROM juki.verify_log(NULL, ARRAY[E'-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEKp4Jd8T7Qu0mzPj0hEAIdEsuvF9ZjCQ6Q5Yc1HH1vJk7NJ0zV1Eq7Y1p3bYF3r0Q2jdy2Qm2Yb0uVw4q3o9XyQ==\n-----END PUBLIC KEY-----\n'])$$);
-RESET ROLE;
+\c - :su
 
 -- roles: superuser alone is not enough
 SELECT juki_test.try('SELECT * FROM juki.verify_log()');
@@ -29,7 +30,7 @@ SELECT juki_test.try('SELECT juki.purge_expired_log()');
 SELECT juki_test.try('SELECT juki.checkpoint()');
 
 -- export: header, one line per entry, the covering checkpoint, the trailer
-SET ROLE regress_manager;
+\c - regress_manager
 CREATE TEMP TABLE export AS SELECT row_number() OVER () AS n, line FROM juki.export_log(0) AS line;
 SELECT (SELECT line FROM export WHERE n = 1) ~ '^\{"exported_at":"[^"]+","format":"juki-export/1","from_seq":0,"origin":"[0-9a-f]{64}","prev_hash":"0{64}","probe":"\\\\","to_seq":[0-9]+\}$' AS header_ok;
 SELECT count(*) FILTER (WHERE line ~ '^[0-9a-f]{64} \{"action":') AS entry_lines,
@@ -56,9 +57,9 @@ SELECT juki_test.try('SELECT * FROM juki.export_log(NULL)');
 SELECT regexp_replace(juki_test.try('SELECT * FROM juki.export_log(0, 999999999)'), 'seq \d+\.\.\d+', 'seq 0..N');
 -- retention: nothing is older than seven years, so nothing is purged
 SELECT juki.purge_expired_log();
-RESET ROLE;
+\c - :su
 
-SET ROLE regress_auditor;
+\c - regress_auditor
 -- the receipt
 SELECT from_seq, to_seq = checkpoint_seq AS to_checkpoint, length(digest) AS digest_bytes,
        exported_by FROM juki.audit_export ORDER BY id;
@@ -69,7 +70,7 @@ SELECT seq - :mark AS n, action, outcome, reason,
   FROM juki.operation_log
  WHERE seq > :mark AND action NOT IN ('log_read') ORDER BY seq;
 SELECT ok, first_bad_seq, problem FROM juki.verify_log();
-RESET ROLE;
+\c - :su
 -- the writer wrote the checkpoints to juki.checkpoint_directory too, named
 -- after this chain's origin (the directory may hold other chains' files);
 -- read on the server, so that installcheck works against any server

@@ -11,9 +11,10 @@
 --     reason (record_change's "before the birth date" / "belongs to another
 --     resident" found a birth date in sixteen calls); the reason is in the
 --     operation log, for the auditor.
-SET ROLE regress_auditor;
+\set su :USER
+\c - regress_auditor
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 CREATE SCHEMA regress_stage AUTHORIZATION regress_registrar;
 -- a valid 個人番号 for an 11-digit body (総務省令第85号 第5条)
 CREATE FUNCTION juki_test.mynumber(body text) RETURNS text LANGUAGE sql AS $$
@@ -22,7 +23,7 @@ CREATE FUNCTION juki_test.mynumber(body text) RETURNS text LANGUAGE sql AS $$
 			  FROM generate_series(1, 11) n) x
 $$;
 
-SET ROLE regress_registrar;
+\c - regress_registrar
 -- The registrar's function: says whether it ran, as whom, and whether it
 -- could read juki's residents from where it ran.
 CREATE FUNCTION regress_stage.evil() RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
@@ -97,13 +98,13 @@ SELECT juki_test.tryn($$SELECT juki.import_residents('regress_stage.collated')$$
 -- a view (the race of turning a table into one is the isolation spec)
 CREATE VIEW regress_stage.view AS SELECT * FROM regress_stage.base WHERE regress_stage.evil();
 SELECT juki_test.tryn($$SELECT juki.import_residents('regress_stage.view')$$);
-RESET ROLE;
+\c - :su
 -- a foreign table (an FDW's code would read it)
 CREATE FOREIGN DATA WRAPPER regress_fdw;
 CREATE SERVER regress_server FOREIGN DATA WRAPPER regress_fdw;
 CREATE FOREIGN TABLE regress_stage.foreign (resident_code text) SERVER regress_server;
 GRANT SELECT ON regress_stage.foreign TO regress_registrar;
-SET ROLE regress_registrar;
+\c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents('regress_stage.foreign')$$);
 
 -- An index whose predicate calls the registrar's function: allowed, since
@@ -117,25 +118,25 @@ CREATE FUNCTION regress_stage.evil_eq(text, text) RETURNS boolean LANGUAGE sql
 CREATE OPERATOR regress_stage.= (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_stage.evil_eq);
 -- a new session, as the registrar's own would be: the predicate is not
 -- cached from CREATE INDEX, so planning the table would run it
-\c -
-SET ROLE regress_registrar;
+\c - regress_registrar
 SET search_path = regress_stage, pg_catalog;
 SELECT juki.import_residents('regress_stage.indexed') AS imported_from_indexed;
 RESET search_path;
-RESET ROLE;
+\c - :su
 
 -- nothing was imported from any shape
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT reason, count(*) AS refusals FROM juki.operation_log
  WHERE seq > :mark AND action = 'import_residents' GROUP BY reason ORDER BY reason;
 SELECT max(seq) AS mark FROM juki.operation_log \gset
-RESET ROLE;
+\c - :su
 
 ---------------------------------------- answers that depend on the register
 -- The registrar may not read the register, so a refusal that depends on it
 -- must not tell what it found.  The four cases below were four different
 -- answers (the two last ones told a birth date apart); they are one now,
 -- context line included.
+\c - regress_registrar
 CREATE FUNCTION pg_temp.answer(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE st text; msg text; det text; hnt text; ctx text;
 BEGIN
@@ -148,7 +149,6 @@ EXCEPTION WHEN OTHERS THEN
 					 'CONTEXT: ' || split_part(ctx, E'\n', 1));
 END
 $$;
-SET ROLE regress_registrar;
 CREATE TEMP TABLE answers AS
 SELECT c.what, pg_temp.answer(c.q) AS answer FROM (VALUES
 	('unknown resident', $$SELECT juki.record_change('10000000009', '{"address": "宮城県刈田郡七ヶ宿町字関 7"}', 'move_within', current_date)$$),
@@ -175,14 +175,14 @@ SELECT DISTINCT answer FROM answers;
 DROP TABLE answers;
 UPDATE regress_stage.taken_number SET sex = '3' WHERE resident_code = '20000000002';
 SELECT juki_test.tryn($$SELECT juki.import_residents('regress_stage.taken_number')$$);
-RESET ROLE;
+\c - :su
 -- the auditor reads what each one was; nothing was changed
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT action, outcome, reason, detail ->> 'cause' AS cause, detail ->> 'conflicting_rows' AS rows, subjects
   FROM juki.operation_log WHERE seq > :mark AND action IN ('record_change', 'import_residents') ORDER BY seq;
 SELECT count(*) AS changes_recorded FROM juki.operation_log
  WHERE seq > :mark AND action = 'record_change' AND outcome = 'granted';
-RESET ROLE;
+\c - :su
 
 SET client_min_messages = warning;
 DROP SCHEMA regress_stage CASCADE;

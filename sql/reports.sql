@@ -3,16 +3,16 @@
 -- logged once.  Known data: what the contractors and forms tests did (since
 -- the mark they left), plus one off-hours disclosure made here; where a
 -- report covers the whole log, the earlier door_* tests too.
+\set su :USER
 SELECT at AS t0 FROM juki_test.marks WHERE name = 'contractors' \gset
 SELECT last_seq AS seq0 FROM juki.status() \gset
 SELECT resident_code AS r1 FROM juki_test.town WHERE status = 'active' ORDER BY resident_code LIMIT 1 \gset
 SELECT resident_code AS r2 FROM juki_test.town WHERE status = 'active' ORDER BY resident_code OFFSET 1 LIMIT 1 \gset
 
 -- one off-hours disclosure: the counter is closed, an off-hours permit is approved
-SET ROLE regress_door_sys;
+\c - regress_door_sys
 SELECT juki.set_operating_hours('wide_area_copy_issuance', '{0,1,2,3,4,5,6}', NULL, NULL);
-RESET ROLE;
-SET ROLE regress_op_p256;
+\c - regress_op_p256
 \set card CARD-P256-1
 \set key keys/card_p256.pem
 \set pw Madoguchi#2026
@@ -22,30 +22,26 @@ SELECT juki.attach(:'token');
 SELECT juki.request_permit('wide_area_copy_issuance', 'night: emergency copy', now() + interval '1 hour',
 						   off_hours => true) AS p_night \gset
 COMMIT;
-RESET ROLE;
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki.approve_permit(:p_night);
-RESET ROLE;
-SET ROLE regress_op_p256;
+\c - regress_op_p256
 BEGIN;
 SELECT juki.attach(:'token');
 SELECT (juki.lookup('wide_area_copy_issuance', :'r2')).resident_code = :'r2' AS off_hours_lookup;
 COMMIT;
 SELECT juki.logout(:'token');
-RESET ROLE;
-SET ROLE regress_door_sys;
+\c - regress_door_sys
 SELECT juki.set_operating_hours('wide_area_copy_issuance', '{0,1,2,3,4,5,6}', '00:00', '24:00');
-RESET ROLE;
+\c - :su
 
 -- only auditors and the chief read reports
-SET ROLE regress_officer_j;
+\c - regress_officer_j
 SELECT juki_test.try('SELECT * FROM juki.report_denials()');
-RESET ROLE;
-SET ROLE regress_op_p256;
+\c - regress_op_p256
 SELECT juki_test.try('SELECT * FROM juki.report_provision(''00000000000'')');
-RESET ROLE;
+\c - :su
 
-SET ROLE regress_auditor;
+\c - regress_auditor
 -- bad input: a window the wrong way round, NULLs, bad resident code, bad limits
 SELECT juki_test.try('SELECT * FROM juki.report_access(now(), now() - interval ''1 day'')');
 SELECT juki_test.try('SELECT * FROM juki.report_denials(NULL)');
@@ -125,12 +121,11 @@ SELECT contractor, ends_on - current_date AS ends_day, issues FROM juki.report_c
 -- staff whose training is missing, overdue or due within 30 days
 SELECT role_name, department, kind, course, last_completed IS NOT NULL AS trained, due_on - current_date AS due_day, status
   FROM juki.report_training_due();
-RESET ROLE;
+\c - :su
 -- one operator's course runs out in 20 days: due within 30, not within 10
-SET ROLE regress_door_am;
+\c - regress_door_am
 SELECT juki.record_training(id, 'administrator', current_date - 345) FROM juki.operators() WHERE role_name = 'regress_op_rsa';
-RESET ROLE;
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT role_name, course, due_on - current_date BETWEEN 15 AND 25 AS in_about_20_days, days_left = due_on - (now() AT TIME ZONE 'Asia/Tokyo')::date AS days_left_ok,
 	   status
   FROM juki.report_training_due() WHERE course = 'administrator';
@@ -142,23 +137,21 @@ SELECT last_seq > 0 AS has_entries, last_verify_at IS NOT NULL AS verified, last
   FROM juki.report_log_health();
 SELECT ok FROM juki.verify_log();
 SELECT juki.checkpoint() IS NOT NULL AS checkpoint;
-RESET ROLE;
-SET ROLE regress_manager;
+\c - regress_manager
 SELECT count(*) > 3 AS exported_lines FROM juki.export_log(0);
-RESET ROLE;
-SET ROLE regress_door_chief;
+\c - regress_door_chief
 -- the chief reads them too
 SELECT last_verify_at > :'t0' AS verified_now, last_verify_ok, last_verify_by, last_verify_entries > 0 AS entries,
 	   last_checkpoint_at > :'t0' AS checkpoint_now, entries_after_checkpoint >= 0 AS checkpoint_covers,
 	   last_export_at > :'t0' AS exported_now, entries_after_export >= 0 AS export_covers
   FROM juki.report_log_health();
-RESET ROLE;
+\c - :su
 
 -- every report call above is on record once, with its row count
-SET ROLE regress_auditor;
+\c - regress_auditor
 SELECT action, outcome, reason, count(*) AS calls, sum(row_count) IS NOT NULL AS row_counts
   FROM juki.operation_log WHERE seq > :seq0 AND action LIKE 'report\_%'
  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 NULLS FIRST;
 SELECT subjects = ARRAY[:'r1'] AS names_resident, row_count FROM juki.operation_log
  WHERE seq > :seq0 AND action = 'report_provision' AND outcome = 'granted' ORDER BY seq LIMIT 1;
-RESET ROLE;
+\c - :su

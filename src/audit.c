@@ -332,8 +332,8 @@ client_addr(void)
 /*
  * Flattened record layout (payload of a queue entry; host byte order, only
  * ever read by the writer of the same server):
- *	FlatFixed, then 9 strings (db_role, card_serial, client_addr, action,
- *	purpose, outcome, reason, criteria, detail), then subjects and fields
+ *	FlatFixed, then 10 strings (db_role, login_role, card_serial, client_addr,
+ *	action, purpose, outcome, reason, criteria, detail), then subjects and fields
  *	as a count followed by that many strings.  A string is a uint32 length
  *	(FLAT_NULL for null), its bytes and a NUL; a count FLAT_NULL is null.
  */
@@ -348,7 +348,7 @@ typedef struct FlatFixed
 } FlatFixed;
 
 #define FLAT_NULL	PG_UINT32_MAX
-#define FLAT_NSTRINGS 9
+#define FLAT_NSTRINGS 10
 
 static void
 flat_str(StringInfo buf, const char *s)
@@ -379,6 +379,9 @@ juki_audit_flatten(JukiAuditRecord *r, Size *len)
 	/* the writer flattens its own entries outside any transaction */
 	char	   *role = juki_is_audit_writer ? NULL :
 		GetUserNameFromId(GetOuterUserId(), true);
+	/* who authenticated: SET ROLE / SET SESSION AUTHORIZATION never change it */
+	char	   *login = juki_is_audit_writer ? NULL :
+		GetUserNameFromId(GetAuthenticatedUserId(), true);
 
 	Assert(r->action && r->outcome);
 	memset(&fixed, 0, sizeof(fixed));
@@ -391,6 +394,7 @@ juki_audit_flatten(JukiAuditRecord *r, Size *len)
 	initStringInfo(&buf);
 	appendBinaryStringInfo(&buf, (char *) &fixed, sizeof(fixed));
 	flat_str(&buf, role);
+	flat_str(&buf, login);
 	flat_str(&buf, r->card_serial);
 	flat_str(&buf, client_addr());
 	flat_str(&buf, r->action);
@@ -504,6 +508,7 @@ juki_audit_unflatten(const char *payload, Size len, JkEntry *e)
 	e->has_backend_pid = true;
 	e->backend_pid = fixed.backend_pid;
 	e->db_role = flat_read_str(&fr);
+	e->login_role = flat_read_str(&fr);
 	e->card_serial = flat_read_str(&fr);
 	e->client_addr = flat_read_str(&fr);
 	e->action = flat_read_str(&fr);

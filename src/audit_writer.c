@@ -47,6 +47,7 @@
 #include "audit.h"
 #include "enforcement.h"
 #include "form_ledger.h"
+#include "log_columns.h"
 #include "audit_queue.h"
 #include "checkpoint.h"
 #include "guard.h"
@@ -72,15 +73,6 @@ typedef struct WriterState
 	List	   *seen_slots;		/* logical slots already on record (names) */
 } WriterState;
 
-/* The columns of juki.operation_log, in table order. */
-static const char *const log_columns[] = {
-	"seq", "ts", "db_role", "operator_id", "session_id", "card_serial",
-	"client_addr", "backend_pid", "action", "purpose", "permit_id", "outcome",
-	"reason", "subjects", "fields", "criteria", "row_count", "detail",
-	"prev_hash", "hash"
-};
-#define LOG_NATTS lengthof(log_columns)
-
 static void
 writer_sigterm(SIGNAL_ARGS)
 {
@@ -100,6 +92,7 @@ typedef struct Inserter
 	EState	   *estate;
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;
+	JukiLogColumns cols;		/* operation_log only: its columns by name */
 } Inserter;
 
 static void
@@ -131,6 +124,9 @@ inserter_open(Inserter *ins, const char *relname)
 	ExecOpenIndices(ins->rri, false);
 	ins->slot = ExecInitExtraTupleSlot(ins->estate, RelationGetDescr(ins->rel),
 									   &TTSOpsVirtual);
+	/* by name, every batch: the table may have gained a column (an update) */
+	if (strcmp(relname, "operation_log") == 0)
+		juki_log_columns_map(RelationGetDescr(ins->rel), &ins->cols);
 }
 
 static void
@@ -152,36 +148,6 @@ inserter_close(Inserter *ins)
 	ExecResetTupleTable(ins->estate->es_tupleTable, false);
 	FreeExecutorState(ins->estate);
 	table_close(ins->rel, NoLock);
-}
-
-/* The log's columns must be what the chain format expects. */
-static void
-check_log_columns(Relation rel)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	int			i;
-
-	if (desc->natts != LOG_NATTS)
-		elog(ERROR, "juki.operation_log has %d columns, expected %d", desc->natts,
-			 (int) LOG_NATTS);
-	for (i = 0; i < desc->natts; i++)
-		if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), log_columns[i]) != 0)
-			elog(ERROR, "juki.operation_log column %d is \"%s\", expected \"%s\"",
-				 i + 1, NameStr(TupleDescAttr(desc, i)->attname), log_columns[i]);
-}
-
-static Datum
-text_array(int n, const char *const *items)
-{
-	Datum	   *d;
-	int			i;
-
-	if (n == 0)
-		return PointerGetDatum(construct_empty_array(TEXTOID));
-	d = palloc(sizeof(Datum) * n);
-	for (i = 0; i < n; i++)
-		d[i] = CStringGetTextDatum(items[i]);
-	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
 static Datum
@@ -225,58 +191,20 @@ write_entry(WriterState *ws, Inserter *ins, JkEntry *e)
 {
 	JkBuf		canon;
 	uint8		hash[JK_HASH_LEN];
-	Datum		v[LOG_NATTS];
-	bool		n[LOG_NATTS];
+	Datum	   *v = palloc(sizeof(Datum) * ins->cols.natts);
+	bool	   *n = palloc(sizeof(bool) * ins->cols.natts);
 
 	e->seq = ws->next_seq;
 	e->criteria = safe_json(e->criteria, "criteria");
 	e->detail = safe_json(e->detail, "detail");
+	/* a field the table has no column for is neither stored nor hashed */
+	juki_log_columns_restrict(&ins->cols, e);
 	juki_buf_init(&canon);
 	if (!jk_canonical_entry(&canon, e))
 		elog(ERROR, "juki audit record time is outside years 0001-9999");
 	if (!jk_chain_hash(ws->head, canon.data, canon.len, hash))
 		elog(ERROR, "SHA-256 failed in juki's audit writer");
-
-	memset(n, 0, sizeof(n));
-#define TEXT_OR_NULL(i, s) ((s) ? (v[i] = CStringGetTextDatum(s)) : (n[i] = true, (Datum) 0))
-	v[0] = Int64GetDatum(e->seq);
-	v[1] = TimestampTzGetDatum(e->ts_unix_us - UNIX_EPOCH_OFFSET_US);
-	TEXT_OR_NULL(2, e->db_role);
-	v[3] = Int64GetDatum(e->operator_id);
-	n[3] = !e->has_operator_id;
-	v[4] = Int64GetDatum(e->session_id);
-	n[4] = !e->has_session_id;
-	TEXT_OR_NULL(5, e->card_serial);
-	TEXT_OR_NULL(6, e->client_addr);
-	v[7] = Int32GetDatum((int32) e->backend_pid);
-	n[7] = !e->has_backend_pid;
-	TEXT_OR_NULL(8, e->action);
-	TEXT_OR_NULL(9, e->purpose);
-	v[10] = Int64GetDatum(e->permit_id);
-	n[10] = !e->has_permit_id;
-	TEXT_OR_NULL(11, e->outcome);
-	TEXT_OR_NULL(12, e->reason);
-	if (e->subjects_null)
-		n[13] = true;
-	else
-		v[13] = text_array(e->nsubjects, e->subjects);
-	if (e->fields_null)
-		n[14] = true;
-	else
-		v[14] = text_array(e->nfields, e->fields);
-	if (e->criteria)
-		v[15] = DirectFunctionCall1(jsonb_in, CStringGetDatum(e->criteria));
-	else
-		n[15] = true;
-	v[16] = Int64GetDatum(e->row_count);
-	n[16] = !e->has_row_count;
-	if (e->detail)
-		v[17] = DirectFunctionCall1(jsonb_in, CStringGetDatum(e->detail));
-	else
-		n[17] = true;
-	v[18] = bytea_datum(ws->head, JK_HASH_LEN);
-	v[19] = bytea_datum(hash, JK_HASH_LEN);
-#undef TEXT_OR_NULL
+	juki_log_entry_values(&ins->cols, e, ws->head, hash, v, n);
 	inserter_insert(ins, v, n);
 
 	memcpy(ws->head, hash, JK_HASH_LEN);
@@ -378,7 +306,6 @@ drain(WriterState *ws)
 	pgstat_report_activity(STATE_RUNNING, "writing audit records");
 	begin_xact();
 	inserter_open(&ins, "operation_log");
-	check_log_columns(ins.rel);
 	for (off = 0; off < len;)
 	{
 		JukiQueuedHeader *h = (JukiQueuedHeader *) (buf + off);
@@ -775,7 +702,6 @@ recover(WriterState *ws)
 			Inserter	ins;
 
 			inserter_open(&ins, "operation_log");
-			check_log_columns(ins.rel);
 			write_entry(ws, &ins, &e[0]);
 			inserter_close(&ins);
 		}

@@ -144,6 +144,12 @@ buf_put_int64(JkBuf *b, int64_t v)
 	jk_buf_append(b, p, (size_t) (tmp + sizeof(tmp) - p));
 }
 
+void
+jk_buf_append_int64(JkBuf *b, int64_t v)
+{
+	buf_put_int64(b, v);
+}
+
 /* Cut b back to len bytes (used to undo partial output after an error). */
 static void
 buf_truncate(JkBuf *b, size_t len)
@@ -292,102 +298,6 @@ json_string_from_self(JkBuf *out, size_t raw_off, size_t raw_len)
 	jk_json_string(out, out->data + raw_off, raw_len);
 }
 
-/* Key of an entry member, preceded by a comma unless it is the first. */
-static void
-put_key(JkBuf *out, const char *key, bool first)
-{
-	if (!first)
-		buf_putc(out, ',');
-	buf_putc(out, '"');
-	jk_buf_append_str(out, key);
-	buf_putc(out, '"');
-	buf_putc(out, ':');
-}
-
-static void
-put_str_or_null(JkBuf *out, const char *key, const char *s, bool first)
-{
-	put_key(out, key, first);
-	if (s == NULL)
-		jk_buf_append(out, "null", 4);
-	else
-		jk_json_string(out, s, strlen(s));
-}
-
-static void
-put_int_or_null(JkBuf *out, const char *key, bool has, int64_t v)
-{
-	put_key(out, key, false);
-	if (has)
-		buf_put_int64(out, v);
-	else
-		jk_buf_append(out, "null", 4);
-}
-
-/* criteria and detail are canonical JSON already: copied verbatim. */
-static void
-put_raw_or_null(JkBuf *out, const char *key, const char *json)
-{
-	put_key(out, key, false);
-	jk_buf_append_str(out, json != NULL ? json : "null");
-}
-
-static void
-put_str_array_or_null(JkBuf *out, const char *key, bool isnull, int n,
-					  const char *const *v)
-{
-	int			i;
-
-	put_key(out, key, false);
-	if (isnull)
-	{
-		jk_buf_append(out, "null", 4);
-		return;
-	}
-	buf_putc(out, '[');
-	for (i = 0; v != NULL && i < n; i++)
-	{
-		if (i > 0)
-			buf_putc(out, ',');
-		jk_json_string(out, v[i], strlen(v[i]));
-	}
-	buf_putc(out, ']');
-}
-
-/* Keys are written in code-point order by hand; see chain.h. */
-bool
-jk_canonical_entry(JkBuf *out, const JkEntry *e)
-{
-	char		ts[JK_TS_LEN + 1];
-
-	if (!jk_format_ts(e->ts_unix_us, ts))
-		return false;			/* nothing appended */
-
-	buf_putc(out, '{');
-	put_str_or_null(out, "action", e->action, true);
-	put_int_or_null(out, "backend_pid", e->has_backend_pid, e->backend_pid);
-	put_str_or_null(out, "card_serial", e->card_serial, false);
-	put_str_or_null(out, "client_addr", e->client_addr, false);
-	put_raw_or_null(out, "criteria", e->criteria);
-	put_str_or_null(out, "db_role", e->db_role, false);
-	put_raw_or_null(out, "detail", e->detail);
-	put_str_array_or_null(out, "fields", e->fields_null, e->nfields, e->fields);
-	put_int_or_null(out, "operator_id", e->has_operator_id, e->operator_id);
-	put_str_or_null(out, "outcome", e->outcome, false);
-	put_int_or_null(out, "permit_id", e->has_permit_id, e->permit_id);
-	put_str_or_null(out, "purpose", e->purpose, false);
-	put_str_or_null(out, "reason", e->reason, false);
-	put_int_or_null(out, "row_count", e->has_row_count, e->row_count);
-	put_int_or_null(out, "seq", true, e->seq);
-	put_int_or_null(out, "session_id", e->has_session_id, e->session_id);
-	put_str_array_or_null(out, "subjects", e->subjects_null, e->nsubjects,
-						  e->subjects);
-	put_str_or_null(out, "ts", ts, false);
-	buf_putc(out, '}');
-	return true;
-}
-
-
 /* ---------------------------------------------------------------------
  * JSON input: a strict RFC 8259 parser with two back ends, one that writes
  * the canonical form and one that only checks that the input already is
@@ -408,6 +318,9 @@ typedef struct JsonParser
 	bool		seq_found;
 	bool		seq_is_int;
 	int64_t		seq_value;
+	/* jk_json_top_keys: called for each top-level key */
+	jk_key_fn	key_fn;
+	void	   *key_arg;
 } JsonParser;
 
 /* Header of one member while an object is being sorted (see canon_object). */
@@ -1130,6 +1043,8 @@ check_object(JsonParser *p, int depth)
 		p->pos++;
 		is_seq = (depth == 1 && key_len == 3 && memcmp(key, "seq", 3) == 0);
 		first = p->pos < p->len ? p->in[p->pos] : '\0';
+		if (depth == 1 && p->key_fn != NULL)
+			p->key_fn(key, key_len, first, p->key_arg);
 		if (!check_value(p, depth))
 			return false;
 		if (is_seq)
@@ -1270,6 +1185,24 @@ jk_entry_seq(const char *canon, size_t len, int64_t *seq,
 	}
 	*seq = p.seq_value;
 	return true;
+}
+
+
+/* The top-level keys of canonical JSON text, one callback each. */
+bool
+jk_json_top_keys(const char *canon, size_t len, jk_key_fn fn, void *arg)
+{
+	JsonParser	p;
+	char		inner[JK_ERR_LEN];
+
+	memset(&p, 0, sizeof(p));
+	p.in = canon;
+	p.len = len;
+	p.err = inner;
+	p.errlen = sizeof(inner);
+	p.key_fn = fn;
+	p.key_arg = arg;
+	return canon != NULL && len > 0 && canon[0] == '{' && check_value(&p, 0);
 }
 
 

@@ -240,11 +240,15 @@ juki_check_municipality_code(PG_FUNCTION_ARGS)
 Datum
 juki_iso_date(PG_FUNCTION_ARGS)
 {
-	text	   *t = PG_GETARG_TEXT_PP(0);
+	text	   *t;
 	int			y,
 				m,
 				d;
 
+	/* not STRICT: a NULL call still reaches juki's fmgr hook (internal) */
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	t = PG_GETARG_TEXT_PP(0);
 	if (!juki_ymd_ok(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), 1, &y, &m, &d))
 		PG_RETURN_NULL();
 	PG_RETURN_DATEADT(date2j(y, m, d) - POSTGRES_EPOCH_JDATE);

@@ -170,6 +170,11 @@ charge_volume(Request *rq, int64 n)
 			 errhint("%s", why.hint)));
 }
 
+/* The roles that disclose (DESIGN §4); the session decides for whom. */
+static const char *const disclosure_roles[] = {
+	"juki_operator", "juki_contractor_operator", "juki_terminal", NULL
+};
+
 /* Arguments every disclosure needs; the hot standby cannot log at all. */
 static void
 begin_request(Request *rq, const char *action, FunctionCallInfo fcinfo)
@@ -183,6 +188,8 @@ begin_request(Request *rq, const char *action, FunctionCallInfo fcinfo)
 				 errmsg("juki does not disclose on a hot standby"),
 				 errdetail("reason: standby; the operation log cannot be written here."),
 				 errhint("Connect to the primary.")));
+	/* who may ask at all, before any argument is looked at (logged) */
+	juki_require_role_ex(action, disclosure_roles, false);
 	if (!PG_ARGISNULL(0))
 		rq->req.purpose = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (rq->req.purpose == NULL || rq->req.purpose[0] == '\0')
@@ -870,8 +877,11 @@ juki_issue_form(PG_FUNCTION_ARGS)
  * most of its wait for the log.
  */
 static void
-attach_token_arg(FunctionCallInfo fcinfo, int n)
+attach_token_arg(FunctionCallInfo fcinfo, int n, const char *action)
 {
+	juki_require_preload();
+	/* refused as the function called (lookup, search), not as attach */
+	juki_require_role_ex(action, disclosure_roles, false);
 	if (!PG_ARGISNULL(n))
 		(void) DirectFunctionCall1(juki_attach, PG_GETARG_DATUM(n));
 	/* a NULL token leaves the transaction as it is: refused unless attached */
@@ -880,13 +890,13 @@ attach_token_arg(FunctionCallInfo fcinfo, int n)
 Datum
 juki_lookup_with_token(PG_FUNCTION_ARGS)
 {
-	attach_token_arg(fcinfo, 2);
+	attach_token_arg(fcinfo, 2, "lookup");
 	return juki_lookup(fcinfo);
 }
 
 Datum
 juki_search_with_token(PG_FUNCTION_ARGS)
 {
-	attach_token_arg(fcinfo, 2);
+	attach_token_arg(fcinfo, 2, "search");
 	return juki_search(fcinfo);
 }

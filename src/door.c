@@ -4,6 +4,9 @@
  *
  * juki's functions are not SECURITY DEFINER: they check the caller's real
  * role membership themselves (a superuser gains nothing from being one),
+ * and that the caller acts as itself (identity.c: no SET ROLE or SET
+ * SESSION AUTHORIZATION into a role the login does not belong to, no
+ * superuser or CREATEROLE role as juki staff),
  * and run their own fixed SQL through juki_spi_begin, which switches to
  * the extension owner and pins search_path so that no object of the
  * caller's can be picked up instead of pg_catalog's.
@@ -27,6 +30,7 @@
 #include "door.h"
 #include "card.h"
 #include "guard.h"
+#include "identity.h"
 #include "roles.h"
 #include "state.h"
 
@@ -67,6 +71,8 @@ juki_require_role_ex(const char *action, const char *const *roles, bool check_co
 	for (r = roles; *r; r++)
 		if (juki_caller_has_role(*r))
 		{
+			/* a member: but only as oneself, never as a superuser (identity.c) */
+			juki_require_identity(action);
 			if (check_conflicts)
 				juki_require_no_conflict(action);
 			return;
@@ -223,6 +229,8 @@ juki_internal_require_role(PG_FUNCTION_ARGS)
 	int			i = 0;
 
 	require_internal("juki._require_role");
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		elog(ERROR, "juki._require_role needs an action and roles");
 	roles = text_array_list(PG_GETARG_ARRAYTYPE_P(1));
 	arr = palloc0(sizeof(char *) * (list_length(roles) + 1));
 	foreach(lc, roles)
@@ -235,6 +243,8 @@ Datum
 juki_internal_has_role(PG_FUNCTION_ARGS)
 {
 	require_internal("juki._has_role");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(juki_caller_has_role(text_to_cstring(PG_GETARG_TEXT_PP(0))));
 }
 

@@ -10,7 +10,10 @@
 
 #include "postgres.h"
 
-/* The caller: the session's role (after SET ROLE), never a definer's. */
+/*
+ * The caller: the role in effect (after SET ROLE), never a definer's.
+ * juki_require_role also requires that it acts as itself (identity.h).
+ */
 extern Oid	juki_caller(void);
 extern char *juki_caller_name(void);
 
@@ -19,7 +22,9 @@ extern bool juki_caller_has_role(const char *role);
 
 /*
  * Refuse unless the caller really belongs to one of roles (NULL-ended):
- * logs action denied with reason role_required, then ERROR 42501.
+ * logs action denied with reason role_required, then ERROR 42501; a member
+ * is then refused (impersonation, privileged_role) unless it acts as
+ * itself, and (check_conflicts) if it holds conflicting duties.
  */
 extern void juki_require_role(const char *action, const char *const *roles);
 extern void juki_require_role_ex(const char *action, const char *const *roles,

@@ -71,6 +71,7 @@
 #include "guard.h"
 #include "guard_paths.h"
 #include "guard_objects.h"
+#include "identity.h"
 #include "retention.h"
 #include "roles.h"
 #include "state.h"
@@ -101,6 +102,7 @@ typedef struct FnEntry
 	Oid			fn;
 	bool		is_juki;
 	bool		any_version;	/* callable while the SQL awaits its update */
+	bool		internal;		/* juki._*: only ever below another juki function */
 } FnEntry;
 
 /*
@@ -194,6 +196,7 @@ juki_function_entry(Oid fn)
 	char	   *name;
 	bool		is_juki;
 	bool		any_version = false;
+	bool		internal = false;
 
 	if (juki_functions != NULL &&
 		(e = hash_search(juki_functions, &fn, HASH_FIND, NULL)) != NULL)
@@ -214,6 +217,8 @@ juki_function_entry(Oid fn)
 		for (p = any_version_functions; *p && proname; p++)
 			if (strcmp(*p, proname) == 0)
 				any_version = true;
+		/* a member of extension juki named by its own script: guard refuses renames */
+		internal = proname != NULL && proname[0] == '_';
 	}
 	if (juki_functions == NULL)
 	{
@@ -227,6 +232,7 @@ juki_function_entry(Oid fn)
 	e = hash_search(juki_functions, &fn, HASH_ENTER, NULL);
 	e->is_juki = is_juki;
 	e->any_version = any_version;
+	e->internal = internal;
 	return e;
 }
 
@@ -264,6 +270,14 @@ juki_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 {
 	if (is_juki_function(flinfo->fn_oid))
 	{
+		/*
+		 * An internal helper called from outside juki: refused and on
+		 * record (no EXECUTE privilege is what stops it: every role has it).
+		 */
+		if (event == FHET_START && door_depth == 0 && juki_preloaded &&
+			!installing_juki() && juki_function_entry(flinfo->fn_oid)->internal)
+			juki_refuse_direct("EXECUTE",
+							   psprintf("function %s", format_procedure(flinfo->fn_oid)), true);
 		/* the outermost juki call: library and installed SQL must match */
 		if (event == FHET_START && door_depth == 0 && juki_preloaded &&
 			!installing_juki() && !is_any_version_function(flinfo->fn_oid))
@@ -392,6 +406,9 @@ is_log_reader(Oid role)
 	Oid			auditor = get_role_oid("juki_auditor", true);
 	Oid			chief = get_role_oid("juki_chief_security_officer", true);
 
+	/* an assumed identity or a superuser reads nothing as an auditor (identity.c) */
+	if (juki_identity_problem(NULL) != NULL)
+		return false;
 	return (OidIsValid(auditor) && is_member_of_role_nosuper(role, auditor)) ||
 		(OidIsValid(chief) && is_member_of_role_nosuper(role, chief));
 }
@@ -904,7 +921,9 @@ juki_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	juki_check_new_objects(pstmt->utilityStmt);
 	if (juki_preloaded && OidIsValid(juki_namespace()) &&
 		(IsA(pstmt->utilityStmt, GrantRoleStmt) || IsA(pstmt->utilityStmt, CreateRoleStmt) ||
-		 IsA(pstmt->utilityStmt, AlterRoleStmt) || IsA(pstmt->utilityStmt, DropRoleStmt)))
+		 IsA(pstmt->utilityStmt, AlterRoleStmt) || IsA(pstmt->utilityStmt, DropRoleStmt) ||
+		 (IsA(pstmt->utilityStmt, RenameStmt) &&
+		  ((RenameStmt *) pstmt->utilityStmt)->renameType == OBJECT_ROLE)))
 		juki_check_role_statement(pstmt->utilityStmt);
 
 	if (prev_ProcessUtility)

@@ -34,6 +34,7 @@
 
 #include "juki.h"
 #include "audit.h"
+#include "log_columns.h"
 #include "log_scan.h"
 
 static void start_index_scan(JukiLogScan *s, int64 from);
@@ -61,6 +62,7 @@ juki_log_scan_begin(JukiLogScan *s, int64 from, bool backward)
 		elog(ERROR, "juki.operation_log has no primary key");
 	s->index = index_open(pk, AccessShareLock);
 	s->slot = table_slot_create(s->heap, NULL);
+	juki_log_columns_map(RelationGetDescr(s->heap), &s->cols);
 	s->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "juki log row",
 									   ALLOCSET_DEFAULT_SIZES);
 	s->dir = backward ? BackwardScanDirection : ForwardScanDirection;
@@ -103,7 +105,7 @@ next_tuple(JukiLogScan *s)
 			start_index_scan(s, s->expected);
 			break;
 		}
-		seq = DatumGetInt64(slot_getattr(s->slot, 1, &isnull));
+		seq = DatumGetInt64(slot_getattr(s->slot, s->cols.field_att[JK_F_SEQ] + 1, &isnull));
 		if (isnull || seq < s->expected)
 			continue;			/* before the range asked for, or already returned */
 		if (seq == s->expected)
@@ -119,54 +121,6 @@ next_tuple(JukiLogScan *s)
 	return index_getnext_slot(s->scan, s->dir, s->slot);
 }
 
-static const char *
-text_or_null(TupleTableSlot *slot, int att)
-{
-	return slot->tts_isnull[att] ? NULL : TextDatumGetCString(slot->tts_values[att]);
-}
-
-static void
-int_or_absent(TupleTableSlot *slot, int att, bool *has, int64 *v, bool is_int4)
-{
-	*has = !slot->tts_isnull[att];
-	if (*has)
-		*v = is_int4 ? DatumGetInt32(slot->tts_values[att]) : DatumGetInt64(slot->tts_values[att]);
-}
-
-static const char *const *
-text_array_items(TupleTableSlot *slot, int att, int *n, bool *isnull)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	const char **items;
-	int			i;
-
-	*isnull = slot->tts_isnull[att];
-	*n = 0;
-	if (*isnull)
-		return NULL;
-	deconstruct_array(DatumGetArrayTypeP(slot->tts_values[att]), TEXTOID, -1, false,
-					  TYPALIGN_INT, &elems, &nulls, n);
-	items = palloc(sizeof(char *) * Max(*n, 1));
-	for (i = 0; i < *n; i++)
-		items[i] = nulls[i] ? "" : TextDatumGetCString(elems[i]);
-	return items;
-}
-
-static bool
-hash_column(TupleTableSlot *slot, int att, uint8 *out)
-{
-	bytea	   *b;
-
-	if (slot->tts_isnull[att])
-		return false;
-	b = DatumGetByteaPP(slot->tts_values[att]);
-	if (VARSIZE_ANY_EXHDR(b) != JK_HASH_LEN)
-		return false;
-	memcpy(out, VARDATA_ANY(b), JK_HASH_LEN);
-	return true;
-}
-
 bool
 juki_log_scan_next(JukiLogScan *s, JukiLogRow *row)
 {
@@ -180,29 +134,8 @@ juki_log_scan_next(JukiLogScan *s, JukiLogRow *row)
 	old = MemoryContextSwitchTo(s->row_cxt);
 	slot_getallattrs(slot);
 	memset(row, 0, sizeof(*row));
-	/* column order is fixed by the install script; the writer checks it */
-	e->seq = DatumGetInt64(slot->tts_values[0]);
-	e->ts_unix_us = DatumGetTimestampTz(slot->tts_values[1]) + JUKI_UNIX_EPOCH_OFFSET_US;
-	e->db_role = text_or_null(slot, 2);
-	int_or_absent(slot, 3, &e->has_operator_id, &e->operator_id, false);
-	int_or_absent(slot, 4, &e->has_session_id, &e->session_id, false);
-	e->card_serial = text_or_null(slot, 5);
-	e->client_addr = text_or_null(slot, 6);
-	int_or_absent(slot, 7, &e->has_backend_pid, &e->backend_pid, true);
-	e->action = text_or_null(slot, 8);
-	e->purpose = text_or_null(slot, 9);
-	int_or_absent(slot, 10, &e->has_permit_id, &e->permit_id, false);
-	e->outcome = text_or_null(slot, 11);
-	e->reason = text_or_null(slot, 12);
-	e->subjects = text_array_items(slot, 13, &e->nsubjects, &e->subjects_null);
-	e->fields = text_array_items(slot, 14, &e->nfields, &e->fields_null);
-	e->criteria = slot->tts_isnull[15] ? NULL :
-		juki_jsonb_canonical(DatumGetJsonbP(slot->tts_values[15]));
-	int_or_absent(slot, 16, &e->has_row_count, &e->row_count, false);
-	e->detail = slot->tts_isnull[17] ? NULL :
-		juki_jsonb_canonical(DatumGetJsonbP(slot->tts_values[17]));
-	row->hashes_ok = hash_column(slot, 18, row->prev_hash) &&
-		hash_column(slot, 19, row->hash);
+	/* columns by name (log_columns.c): what the writer stored is what is hashed */
+	row->hashes_ok = juki_log_entry_from_slot(&s->cols, slot, e, row->prev_hash, row->hash);
 	MemoryContextSwitchTo(old);
 	return true;
 }
@@ -249,14 +182,14 @@ juki_chain_info(JukiChainInfo *ci)
 			if (slot->tts_isnull[i])
 				continue;
 			if (strcmp(name, "chain_origin") == 0)
-				ci->have_origin = hash_column(slot, i, ci->origin);
+				ci->have_origin = juki_log_hash_att(slot, i, ci->origin);
 			else if (strcmp(name, "purged_through_seq") == 0)
 			{
 				ci->purged = true;
 				ci->purged_through_seq = DatumGetInt64(slot->tts_values[i]);
 			}
 			else if (strcmp(name, "purged_through_hash") == 0)
-				(void) hash_column(slot, i, ci->purged_through_hash);
+				(void) juki_log_hash_att(slot, i, ci->purged_through_hash);
 			else if (strcmp(name, "retention_years") == 0)
 				ci->retention_years = DatumGetInt32(slot->tts_values[i]);
 		}

@@ -14,6 +14,7 @@
 #include "utils/snapshot.h"
 
 #include "chain.h"
+#include "log_columns.h"
 
 typedef struct JukiLogScan
 {
@@ -27,6 +28,7 @@ typedef struct JukiLogScan
 	Snapshot	snapshot;		/* latest at begin: sees every committed entry */
 	ScanDirection dir;
 	ScanKeyData key;
+	JukiLogColumns cols;		/* the table's columns, by name */
 } JukiLogScan;
 
 typedef struct JukiLogRow

@@ -774,6 +774,7 @@ juki_whoami(PG_FUNCTION_ARGS)
 	JukiSpi		spi;
 
 	juki_require_preload();
+	juki_require_role("whoami", session_roles);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	memset(nulls, true, sizeof(nulls));

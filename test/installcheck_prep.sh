@@ -55,6 +55,17 @@ cpdir=$(q "SELECT current_setting('juki.checkpoint_directory')")
 		"juki refuses to drop its own database (its operation log is kept), so the suite cannot start
   over there: run it against a fresh throwaway server (e.g. with pg_virtualenv, as debian/tests/installcheck does)."
 
+# the tests log in as the roles they create (juki staff act only as
+# themselves: a superuser's SET ROLE into a staff role is refused), so the
+# server must let a new role without a password log in from this client
+q "DROP ROLE IF EXISTS regress_login_probe" >/dev/null 2>&1
+q "CREATE ROLE regress_login_probe LOGIN" >/dev/null
+probe=$("$psql" -X -A -t -q -w -U regress_login_probe -d postgres -c 'SELECT 1' 2>&1) || true
+q "DROP ROLE regress_login_probe" >/dev/null
+[ "$probe" = 1 ] ||
+	fail "a role without a password cannot log in to the server from here: $probe" \
+		"The suite logs in as each role it creates (psql \\c - role): let the throwaway server trust
+  its local connections (pg_hba.conf: trust; pg_virtualenv: INITDB_OPTS=--auth=trust)."
 mkdir -p keys
 if [ -n "${JUKI_SIGNING_PUB:-}" ]; then
 	openssl pkey -pubin -in "$JUKI_SIGNING_PUB" -out keys/signing.pub 2>/dev/null ||

@@ -1,7 +1,9 @@
 /* ------------------------------------------------------ juki's internals */
 -- Helpers for juki's own PL/pgSQL functions.  They refuse to run unless a
 -- function of the extension called them (nobody writes arbitrary log
--- entries through them), and no role is granted EXECUTE.
+-- entries through them): juki's fmgr hook refuses, and logs, any call of a
+-- juki._* function from outside juki.  None is STRICT, so that a call with
+-- NULL arguments reaches that check too.
 
 CREATE FUNCTION juki._log(action text, outcome text, reason text, purpose text DEFAULT NULL,
 						  operator_id bigint DEFAULT NULL, permit_id bigint DEFAULT NULL,
@@ -9,9 +11,9 @@ CREATE FUNCTION juki._log(action text, outcome text, reason text, purpose text D
 						  row_count bigint DEFAULT NULL)
 	RETURNS void AS 'MODULE_PATHNAME', 'juki_internal_log' LANGUAGE C VOLATILE;
 CREATE FUNCTION juki._require_role(action text, roles text[])
-	RETURNS void AS 'MODULE_PATHNAME', 'juki_internal_require_role' LANGUAGE C VOLATILE STRICT;
+	RETURNS void AS 'MODULE_PATHNAME', 'juki_internal_require_role' LANGUAGE C VOLATILE;
 CREATE FUNCTION juki._has_role(role text)
-	RETURNS boolean AS 'MODULE_PATHNAME', 'juki_internal_has_role' LANGUAGE C STABLE STRICT;
+	RETURNS boolean AS 'MODULE_PATHNAME', 'juki_internal_has_role' LANGUAGE C STABLE;
 CREATE FUNCTION juki._caller()
 	RETURNS text AS 'MODULE_PATHNAME', 'juki_internal_caller' LANGUAGE C STABLE;
 CREATE FUNCTION juki._policy_changed()

@@ -61,7 +61,7 @@ $$;
 
 -- ISO date text (YYYY-MM-DD) to date, NULL if it is not one.
 CREATE FUNCTION juki._iso_date(t text) RETURNS date
-	AS 'MODULE_PATHNAME', 'juki_iso_date' LANGUAGE C IMMUTABLE STRICT;
+	AS 'MODULE_PATHNAME', 'juki_iso_date' LANGUAGE C IMMUTABLE;
 
 -- What is wrong with one resident field value (text form), NULL if nothing.
 -- Never repeats the value.  Shared by import_residents and record_change.
@@ -722,7 +722,7 @@ COMMENT ON FUNCTION juki.revoke_designation(bigint, text) IS
 	'指名の取消し (セキュリティ責任者)';
 
 -- approve_permit and reject_permit share their checks; decision is
--- 'approved' or 'rejected'.  Not granted to anyone: called by the two below.
+-- 'approved' or 'rejected'.  Internal: called by the two below only.
 CREATE FUNCTION juki._decide_permit(a text, v_id bigint, decision text, v_reason text)
 	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_column
@@ -1562,32 +1562,3 @@ END
 $$;
 COMMENT ON FUNCTION juki.permits() IS
 	'許可: permits visible to the caller (operators: their own; security officers: their departments; chief: all); past their window shown as expired';
-
-/* ------------------------------------------------------------ privileges */
--- 99_grants.sql revokes every function from PUBLIC; these grants survive it.
-GRANT EXECUTE ON FUNCTION juki.register_operator(name, text, text, text, bigint),
-	juki.register_card(bigint, text, text, date), juki.revoke_card(text, text),
-	juki.set_password(bigint, text), juki.unlock_operator(bigint),
-	juki.record_training(bigint, text, date), juki.retire_operator(bigint, text)
-	TO juki_access_manager;
-GRANT EXECUTE ON FUNCTION juki.appoint_security_officer(name, text), juki.retire_security_officer(name, text)
-	TO juki_chief_security_officer;
-GRANT EXECUTE ON FUNCTION juki.designate(bigint, text[], date, text), juki.revoke_designation(bigint, text),
-	juki.approve_permit(bigint), juki.reject_permit(bigint, text)
-	TO juki_security_officer;
-GRANT EXECUTE ON FUNCTION juki.request_permit(text, text, timestamptz, text[], integer, boolean)
-	TO juki_operator, juki_contractor_operator;
-GRANT EXECUTE ON FUNCTION juki.define_purpose(text, text, text, text, text[], text[], integer, boolean, boolean,
-											  boolean, boolean, boolean, boolean, integer, boolean, integer, integer),
-	juki.set_operating_hours(text, integer[], time, time)
-	TO juki_system_administrator;
-GRANT EXECUTE ON FUNCTION juki.import_residents(regclass), juki.record_change(text, jsonb, text, date),
-	juki.set_support_measure(text, date, date, text), juki.end_support_measure(bigint)
-	TO juki_registrar;
-GRANT EXECUTE ON FUNCTION juki.purposes(), juki.operating_hours_in_force()
-	TO juki_chief_security_officer, juki_system_administrator, juki_security_officer, juki_access_manager,
-	   juki_operator, juki_contractor_operator, juki_auditor, juki_registrar, juki_terminal;
-GRANT EXECUTE ON FUNCTION juki.operators()
-	TO juki_access_manager, juki_security_officer, juki_chief_security_officer;
-GRANT EXECUTE ON FUNCTION juki.designations(), juki.permits()
-	TO juki_operator, juki_contractor_operator, juki_security_officer, juki_chief_security_officer;

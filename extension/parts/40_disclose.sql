@@ -70,6 +70,3 @@ COMMENT ON FUNCTION juki.issue_form(text, text, text) IS
 -- 帳票の廃棄 (juki.destroy_form) and the rest of the form ledger: 60_forms.sql.
 
 GRANT USAGE ON TYPE juki.disclosure, juki.form TO juki_operator, juki_contractor_operator, juki_terminal;
-GRANT EXECUTE ON FUNCTION juki.lookup(text, text), juki.search(text, jsonb),
-	juki.lookup(text, text, text), juki.search(text, jsonb, text),
-	juki.issue_form(text, text, text) TO juki_operator, juki_contractor_operator, juki_terminal;

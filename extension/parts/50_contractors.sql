@@ -793,15 +793,3 @@ END
 $$;
 COMMENT ON FUNCTION juki.contract_handlers() IS '委託の都度の指定: handler designations per contract';
 
-GRANT EXECUTE ON FUNCTION juki.register_contractor(text, text, jsonb, text),
-	juki.register_contract(bigint, text, text[], date, date, integer, text),
-	juki.record_pledge(bigint, date), juki.withdraw_pledge(bigint, text),
-	juki.designate_handler(bigint, bigint, date, date), juki.revoke_handler(bigint, text)
-	TO juki_security_officer;
-GRANT EXECUTE ON FUNCTION juki.record_committee_review(bigint, date, text), juki.approve_contractor(bigint),
-	juki.approve_contract(bigint), juki.suspend_contract(bigint, text)
-	TO juki_chief_security_officer;
-GRANT EXECUTE ON FUNCTION juki.contractors(), juki.contract_handlers()
-	TO juki_security_officer, juki_chief_security_officer, juki_auditor;
-GRANT EXECUTE ON FUNCTION juki.contracts()
-	TO juki_security_officer, juki_chief_security_officer, juki_auditor, juki_access_manager;

@@ -207,6 +207,3 @@ $$;
 COMMENT ON FUNCTION juki.forms() IS
 	'帳票の台帳: the form ledger (security officers: their departments; chief: all)';
 
-GRANT EXECUTE ON FUNCTION juki.file_form(text), juki.request_form_destruction(text, text),
-	juki.approve_form_destruction(text), juki.destroy_form(text, text), juki.forms() TO juki_security_officer;
-GRANT EXECUTE ON FUNCTION juki.forms() TO juki_chief_security_officer;

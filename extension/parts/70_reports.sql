@@ -4,7 +4,7 @@
  * chief's reports, as functions returning tables that can be filtered further
  * in SQL.  Each call is logged once (action report_<name>, row_count, the
  * parameters in detail); the provision record also names its resident in
- * subjects.  Granted to juki_auditor and juki_chief_security_officer.
+ * subjects.  For juki_auditor and juki_chief_security_officer (checked first).
  * Reports read the operation log and the policy tables; they never return a
  * resident's name or address (resident codes only, and only where asked).
  * Days are calendar days in juki.timezone.  Windows are [since, until).
@@ -488,12 +488,3 @@ $$;
 COMMENT ON FUNCTION juki.report_log_health() IS
 	'操作履歴: last verification (and its result), last signed checkpoint, last export to media, entries not yet covered';
 
-GRANT EXECUTE ON FUNCTION juki.report_access(timestamptz, timestamptz),
-	juki.report_provision(text, timestamptz, timestamptz),
-	juki.report_denials(timestamptz, timestamptz), juki.report_off_hours(timestamptz, timestamptz),
-	juki.report_bulk(timestamptz, timestamptz, integer), juki.report_login_failures(timestamptz, timestamptz),
-	juki.report_shared_ids(timestamptz, timestamptz, integer),
-	juki.report_designation_changes(timestamptz, timestamptz), juki.report_unused_designations(integer),
-	juki.report_outstanding_forms(integer), juki.report_contracts(integer), juki.report_training_due(integer),
-	juki.report_log_health()
-	TO juki_auditor, juki_chief_security_officer;

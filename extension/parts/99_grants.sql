@@ -1,26 +1,23 @@
 /* ----------------------------------------------------------- privileges */
 
--- Nothing in the schema is reachable by default; each role gets exactly its
--- functions.  Table privileges are never granted except the auditor's read
--- of the log (DESIGN §8); juki's guard enforces this even for superusers.
+-- Table privileges are never granted except the auditor's read of the log
+-- (DESIGN §8); juki's guard enforces this even for superusers.
 REVOKE ALL ON ALL TABLES IN SCHEMA juki FROM PUBLIC;
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA juki FROM PUBLIC;
 GRANT USAGE ON SCHEMA juki TO PUBLIC;
 GRANT USAGE ON DOMAIN juki.resident_code, juki.individual_number, juki.municipality_code TO PUBLIC;
-GRANT EXECUTE ON FUNCTION juki.is_valid_resident_code(text), juki.is_valid_individual_number(text),
-	juki.is_valid_municipality_code(text), juki.check_resident_code(text),
-	juki.check_individual_number(text), juki.check_municipality_code(text) TO PUBLIC;
 GRANT SELECT ON juki.operation_log, juki.audit_checkpoint TO juki_auditor, juki_chief_security_officer;
-GRANT EXECUTE ON FUNCTION juki.status() TO PUBLIC;
 GRANT SELECT ON juki.audit_export TO juki_auditor, juki_chief_security_officer;
-GRANT EXECUTE ON FUNCTION juki.verify_log(text[], text[]) TO juki_auditor, juki_chief_security_officer;
-GRANT EXECUTE ON FUNCTION juki.export_log(bigint, bigint), juki.purge_expired_log() TO juki_access_manager;
-GRANT EXECUTE ON FUNCTION juki.checkpoint() TO juki_access_manager, juki_auditor, juki_chief_security_officer;
-GRANT EXECUTE ON FUNCTION juki.card_challenge(text), juki.card_login(text, bytea, text),
-	juki.attach(text), juki.unlock(text, bytea, text), juki.logout(text), juki.whoami()
-	TO juki_operator, juki_contractor_operator, juki_terminal;
-GRANT EXECUTE ON FUNCTION juki.emergency_stop(text), juki.emergency_resume(text)
-	TO juki_chief_security_officer;
+
+-- Every function may be called by every role: juki's own check is the only
+-- gate, so that each call is either carried out or refused by juki, and on
+-- record (PostgreSQL's "permission denied for function" would refuse it
+-- unseen).  Each API function checks the caller's real membership first,
+-- before it looks at an argument; internal helpers (juki._*) refuse, logged,
+-- any call that does not come from another juki function (guard.c); the
+-- code validators, status() and fold() are for everyone.  The explicit
+-- REVOKE + GRANT gives the same ACL as an upgraded 1.0 (juki--1.0--1.1.sql).
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA juki FROM PUBLIC;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA juki TO PUBLIC;
 
 -- Parallel workers are outside juki's door (a user's PARALLEL SAFE function
 -- run in a worker must not read juki's tables), so juki's own PL/pgSQL

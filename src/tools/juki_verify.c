@@ -6,7 +6,9 @@
  *               [--quiet] EXPORT_FILE
  *
  * Checks the header, that entries F..T are all present in order, that each
- * line's hash is SHA-256(previous hash || canonical entry), every checkpoint
+ * entry has the fields of the log format (chain.h: every 1.0 field, only
+ * fields it knows, later fields never null), that each line's hash is
+ * SHA-256(previous hash || canonical entry), every checkpoint
  * (in the export and in the --checkpoint files) against the given keys and
  * the entries, that one valid checkpoint is at T, and the trailer.  Prints
  * "OK: ..." or "FAIL: ..." on stdout; exits 0 only if the export is valid.
@@ -651,6 +653,9 @@ check_entry(Verifier *v, int64_t *expect, uint8_t prev[JK_HASH_LEN])
 	if (seq > v->h.to_seq)
 		return fail(v, "line %ld: entry seq %" PRId64 " is beyond the header's to_seq %" PRId64,
 					v->lineno, seq, v->h.to_seq);
+	/* the fields of the log format: 1.0's all there, later ones only with a value */
+	if (!jk_entry_check_fields(canon, clen, err, sizeof(err)))
+		return fail(v, "line %ld: entry seq %" PRId64 ": %s", v->lineno, seq, err);
 
 	jk_unhex(v->line, JK_HEX_LEN, stored, JK_HASH_LEN);
 	if (!jk_chain_hash(prev, canon, clen, h))

@@ -168,8 +168,8 @@ load_residents() { # FROM_ROW TO_ROW: gen_town.pl is prefix-stable (N rows = fir
 	perl "$SRC/test/demo/gen_town.pl" --residents "$to" | tail -n +"$from" >"$WORK/town.tsv"
 	say "  generated in $(secs "$t") s; staging"
 	q postgres <<SQL
+\c - bench_reg
 SET client_min_messages = warning;
-SET ROLE bench_reg;
 DROP TABLE IF EXISTS bench.staging;
 CREATE TABLE bench.staging (resident_code text, individual_number text, full_name text,
 	full_name_kana text, former_surname text, alias_name text, birth_date date, sex text,
@@ -179,7 +179,7 @@ SQL
 	rm -f "$WORK/town.tsv"
 	t=$(date +%s)
 	local n
-	n=$(q postgres -c "SET ROLE bench_reg; SELECT juki.import_residents('bench.staging')")
+	n=$(q bench_reg -c "SELECT juki.import_residents('bench.staging')")
 	IMPORT_S=$(secs "$t")
 	say "  juki.import_residents: $n rows in $IMPORT_S s"
 	q postgres <<'SQL'
@@ -247,41 +247,39 @@ SQL
 # ------------------------------------------------------------ staff and tokens
 say "staff: $NOPS operators with cards, passwords, training, designation, approved permits"
 q postgres <<'SQL' >/dev/null
-SET ROLE bench_sys;
+\c - bench_sys
 SELECT juki.set_operating_hours(NULL, '{0,1,2,3,4,5,6}', '00:00', '24:00');
 SELECT juki.set_operating_hours('wide_area_copy_issuance', '{0,1,2,3,4,5,6}', '00:00', '24:00');
-RESET ROLE;
-SET ROLE bench_chief;
+\c - bench_chief
 SELECT juki.appoint_security_officer('bench_officer', '住民課');
 SQL
 for i in $(seq -w 1 $NOPS); do
 	openssl genpkey -algorithm ed25519 -out "$KEYS/card$i.pem" 2>/dev/null
 	openssl pkey -in "$KEYS/card$i.pem" -pubout -out "$KEYS/card$i.pub"
 	op=$(q postgres -v pub="$(cat "$KEYS/card$i.pub")" <<SQL | tail -1
-SET ROLE bench_am;
+\c - bench_am
 SELECT juki.register_operator('bench_op$i', 'ベンチ 窓口 $i', '住民課') AS op \gset
 SELECT juki.register_card(:op, 'BENCH-CARD-$i', :'pub', current_date + 365);
 SELECT juki.set_password(:op, '$PASSWORD');
 SELECT juki.record_training(:op, 'operator', current_date - 1);
-RESET ROLE;
-SET ROLE bench_officer;
+\c - bench_officer
 SELECT juki.designate(:op, '{$PURPOSE}', current_date + 30, 'bench');
 SELECT :op;
 SQL
 )
-	chal=$(q postgres -c "SET ROLE bench_op$i; SELECT encode(juki.card_challenge('BENCH-CARD-$i'), 'hex')")
+	chal=$(q bench_op$i -c "SELECT encode(juki.card_challenge('BENCH-CARD-$i'), 'hex')")
 	sig=$(sh "$SRC/test/sign_challenge.sh" "$KEYS/card$i.pem" "$chal")
-	token=$(q postgres -c "SET ROLE bench_op$i; SELECT juki.card_login('BENCH-CARD-$i', decode('$sig', 'hex'), '$PASSWORD')")
+	token=$(q bench_op$i -c "SELECT juki.card_login('BENCH-CARD-$i', decode('$sig', 'hex'), '$PASSWORD')")
 	[[ $token =~ ^[A-Za-z0-9_+/=-]{20,}$ ]] || die "card_login for bench_op$i returned '$token'"
 	permit=$(q postgres <<SQL | grep -v '^$' | tail -1
-SET ROLE bench_op$i;
+\c - bench_op$i
 BEGIN;
 SELECT juki.attach('$token');
 SELECT juki.request_permit('$PURPOSE', 'bench', now() + interval '1 day');
 COMMIT;
 SQL
 )
-	q postgres -c "SET ROLE bench_officer; SELECT juki.approve_permit($permit)" >/dev/null
+	q bench_officer -c "SELECT juki.approve_permit($permit)" >/dev/null
 	q postgres -c "INSERT INTO bench.tokens VALUES ($((10#$i - 1)), '$token')"
 done
 say "  operators ready ($(q postgres -c 'SELECT count(*) FROM bench.tokens') tokens)"

@@ -61,7 +61,7 @@ done
 # verifies the file offline, without the database.
 echo
 echo "## 14. Backup to external media and offline verification (juki_verify)"
-"${P[@]}" -At -c "SET ROLE kato_access; SELECT * FROM juki.export_log(0)" >"$DEMO/media/export.txt"
+"${P[@]}" -U kato_access -At -c "SELECT * FROM juki.export_log(0)" >"$DEMO/media/export.txt"
 echo "Exported $(($(wc -l <"$DEMO/media/export.txt") - 3)) entries to $DEMO/media/export.txt"
 echo "\$ juki_verify --key signing.pub export.txt"
 "$PGBIN/juki_verify" --key "$DEMO/keys/signing.pub" "$DEMO/media/export.txt" || true

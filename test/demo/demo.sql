@@ -1,5 +1,6 @@
 -- The guided walk of `make demo`: a day at the counter of 七ヶ宿町.  Each
 -- section says what juki does, shows it, and shows what it refuses.
+\set su :USER
 \pset footer off
 \pset null '∅'
 \set VERBOSITY default
@@ -36,7 +37,7 @@ GRANT juki_operator TO sato_audit;
 \echo
 \echo '## 3. The town arrives: the registrar (既存住基システム) imports 1,300 residents'
 \echo 'from a staging table; every row is validated, all or nothing, one log entry.'
-SET ROLE takahashi_reg;
+\c - takahashi_reg
 CREATE TABLE staging.town (resident_code text, individual_number text, full_name text,
 	full_name_kana text, former_surname text, alias_name text, birth_date date, sex text,
 	address text, municipality_code text, change_reason text, change_date date, status text);
@@ -56,12 +57,12 @@ SELECT status, count(*) AS residents, count(*) FILTER (WHERE sex = '1') AS male,
 \echo 'A bad code never gets in: a 個人番号 with a wrong check digit refuses the whole import.'
 UPDATE staging.town SET individual_number = '123456789012' WHERE resident_code = (SELECT min(resident_code) FROM staging.town);
 SELECT juki.import_residents('staging.town');
-RESET ROLE;
+\c - :su
 
 \echo
 \echo '## 4. Business purposes (利用事務) decide fields, criteria, rows, forms'
 \echo 'Fields: N name, B birth date, S sex, A address, C 住民票コード, M 個人番号, H change'
-SET ROLE yamamoto_sys;
+\c - yamamoto_sys
 SELECT code, department,
        concat_ws('', CASE WHEN 'full_name' = ANY (disclosed_fields) THEN 'N' END,
                      CASE WHEN 'birth_date' = ANY (disclosed_fields) THEN 'B' END,
@@ -77,13 +78,13 @@ SELECT code, department,
 \echo 'Operating hours are Mon–Fri 08:30–17:15 (Asia/Tokyo).  So that this demo works at any'
 \echo 'hour, the system administrator opens the counter around the clock for today:'
 SELECT juki.set_operating_hours(NULL, '{0,1,2,3,4,5,6}', '00:00', '24:00') \gset
-RESET ROLE;
+\c - :su
 
 \echo
 \echo '## 5. The access manager registers operators, their IC cards and passwords'
 \set pub_tanaka `cat :'keydir'/card_tanaka.pub`
 \set pub_nakamura `cat :'keydir'/card_nakamura.pub`
-SET ROLE kato_access;
+\c - kato_access
 SELECT juki.register_operator('tanaka', '田中 花子', '住民課') AS tanaka \gset
 SELECT juki.register_operator('nakamura', '中村 健', '住民課') AS nakamura \gset
 SELECT juki.register_card(:tanaka, 'CARD-0001', :'pub_tanaka', current_date + 365) \gset
@@ -95,18 +96,17 @@ SELECT juki.set_password(:nakamura, 'Kaunta-7th-Floor') \gset
 SELECT juki.record_training(:tanaka, 'operator', current_date - 20) \gset
 SELECT id, role_name, display_name, department, cards, last_operator_training IS NOT NULL AS trained
   FROM juki.operators();
-RESET ROLE;
+\c - :su
 
 \echo
 \echo '## 6. 指名: the chief appoints 伊藤 security officer of 住民課; 伊藤 designates 田中'
-SET ROLE suzuki_chief;
+\c - suzuki_chief
 SELECT juki.appoint_security_officer('ito_officer', '住民課') \gset
-RESET ROLE;
-SET ROLE ito_officer;
+\c - ito_officer
 SELECT juki.designate(:tanaka, '{wide_area_copy_issuance,move_in}', current_date + 180, 'counter') AS designation;
 \echo '中村 has no operator training yet, so he cannot be designated:'
 SELECT juki.designate(:nakamura, '{wide_area_copy_issuance}', current_date + 180, 'counter');
-RESET ROLE;
+\c - :su
 
 SELECT resident_code AS r1, full_name AS r1_name, to_char(birth_date, 'YYYY-MM-DD') AS r1_birth, address AS r1_address
   FROM staging.town WHERE status = 'active' ORDER BY resident_code OFFSET 10 LIMIT 1 \gset
@@ -114,7 +114,7 @@ SELECT resident_code AS protected FROM staging.measures WHERE ends_on >= current
 
 \echo
 \echo '## 7. 08:30 at the counter.  田中 logs in: the card signs a challenge, plus her password.'
-SET ROLE tanaka;
+\c - tanaka
 SELECT encode(juki.card_challenge('CARD-0001'), 'hex') AS chal \gset
 \set sig `sh :'signer' :'keydir'/card_tanaka.pem :chal`
 SELECT juki.card_login('CARD-0001', decode(:'sig', 'hex'), 'Madoguchi#2026') AS token \gset
@@ -128,16 +128,16 @@ BEGIN;
 SELECT juki.attach(:'token') \gset
 SELECT juki.request_permit('wide_area_copy_issuance', '住民票の写しの広域交付: 窓口', now() + interval '8 hours') AS permit \gset
 COMMIT;
-RESET ROLE;
+\c - :su
 \echo '伊藤 approves it (never the requester):'
-SET ROLE ito_officer;
+\c - ito_officer
 SELECT juki.approve_permit(:permit) \gset
 SELECT id, purpose, status, decided_by FROM juki.permits() WHERE id = :permit;
-RESET ROLE;
+\c - :su
 
 \echo
 \echo '## 8. Lookups and searches: only the purpose''s fields, nothing else'
-SET ROLE tanaka;
+\c - tanaka
 BEGIN;
 SELECT juki.attach(:'token') \gset
 \echo 'A lookup by 住民票コード for 広域交付 (個人番号 and change information are not disclosed):'
@@ -166,25 +166,23 @@ SELECT juki.attach(:'token') \gset
 \echo 'A form (帳票: 住民票の写し) is printed and enters the form ledger:'
 SELECT serial, form_type, purpose, (content).full_name, (content).address FROM juki.issue_form('wide_area_copy_issuance', :'r1', 'juminhyo_copy');
 COMMIT;
-RESET ROLE;
+\c - :su
 
 \echo
 \echo '## 9. 作動停止: the chief stops everything at once, then resumes'
-SET ROLE suzuki_chief;
+\c - suzuki_chief
 SELECT juki.emergency_stop('suspected leak at terminal 3') \gset
 SELECT emergency_stop FROM juki.status();
-RESET ROLE;
-SET ROLE tanaka;
+\c - tanaka
 BEGIN;
 SELECT juki.attach(:'token') \gset
 SELECT * FROM juki.lookup('wide_area_copy_issuance', :'r1');
 ROLLBACK;
 SELECT juki.card_challenge('CARD-0002');
-RESET ROLE;
-SET ROLE suzuki_chief;
+\c - suzuki_chief
 SELECT juki.emergency_resume('terminal 3 checked, all clear') \gset
 SELECT emergency_stop FROM juki.status();
-RESET ROLE;
+\c - :su
 
 \echo
 \echo '## 10. The DBA (superuser) tries to go around the door: every path is refused and logged'
@@ -195,12 +193,24 @@ SELECT pg_read_binary_file('global/pg_control');
 DELETE FROM juki.operation_log WHERE action = 'direct_access';
 TRUNCATE juki.operation_log;
 DROP EXTENSION juki CASCADE;
+\echo 'Nor may it act as a staff member: juki looks at the login, not only the role in effect.'
+SET SESSION AUTHORIZATION suzuki_chief;
+SELECT juki.emergency_stop('the DBA, not the chief');
+RESET SESSION AUTHORIZATION;
+SET ROLE juki_auditor;
+SELECT ok FROM juki.verify_log();
+RESET ROLE;
+\echo 'Or grant itself a juki role:'
+GRANT juki_auditor TO postgres;
 
 \echo
 \echo '## 11. The auditor''s morning: the log, verified'
-SET ROLE sato_audit;
+\c - sato_audit
 SELECT action, outcome, coalesce(reason, '') AS reason, count(*) AS entries
   FROM juki.operation_log GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+\echo 'Every entry names the role in effect and the login; where they differ, someone acted as another:'
+SELECT action, reason, db_role AS acting_as, login_role AS logged_in_as
+  FROM juki.operation_log WHERE login_role IS DISTINCT FROM db_role AND login_role IS NOT NULL ORDER BY seq;
 \echo 'Which residents were disclosed today, to whom, for what, and which fields:'
 SELECT to_char(ts AT TIME ZONE 'Asia/Tokyo', 'HH24:MI:SS') AS "time (JST)", action, db_role, purpose,
        array_to_string(subjects, ',') AS residents, cardinality(fields) AS fields, row_count
@@ -212,5 +222,5 @@ SELECT substring(cp FROM ' seq=([0-9]+) ')::bigint AS signed_seq,
        substring(cp FROM ' hash=(.{16})') || '…' AS hash, substring(cp FROM ' key=([0-9a-f]+)') AS key_id,
        substring(cp FROM ' sig=(.{16})') || '…' AS ed25519_signature
   FROM (SELECT juki.checkpoint() AS cp) AS c;
-RESET ROLE;
+\c - :su
 \ir demo_contractor.sql

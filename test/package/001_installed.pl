@@ -36,8 +36,8 @@ my ($r1, $name) = split /\|/, $node->safe_psql('postgres',
 	"SELECT resident_code, full_name FROM staging.town WHERE status = 'active' ORDER BY 1 LIMIT 1");
 my $token = card_login($node, 'op1', 'OP1-CARD');
 like($token, qr/^[0-9a-f]{64}$/, 'the operator logs in with the card key and password');
-is( $node->safe_psql('postgres',
-		"SET ROLE op1; SELECT resident_code, full_name FROM juki.lookup('wide_area_copy_issuance', '$r1', '$token')"),
+is( as_role($node, 'op1',
+		"SELECT resident_code, full_name FROM juki.lookup('wide_area_copy_issuance', '$r1', '$token')"),
 	"$r1|$name",
 	'the lookup discloses the resident');
 is( as_role($node, 'auditor',

@@ -11,7 +11,7 @@ use Time::HiRes qw(usleep);
 use JukiNode;
 
 my $node = juki_node('crash');
-$node->safe_psql('postgres', 'CREATE ROLE aud; GRANT juki_auditor TO aud;');
+$node->safe_psql('postgres', 'CREATE ROLE aud LOGIN; GRANT juki_auditor TO aud;');
 my $dir = $node->basedir;
 
 sub crash_round

@@ -10,14 +10,14 @@ use JukiNode;
 
 my $node = juki_node('failclosed',
 	conf => "juki.audit_wait_timeout = '200ms'\njuki.audit_queue_size = '64kB'\n");
-$node->safe_psql('postgres', 'CREATE ROLE aud; GRANT juki_auditor TO aud;');
+$node->safe_psql('postgres', 'CREATE ROLE aud LOGIN; GRANT juki_auditor TO aud;');
 my $pid = $node->safe_psql('postgres', 'SELECT writer_pid FROM juki.status()');
 
 # (c) writer stuck
 kill 'STOP', $pid;
 my $t0 = time;
-my ($rc, $out, $err) = $node->psql('postgres',
-	'SET ROLE aud; SELECT count(*) FROM juki.operation_log');
+my ($rc, $out, $err) = psql_as($node, "aud",
+	'SELECT count(*) FROM juki.operation_log');
 my $elapsed = time - $t0;
 isnt($rc, 0, 'stuck writer: an auditor read fails');
 is($out, '', 'stuck writer: nothing is disclosed');
@@ -55,7 +55,7 @@ $node->stop;
 # writer gone: no worker slot for it, so it never starts
 my $gone = juki_node('gone', conf => "max_worker_processes = 0\njuki.audit_wait_timeout = '1s'\n",
 	no_extension => 1);
-$gone->safe_psql('postgres', 'CREATE EXTENSION juki CASCADE; CREATE ROLE aud;');
+$gone->safe_psql('postgres', 'CREATE EXTENSION juki CASCADE; CREATE ROLE aud LOGIN;');
 # every GRANT of a juki role is logged; one that cannot be logged is refused
 ($rc, $out, $err) = $gone->psql('postgres', 'GRANT juki_auditor TO aud');
 isnt($rc, 0, 'no writer: granting a juki role fails');

@@ -17,7 +17,7 @@ sub setup_node
 	my ($name) = @_;
 	my $node = juki_node($name, signing => 1);
 	$node->safe_psql('postgres',
-		'CREATE ROLE aud; GRANT juki_auditor TO aud; CREATE ROLE mgr; GRANT juki_access_manager TO mgr;');
+		'CREATE ROLE aud LOGIN; GRANT juki_auditor TO aud; CREATE ROLE mgr LOGIN; GRANT juki_access_manager TO mgr;');
 	# some history: refusals and reads
 	for my $i (1 .. 5)
 	{
@@ -131,8 +131,8 @@ close $fh;
 my ($stdout, $stderr) = run_command([ $verify, '--key', $pub, $exp ]);
 like($stdout, qr/^OK: \d+ entries/, 'juki_verify accepts an intact export');
 # COPY's text format doubles backslashes; juki_verify recognises it
-$text = $d->safe_psql('postgres',
-	"SET ROLE mgr; COPY (SELECT * FROM juki.export_log(0)) TO STDOUT");
+$text = as_role($d, "mgr",
+	"COPY (SELECT * FROM juki.export_log(0)) TO STDOUT");
 open $fh, '>', $copyexp or die;
 print $fh "$text\n";
 close $fh;
@@ -160,7 +160,7 @@ my @files = glob($d->basedir . '/checkpoints/*.checkpoint');
 ok(scalar(@files) >= 1, 'the writer wrote checkpoint files');
 
 # ---- retention ------------------------------------------------------------
-my ($prc, $pout, $perr) = $d->psql('postgres', 'SET ROLE mgr; SELECT juki.purge_expired_log()');
+my ($prc, $pout, $perr) = psql_as($d, "mgr", 'SELECT juki.purge_expired_log()');
 is($pout, '0', 'purge removes nothing younger than seven years');
 like($perr, qr/reason: retention_period/, 'purge says why');
 ($prc, $pout, $perr) = $d->psql('postgres', 'DROP EXTENSION juki CASCADE');

@@ -10,7 +10,7 @@ use Test::More;
 use JukiNode;
 
 my $node = juki_node('keys', signing => 1);
-$node->safe_psql('postgres', 'CREATE ROLE aud; GRANT juki_auditor TO aud;');
+$node->safe_psql('postgres', 'CREATE ROLE aud LOGIN; GRANT juki_auditor TO aud;');
 my $base = $node->basedir;
 my $good = "$base/keys/signing.pem";
 
@@ -21,7 +21,7 @@ sub reason_after
 	$node->append_conf('postgresql.conf', "$setting\n");
 	$node->reload;
 	sleep 1;    # the writer reads the file on SIGHUP
-	my ($rc, $out, $err) = $node->psql('postgres', 'SET ROLE aud; SELECT juki.checkpoint()');
+	my ($rc, $out, $err) = psql_as($node, "aud", 'SELECT juki.checkpoint()');
 	return (
 		$err,
 		as_role($node, 'aud',

@@ -15,7 +15,7 @@ plan skip_all => 'libfaketime is not installed' unless $faketime;
 
 my $node = juki_node('retention', signing => 1);
 $node->safe_psql('postgres',
-	'CREATE ROLE aud; GRANT juki_auditor TO aud; CREATE ROLE mgr; GRANT juki_access_manager TO mgr;');
+	'CREATE ROLE aud LOGIN; GRANT juki_auditor TO aud; CREATE ROLE mgr LOGIN; GRANT juki_access_manager TO mgr;');
 for my $i (1 .. 5)
 {
 	$node->psql('postgres', "/* old $i */ DELETE FROM juki.operation_log");
@@ -40,7 +40,7 @@ my $young = as_role($node, 'aud',
 	"SELECT min(seq) FROM juki.operation_log WHERE ts >= now() - interval '7 years'");
 
 # old but not exported: kept
-my ($rc, $out, $err) = $node->psql('postgres', 'SET ROLE mgr; SELECT juki.purge_expired_log()');
+my ($rc, $out, $err) = psql_as($node, "mgr", 'SELECT juki.purge_expired_log()');
 is($out, '0', 'old but unexported entries are not purged');
 like($err, qr/reason: not_exported/, 'and the NOTICE says why');
 like($err, qr/HINT:  Export them first/, 'and how to go on');
@@ -56,7 +56,7 @@ is(as_role($node, 'aud', 'SELECT ok FROM juki.verify_log()'), 't',
 is(as_role($node, 'aud',
 		"SELECT detail->>'through_seq' || '/' || outcome FROM juki.operation_log WHERE action = 'purge_expired_log' ORDER BY seq DESC LIMIT 1"),
 	($young - 1) . '/granted', 'the purge itself is on record');
-($rc, $out, $err) = $node->psql('postgres', 'SET ROLE mgr; SELECT count(*) FROM juki.export_log(0)');
+($rc, $out, $err) = psql_as($node, "mgr", 'SELECT count(*) FROM juki.export_log(0)');
 like($err, qr/were purged/, 'purged entries cannot be exported again');
 # the setting cannot shorten retention
 ($rc, $out, $err) = $node->psql('postgres', 'ALTER SYSTEM SET juki.log_retention = 5');

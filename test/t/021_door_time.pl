@@ -18,22 +18,20 @@ my $pub = slurp_file("$ENV{TESTDIR}/keys/card_ed25519.pub");
 
 # op2: designated for 180 days, but trained 340 days ago
 $node->safe_psql('postgres', 'CREATE ROLE op2 LOGIN; GRANT juki_operator TO op2;');
-my $op2 = $node->safe_psql('postgres',
-	"SET ROLE am; SELECT juki.register_operator('op2', '窓口 二郎', '住民課')");
-$node->safe_psql('postgres', qq{
-	SET ROLE am;
+my $op2 = as_role($node, "am",
+	"SELECT juki.register_operator('op2', '窓口 二郎', '住民課')");
+as_role($node, "am", qq{
 	SELECT juki.register_card($op2, 'OP2-CARD', '$pub', current_date + 365);
 	SELECT juki.set_password($op2, '$JukiNode::PASSWORD');
-	SELECT juki.record_training($op2, 'operator', current_date - 340);
-	RESET ROLE;
-	SET ROLE officer;
+	SELECT juki.record_training($op2, 'operator', current_date - 340);});
+as_role($node, "officer", qq{
 	SELECT juki.designate($op2, '{wide_area_copy_issuance}', current_date + 180, 'tap');});
 
 sub lookup
 {
 	my ($role, $token) = @_;
-	my ($rc, $out, $err) = $node->psql('postgres', qq{
-		SET ROLE $role; BEGIN; SELECT juki.attach('$token') \\gset
+	my ($rc, $out, $err) = psql_as($node, "$role", qq{
+		BEGIN; SELECT juki.attach('$token') \\gset
 		SELECT (juki.lookup('wide_area_copy_issuance', '$r1')).resident_code; COMMIT;});
 	return $rc == 0 ? "granted $out" : ($err =~ /reason: (\w+)/ ? $1 : $err);
 }
@@ -42,24 +40,24 @@ sub lookup
 $node->append_conf('postgresql.conf', "juki.idle_timeout = '2s'\n");
 $node->reload;
 my $t1 = card_login($node, 'op1', 'OP1-CARD');
-$node->safe_psql('postgres', qq{
-	SET ROLE op1; BEGIN; SELECT juki.attach('$t1') \\gset
+as_role($node, "op1", qq{
+	BEGIN; SELECT juki.attach('$t1') \\gset
 	SELECT juki.request_permit('wide_area_copy_issuance', 'tap', now() + interval '1 day'); COMMIT;});
-$node->safe_psql('postgres', "SET ROLE officer; SELECT count(juki.approve_permit(id)) FROM juki.permits() WHERE status = 'pending'");
+as_role($node, "officer", "SELECT count(juki.approve_permit(id)) FROM juki.permits() WHERE status = 'pending'");
 is(lookup('op1', $t1), "granted $r1", 'an active session discloses');
 sleep 3;
 is(lookup('op1', $t1), 'session_locked', 'after juki.idle_timeout the session is locked');
 is(lookup('op1', $t1), 'session_locked', 'and stays locked');
-my $chal = $node->safe_psql('postgres', "SET ROLE op1; SELECT encode(juki.card_challenge('OP1-CARD'), 'hex')");
+my $chal = as_role($node, "op1", "SELECT encode(juki.card_challenge('OP1-CARD'), 'hex')");
 my $sig = `sh test/sign_challenge.sh '$ENV{TESTDIR}/keys/card_ed25519.pem' $chal`;
-my ($rc, $out, $err) = $node->psql('postgres',
-	"SET ROLE op1; SELECT juki.unlock('$t1', decode('$sig', 'hex'), 'wrong password')");
+my ($rc, $out, $err) = psql_as($node, "op1",
+	"SELECT juki.unlock('$t1', decode('$sig', 'hex'), 'wrong password')");
 like($err, qr/reason: authentication_failed/, 'unlock with a wrong password fails');
-$chal = $node->safe_psql('postgres', "SET ROLE op1; SELECT encode(juki.card_challenge('OP1-CARD'), 'hex')");
+$chal = as_role($node, "op1", "SELECT encode(juki.card_challenge('OP1-CARD'), 'hex')");
 $sig = `sh test/sign_challenge.sh '$ENV{TESTDIR}/keys/card_ed25519.pem' $chal`;
-$node->safe_psql('postgres', "SET ROLE op1; SELECT juki.unlock('$t1', decode('$sig', 'hex'), '$JukiNode::PASSWORD')");
+as_role($node, "op1", "SELECT juki.unlock('$t1', decode('$sig', 'hex'), '$JukiNode::PASSWORD')");
 is(lookup('op1', $t1), "granted $r1", 'unlocked with card and password, the session discloses again');
-is($node->safe_psql('postgres', q{SET ROLE auditor;
+is(as_role($node, "auditor", q{
 	SELECT string_agg(action || ':' || outcome || ':' || coalesce(reason, '-'), ' ' ORDER BY seq)
 	  FROM juki.operation_log WHERE action IN ('session_lock', 'unlock')}),
 	'session_lock:granted:idle_timeout unlock:denied:bad_password unlock:granted:-',
@@ -85,14 +83,14 @@ $node->stop('fast');
 	local $ENV{FAKETIME} = '+100d';
 	start_juki($node);
 }
-$chal = $node->safe_psql('postgres', "SET ROLE op1; SELECT encode(juki.card_challenge('OP1-CARD'), 'hex')");
+$chal = as_role($node, "op1", "SELECT encode(juki.card_challenge('OP1-CARD'), 'hex')");
 $sig = `sh test/sign_challenge.sh '$ENV{TESTDIR}/keys/card_ed25519.pem' $chal`;
-($rc, $out, $err) = $node->psql('postgres',
-	"SET ROLE op1; SELECT juki.card_login('OP1-CARD', decode('$sig', 'hex'), '$JukiNode::PASSWORD')");
+($rc, $out, $err) = psql_as($node, "op1",
+	"SELECT juki.card_login('OP1-CARD', decode('$sig', 'hex'), '$JukiNode::PASSWORD')");
 like($err, qr/reason: password_expired/, 'an expired password refuses the login: password_expired');
 $node->stop('fast');
 $node->start;
-is($node->safe_psql('postgres', 'SET ROLE auditor; SELECT ok FROM juki.verify_log()'), 't',
+is(as_role($node, "auditor", 'SELECT ok FROM juki.verify_log()'), 't',
 	'the chain verifies after the clock moved');
 $node->stop;
 done_testing();

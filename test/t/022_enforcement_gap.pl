@@ -7,7 +7,7 @@ use Test::More;
 use JukiNode;
 
 my $node = juki_node('gap');
-$node->safe_psql('postgres', 'CREATE ROLE aud; GRANT juki_auditor TO aud;');
+$node->safe_psql('postgres', 'CREATE ROLE aud LOGIN; GRANT juki_auditor TO aud;');
 my $gaps = sub {
 	as_role($node, 'aud',
 		"SELECT coalesce(string_agg(reason || ':' || coalesce(detail->>'runs_without_juki', '?'), ' ' ORDER BY seq), 'none') "

@@ -25,7 +25,7 @@ my $psql = $node->installed_command('psql');
 # sixteen cards of the same operator: sixteen sessions, logged in at once
 my $pub = slurp_file("$ENV{TESTDIR}/keys/card_ed25519.pub");
 my @cards = map { "OP1-SOAK-$_" } 1 .. 16;
-$node->safe_psql('postgres', "SET ROLE am;
+as_role($node, "am", "
 "
 	  . join('', map { "SELECT juki.register_card($op, '$_', '$pub', current_date + 30);
 " } @cards));

@@ -9,7 +9,7 @@ use Time::HiRes qw(usleep);
 use JukiNode;
 
 my $node = juki_node('slots', allows_streaming => 'logical');
-$node->safe_psql('postgres', 'CREATE ROLE aud; GRANT juki_auditor TO aud;');
+$node->safe_psql('postgres', 'CREATE ROLE aud LOGIN; GRANT juki_auditor TO aud;');
 
 my ($rc, $out, $err) = $node->psql('postgres',
 	"SELECT pg_create_logical_replication_slot('sql_slot', 'test_decoding')");

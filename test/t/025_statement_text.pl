@@ -26,8 +26,7 @@ my $offset = -s $node->logfile;
 my $token = card_login($node, 'op1', 'OP1-CARD');
 
 # the simple protocol: every literal of the statement is in its text
-my $got = $node->safe_psql('postgres', qq{
-	SET ROLE op1;
+my $got = as_role($node, "op1", qq{
 	SELECT full_name FROM juki.lookup('move_in', '$code', '$token');
 	SELECT count(*) FROM juki.search('move_in', '{"full_name": "$name", "birth_date": "$born"}', '$token');
 	/* a comment naming $name */ SELECT 1;});
@@ -43,8 +42,8 @@ like($err, qr/syntax error at or near "\?"/, 'a syntax error at a literal names 
 ($rc, $out, $err) = $node->psql('postgres', "SELECT '1850-13-$born'::date");
 like($err, qr/invalid input syntax for type date: "\?"|out of range: "\?"/,
 	'a date that does not parse is not repeated');
-($rc, $out, $err) = $node->psql('postgres',
-	"SET ROLE op1; SELECT * FROM juki.search('move_in', '{\"full_name\": $name}', '$token')");
+($rc, $out, $err) = psql_as($node, "op1",
+	"SELECT * FROM juki.search('move_in', '{\"full_name\": $name}', '$token')");
 like($err, qr/invalid input syntax for type json/, 'malformed criteria are refused by jsonb');
 # (psql's own "LINE 1:" echo is the client's copy of its text, not the server's)
 unlike($err, qr/(DETAIL|CONTEXT):.*\Q$name\E/, 'neither the token nor the JSON context repeats the name');
@@ -68,10 +67,10 @@ like($err, qr/CONTEXT:  SQL statement "SELECT \?\/\?,\n\?"\nPL\/pgSQL function i
 # the extended protocol: the resident code as a bind parameter
 my $script = $node->basedir . '/lookup.sql';
 open my $fh, '>', $script or die;
-print $fh "\\set code $code\nSET ROLE op1;\nSELECT full_name FROM juki.lookup('move_in', :code::text, '$token');\n";
+print $fh "\\set code $code\nSELECT full_name FROM juki.lookup('move_in', :code::text, '$token');\n";
 close $fh;
 $node->command_ok([ 'pgbench', '-n', '-t', '1', '-M', 'extended', '-f', $script,
-	'-d', $node->connstr('postgres') ], 'a lookup with the code as a bind parameter');
+	'-d', $node->connstr('postgres'), '-U', 'op1' ], 'a lookup with the code as a bind parameter');
 
 my $log = substr(slurp_file($node->logfile), $offset);
 like($log, qr/statement: SELECT full_name FROM juki\.lookup\(\?, \?, \?\);/,

@@ -27,13 +27,13 @@ sub lookups
 {
 	my ($token, $n, $from, $p) = @_;
 	$p //= $purpose;
-	my $sql = "SET ROLE terminal;\n";
+	my $sql = '';
 	for my $i (0 .. $n - 1)
 	{
 		my $code = $codes[ ($from + $i) % @codes ];
 		$sql .= "SELECT (juki.lookup('$p', '$code', '$token')).resident_code IS NOT NULL;\n";
 	}
-	my ($rc, $out, $err) = $node->psql('postgres', $sql, on_error_stop => 0);
+	my ($rc, $out, $err) = psql_as($node, 'terminal', $sql, on_error_stop => 0);
 	my $granted = () = $out =~ /^t$/mg;
 	my @reasons = $err =~ /reason: (\w+)/g;
 	return ($granted, @reasons);

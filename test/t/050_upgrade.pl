@@ -39,8 +39,7 @@ my ($active) = map { $_->[0] } grep { $_->[12] eq 'active' } @town[ 0 .. 29 ];
 sub lookup_count
 {
 	my ($node, $token) = @_;
-	return $node->safe_psql('postgres', qq{
-		SET ROLE op1;
+	return as_role($node, "op1", qq{
 		BEGIN;
 		SELECT juki.attach('$token');
 		SELECT 'n=' || count(*) FROM juki.lookup('wide_area_copy_issuance', '$active')
@@ -66,12 +65,12 @@ if ($old_bin)
 	juki_staff($node);
 	$token = card_login($node, 'op1', 'OP1-CARD');
 	is(lookup_count($node, $token), '1', '1.0: a lookup discloses the resident');
-	my $serial = $node->safe_psql('postgres', qq{
-		SET ROLE op1; BEGIN; SELECT juki.attach('$token');
+	my $serial = as_role($node, "op1", qq{
+		BEGIN; SELECT juki.attach('$token');
 		SELECT serial FROM juki.issue_form('wide_area_copy_issuance', '$active', 'juminhyo_copy');
 		COMMIT;});
 	like($serial, qr/\S/, '1.0: a form is printed');
-	like($node->safe_psql('postgres', 'SET ROLE auditor; SELECT juki.checkpoint()'),
+	like(as_role($node, "auditor", 'SELECT juki.checkpoint()'),
 		qr/^juki-checkpoint\/1 /, '1.0: a signed checkpoint');
 	$seq_before = last_seq($node);
 }
@@ -85,15 +84,15 @@ start_juki($node);
 is($node->safe_psql('postgres',
 		"SELECT s.version, e.extversion FROM juki.status() s, pg_extension e WHERE extname = 'juki'"),
 	"$default|1.0", 'status(): the new library over 1.0 SQL');
-my ($rc, $out, $err) = $node->psql('postgres',
-	"SET ROLE am; SELECT juki.register_operator('nobody', 'x', '住民課')");
+my ($rc, $out, $err) = psql_as($node, "am",
+	"SELECT juki.register_operator('nobody', 'x', '住民課')");
 isnt($rc, 0, 'an administrative call is refused before the update');
 like($err, qr/reason: extension_update_pending; the refusal is recorded/, 'with its reason, logged');
 like($err, qr/ALTER EXTENSION juki UPDATE/, 'and the hint says what the DBA runs');
 if ($old_bin)
 {
-	($rc, $out, $err) = $node->psql('postgres', qq{
-		SET ROLE op1; BEGIN; SELECT juki.attach('$token');
+	($rc, $out, $err) = psql_as($node, "op1", qq{
+		BEGIN; SELECT juki.attach('$token');
 		SELECT count(*) FROM juki.lookup('wide_area_copy_issuance', '$active'); COMMIT;});
 	like($err, qr/reason: extension_update_pending/, 'a disclosure is refused before the update');
 }
@@ -115,18 +114,35 @@ else
 	$token = card_login($node, 'op1', 'OP1-CARD');
 	is(lookup_count($node, $token), '1', 'a lookup after the update discloses the resident');
 }
-like($node->safe_psql('postgres', 'SET ROLE auditor; SELECT juki.checkpoint()'),
+like(as_role($node, "auditor", 'SELECT juki.checkpoint()'),
 	qr/\S/, 'a checkpoint after the update');
-is($node->safe_psql('postgres',
-		'SET ROLE auditor; SELECT ok, first_bad_seq, problem FROM juki.verify_log()'),
+is(as_role($node, "auditor",
+		'SELECT ok, first_bad_seq, problem FROM juki.verify_log()'),
 	't||', 'the chain verifies across the upgrade');
-is($node->safe_psql('postgres', q{SET ROLE auditor;
+is(as_role($node, "auditor", q{
 		SELECT count(*) = max(seq) + 1 AND min(seq) = 0 FROM juki.operation_log}),
 	't', 'no gap in seq across the upgrade');
-is($node->safe_psql('postgres', q{SET ROLE auditor;
+is(as_role($node, "auditor", q{
 		SELECT count(*) FROM juki.operation_log
 		 WHERE reason = 'extension_update_pending' AND outcome = 'denied'}),
 	$old_bin ? '2' : '1', 'the refusals before the update are on record');
+
+# The log's format grew a field (login_role, 1.1): entries before the update
+# have none, entries after name the login; the export of both verifies
+# offline, and the 1.0 entries kept their bytes.
+is(as_role($node, 'auditor', q{
+		SELECT count(*) FILTER (WHERE login_role IS NULL AND db_role IS NOT NULL) > 0,
+		       count(*) FILTER (WHERE login_role IS NOT NULL) > 0
+		  FROM juki.operation_log}),
+	't|t', 'entries before the update (even those the new library wrote into the 1.0 table) have no login role, entries after have one');
+my $export = $node->basedir . '/export.txt';
+open my $efh, '>', $export or die;
+print $efh as_role($node, 'am', 'SELECT * FROM juki.export_log(0)') . "\n";
+close $efh;
+my $verify = juki_verify_bin();
+my $vout = `$verify --key ${\ $node->basedir}/keys/signing.pub $export 2>&1`;
+is($?, 0, 'juki_verify accepts the export across the update') or diag($vout);
+like($vout, qr/^OK: /, 'and says OK');
 
 # 5. The catalog equals a fresh install of the newest version.
 my $fresh = juki_node('fresh');

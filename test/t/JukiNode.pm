@@ -8,7 +8,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
 use Exporter 'import';
-our @EXPORT = qw(juki_node wait_writer as_role restart_juki start_juki set_preload
+our @EXPORT = qw(juki_node wait_writer as_role psql_as restart_juki start_juki set_preload
   start_load stop_load ledger_tags logged_tags juki_verify_bin juki_staff card_login card_logins);
 
 # juki_node($name, preload => 1, conf => "extra lines", signing => 1,
@@ -67,11 +67,20 @@ sub wait_writer
 	die "juki audit writer did not come up on " . $node->name;
 }
 
-# Run SQL as a role (SET ROLE), dying on error.
+# Run SQL logged in as a role (psql -U), dying on error.  juki staff act
+# only as themselves: a superuser's SET ROLE into a juki role is refused as
+# impersonation, so tests connect as the role, as people do.
 sub as_role
 {
 	my ($node, $role, $sql) = @_;
-	return $node->safe_psql('postgres', "SET ROLE $role;\n$sql");
+	return $node->safe_psql('postgres', $sql, extra_params => [ '-U', $role ]);
+}
+
+# The same, not dying: ($rc, $stdout, $stderr).
+sub psql_as
+{
+	my ($node, $role, $sql, %opt) = @_;
+	return $node->psql('postgres', $sql, %opt, extra_params => [ '-U', $role ]);
 }
 
 # Start after a kill -9: the dying postmaster may still hold the lock file.
@@ -201,46 +210,36 @@ sub juki_staff
 		CREATE ROLE terminal LOGIN; GRANT juki_terminal TO terminal;
 		CREATE ROLE auditor LOGIN; GRANT juki_auditor TO auditor;
 		CREATE SCHEMA staging AUTHORIZATION registrar;});
-	$node->safe_psql('postgres', qq{
-		SET ROLE registrar;
+	as_role($node, 'registrar', qq{
 		CREATE TABLE staging.town (resident_code text, individual_number text, full_name text,
 			full_name_kana text, former_surname text, alias_name text, birth_date date, sex text,
 			address text, municipality_code text, change_reason text, change_date date, status text);
 		\\copy staging.town FROM '$town'
 		DELETE FROM staging.town WHERE resident_code NOT IN
 			(SELECT resident_code FROM staging.town ORDER BY resident_code LIMIT 30);
-		SELECT juki.import_residents('staging.town');
-		RESET ROLE;
-		SET ROLE sysadmin;
-		SELECT juki.set_operating_hours(NULL, '{0,1,2,3,4,5,6}', '00:00', '24:00');
-		RESET ROLE;
-		SET ROLE chief;
-		SELECT juki.appoint_security_officer('officer', '住民課');
-		RESET ROLE;});
-	my $op = $node->safe_psql('postgres', qq{
-		SET ROLE am;
-		SELECT juki.register_operator('op1', '窓口 一郎', '住民課');});
-	$node->safe_psql('postgres', qq{
-		SET ROLE am;
+		SELECT juki.import_residents('staging.town');});
+	as_role($node, 'sysadmin',
+		"SELECT juki.set_operating_hours(NULL, '{0,1,2,3,4,5,6}', '00:00', '24:00');");
+	as_role($node, 'chief', "SELECT juki.appoint_security_officer('officer', '住民課');");
+	my $op = as_role($node, 'am', "SELECT juki.register_operator('op1', '窓口 一郎', '住民課');");
+	as_role($node, 'am', qq{
 		SELECT juki.register_card($op, 'OP1-CARD', '$pub', current_date + 365);
 		SELECT juki.set_password($op, '$PASSWORD');
-		SELECT juki.record_training($op, 'operator', current_date - 1);
-		RESET ROLE;
-		SET ROLE officer;
-		SELECT juki.designate($op, '{wide_area_copy_issuance,move_in}', current_date + 30, 'tap');});
+		SELECT juki.record_training($op, 'operator', current_date - 1);});
+	as_role($node, 'officer',
+		"SELECT juki.designate($op, '{wide_area_copy_issuance,move_in}', current_date + 30, 'tap');");
 	my $token = card_login($node, 'op1', 'OP1-CARD');
 	for my $purpose ('wide_area_copy_issuance', 'move_in')
 	{
-		my $id = $node->safe_psql('postgres', qq{
-			SET ROLE op1;
+		my $id = as_role($node, 'op1', qq{
 			BEGIN;
 			SELECT juki.attach('$token');
 			SELECT juki.request_permit('$purpose', 'tap', now() + interval '1 day');
 			COMMIT;});
 		$id =~ s/\s+//g;
-		$node->safe_psql('postgres', "SET ROLE officer; SELECT juki.approve_permit($id);");
+		as_role($node, 'officer', "SELECT juki.approve_permit($id);");
 	}
-	$node->safe_psql('postgres', "SET ROLE op1; SELECT juki.logout('$token');");
+	as_role($node, 'op1', "SELECT juki.logout('$token');");
 	return $op;
 }
 
@@ -249,13 +248,12 @@ sub card_login
 {
 	my ($node, $role, $card, %opt) = @_;
 	my $password = $opt{password} // $PASSWORD;
-	my $chal = $node->safe_psql('postgres',
-		"SET ROLE $role; SELECT encode(juki.card_challenge('$card'), 'hex');");
+	my $chal = as_role($node, $role, "SELECT encode(juki.card_challenge('$card'), 'hex');");
 	$chal =~ s/\s+//g;
 	my $sig = `sh test/sign_challenge.sh '${\ card_key()}' $chal`;
 	die "signing failed" if $? != 0;
-	my $token = $node->safe_psql('postgres',
-		"SET ROLE $role; SELECT juki.card_login('$card', decode('$sig', 'hex'), '$password');");
+	my $token = as_role($node, $role,
+		"SELECT juki.card_login('$card', decode('$sig', 'hex'), '$password');");
 	$token =~ s/\s+//g;
 	return $token;
 }
@@ -265,18 +263,18 @@ sub card_login
 sub card_logins
 {
 	my ($node, $role, @cards) = @_;
-	my $chals = $node->safe_psql('postgres',
-		"SET ROLE $role;\n" . join('', map { "SELECT encode(juki.card_challenge('$_'), 'hex');\n" } @cards));
+	my $chals = as_role($node, $role,
+		join('', map { "SELECT encode(juki.card_challenge('$_'), 'hex');\n" } @cards));
 	my @chal = grep { $_ ne '' } split /\n/, $chals;
 	die "expected " . scalar(@cards) . " challenges" unless @chal == @cards;
-	my $sql = "SET ROLE $role;\n";
+	my $sql = '';
 	for my $i (0 .. $#cards)
 	{
 		my $sig = `sh test/sign_challenge.sh '${\ card_key()}' $chal[$i]`;
 		die "signing failed" if $? != 0;
 		$sql .= "SELECT juki.card_login('$cards[$i]', decode('$sig', 'hex'), '$PASSWORD');\n";
 	}
-	return grep { $_ ne '' } split /\n/, $node->safe_psql('postgres', $sql);
+	return grep { $_ ne '' } split /\n/, as_role($node, $role, $sql);
 }
 
 1;

@@ -621,6 +621,86 @@ static const char sample_canonical[] =
 static const char sample_hash[] =
 	"b3ecd99b106e4251c7a9879efd0900e8848fdf7c723ecbfbb80e01cf178420ec";
 
+/*
+ * The same entry in format 1.1, with the login role (a field added after
+ * 1.0): "login_role" goes between "fields" and "operator_id" by code point;
+ * bytes and hash computed the same way, outside chain.c.
+ */
+static const char sample11_canonical[] =
+	"{\"action\":\"lookup\",\"backend_pid\":4242,\"card_serial\":\"C0FFEE01\","
+	"\"client_addr\":\"192.0.2.10\","
+	"\"criteria\":{\"birth_date\":\"1980-01-01\",\"name\":\"山田\"},"
+	"\"db_role\":\"山田\","
+	"\"detail\":{\"command\":\"UPDATE\",\"relation\":\"juki.operation_log\"},"
+	"\"fields\":[\"氏名\",\"住所\"],\"login_role\":\"山田\",\"operator_id\":7,"
+	"\"outcome\":\"granted\","
+	"\"permit_id\":99,\"purpose\":\"住民票の写しの交付\","
+	"\"reason\":\"本人確認済 \\\"運転免許証\\\"\",\"row_count\":1,\"seq\":42,"
+	"\"session_id\":1001,\"subjects\":[\"12345678901\",\"10987654321\"],"
+	"\"ts\":\"2026-11-26T23:22:12.123456Z\"}";
+static const char sample11_hash[] =
+	"cd68370b04e958f0cb28ac95204d2e2f3d5999800ec4f8dd052824f8e2a9c6c1";
+
+/* The field table: ids index it, names strictly in code-point order. */
+static void
+test_fields(void)
+{
+	int			i;
+	bool		sorted = true;
+	bool		indexed = true;
+	int			added = 0;
+	char		err[JK_ERR_LEN];
+
+	for (i = 0; i < JK_NFIELDS; i++)
+	{
+		if ((int) jk_fields[i].id != i)
+			indexed = false;
+		if (i > 0 && strcmp(jk_fields[i - 1].name, jk_fields[i].name) >= 0)
+			sorted = false;
+		if (jk_fields[i].added)
+			added++;
+		if (jk_fields[i].added != (strcmp(jk_fields[i].since, "1.0") != 0))
+			indexed = false;
+	}
+	ok(indexed, "jk_fields[i].id == i, and 'added' means 'since' after 1.0");
+	ok(sorted, "jk_fields is in code-point order of the names");
+	ok(JK_NFIELDS == 19 && added == 1, "18 fields of format 1.0 and login_role (1.1)");
+	ok(jk_field_by_name("login_role", 10) == &jk_fields[JK_F_LOGIN_ROLE] &&
+	   jk_fields[JK_F_LOGIN_ROLE].added &&
+	   strcmp(jk_fields[JK_F_LOGIN_ROLE].since, "1.1") == 0, "login_role is a 1.1 field");
+	ok(jk_field_by_name("seq", 3) == &jk_fields[JK_F_SEQ] && jk_field_by_name("se", 2) == NULL &&
+	   jk_field_by_name("hash", 4) == NULL, "jk_field_by_name matches whole names only");
+
+	ok(jk_entry_check_fields(sample_canonical, strlen(sample_canonical), err, sizeof(err)),
+	   "a 1.0 entry has the fields of its format");
+	ok(jk_entry_check_fields(sample11_canonical, strlen(sample11_canonical), err, sizeof(err)),
+	   "a 1.1 entry with login_role has the fields of its format");
+	{
+		char		buf[1024];
+		const char *p = strstr(sample11_canonical, "\"login_role\":\"山田\"");
+		size_t		pre = (size_t) (p - sample11_canonical);
+
+		snprintf(buf, sizeof(buf), "%.*s\"login_role\":null%s", (int) pre, sample11_canonical,
+				 p + strlen("\"login_role\":\"山田\""));
+		ok(!jk_entry_check_fields(buf, strlen(buf), err, sizeof(err)) &&
+		   strstr(err, "login_role") != NULL,
+		   "a later field written as null is refused (%s)", err);
+		snprintf(buf, sizeof(buf), "%.*s\"login_rolf\":\"x\"%s", (int) pre, sample11_canonical,
+				 p + strlen("\"login_role\":\"山田\""));
+		ok(!jk_entry_check_fields(buf, strlen(buf), err, sizeof(err)) &&
+		   strstr(err, "does not know") != NULL,
+		   "an unknown field is refused (%s)", err);
+		p = strstr(sample_canonical, "\"db_role\":\"山田\",");
+		pre = (size_t) (p - sample_canonical);
+		snprintf(buf, sizeof(buf), "%.*s%s", (int) pre, sample_canonical,
+				 p + strlen("\"db_role\":\"山田\","));
+		ok(!jk_entry_check_fields(buf, strlen(buf), err, sizeof(err)) &&
+		   strstr(err, "db_role") != NULL,
+		   "an entry without a 1.0 field is refused (%s)", err);
+	}
+	/* nested keys (detail's "command", "relation") are not fields: passed above */
+}
+
 static void
 test_entry(void)
 {
@@ -700,6 +780,25 @@ test_entry(void)
 	   "sample entry is a fixed point of jk_json_canonicalize");
 	ok(jk_entry_seq(b.data, b.len, &seq, err, sizeof(err)) && seq == 42,
 	   "jk_entry_seq of the sample entry is 42");
+
+	/* format 1.1: the login role is in the bytes only when there is one */
+	e.login_role = "山田";
+	jk_buf_reset(&b);
+	r = jk_canonical_entry(&b, &e);
+	ok(r && strcmp(b.data, sample11_canonical) == 0,
+	   "sample entry with login_role has the published 1.1 canonical bytes");
+	if (!r || strcmp(b.data, sample11_canonical) != 0)
+		diag("got %s", b.data);
+	ok(jk_chain_hash(zero, b.data, b.len, h), "chain hash of the 1.1 sample computed");
+	jk_hex(h, JK_HASH_LEN, hex);
+	ok(strcmp(hex, sample11_hash) == 0, "1.1 sample entry hash is %s", sample11_hash);
+	jk_buf_reset(&recanon);
+	ok(jk_json_canonicalize(b.data, b.len, &recanon, err, sizeof(err)) &&
+	   strcmp(recanon.data, b.data) == 0, "the 1.1 sample is a fixed point of jk_json_canonicalize");
+	e.login_role = NULL;
+	jk_buf_reset(&b);
+	ok(jk_canonical_entry(&b, &e) && strcmp(b.data, sample_canonical) == 0,
+	   "without a login role the entry keeps its 1.0 bytes");
 
 	/* all null */
 	memset(&e, 0, sizeof(e));
@@ -1019,6 +1118,7 @@ main(void)
 	test_entry_seq();
 	test_ts();
 	test_entry();
+	test_fields();
 	test_checkpoint();
 	test_export_header();
 	printf("1..%d\n", ntests);
