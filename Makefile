@@ -17,7 +17,12 @@ OBJS = \
 	src/checkpoint.o \
 	src/door.o \
 	src/guard.o \
+	src/guard_ident.o \
+	src/guard_objects.o \
 	src/guard_paths.o \
+	src/guard_files.o \
+	src/guard_settings.o \
+	src/guard_catalog.o \
 	src/redact.o \
 	src/statement_text.o \
 	src/log_scan.o \
