@@ -53,7 +53,7 @@ PG_CPPFLAGS = -DJUKI_VERSION=\"$(EXTVERSION)\"
 # The offline verifier: a standalone program, installed next to pg_config's
 # binaries, built from the same chain.c as the extension.
 SCRIPTS_built = src/tools/juki_verify
-EXTRA_CLEAN = src/tools/juki_verify test/unit/chain_test juki_test.conf keys checkpoints sign_challenge.sh login.psql town.tsv
+EXTRA_CLEAN = src/tools/juki_verify test/unit/chain_test test/unit/fastpath_call juki_test.conf keys checkpoints sign_challenge.sh login.psql town.tsv
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
@@ -98,7 +98,12 @@ src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(srcdir)/src/chain.c $
 test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(srcdir)/src/chain.c $(srcdir)/src/chain.h
 	@mkdir -p test/unit
 	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(srcdir)/src/chain.c -lcrypto
-all: src/tools/juki_verify test/unit/chain_test
+# A fast-path (PQfn) client for the side-door test; test-only, never installed.
+test/unit/fastpath_call: $(srcdir)/test/unit/fastpath_call.c
+	@mkdir -p test/unit
+	$(CC) $(CHAIN_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ $< \
+		-L$(shell $(PG_CONFIG) --libdir) -lpq
+all: src/tools/juki_verify test/unit/chain_test test/unit/fastpath_call
 
 # libFuzzer targets (clang): chain.c's canonical encoder and parsers,
 # juki_verify's export parser, PEM and signature handling, the code
@@ -158,7 +163,7 @@ juki_test.conf: $(srcdir)/test/juki.conf
 
 # PGXS defines the recipe but no target for TAP tests against an installation.
 .PHONY: prove_installcheck regresscheck isolationcheck
-prove_installcheck: test/unit/chain_test src/tools/juki_verify juki_test.conf fuzz-build
+prove_installcheck: test/unit/chain_test test/unit/fastpath_call src/tools/juki_verify juki_test.conf fuzz-build
 	$(prove_installcheck)
 regresscheck: submake $(REGRESS_PREP) juki_test.conf
 	rm -rf checkpoints/*

@@ -34,6 +34,8 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_statistic.h"
+#include "catalog/pg_statistic_ext.h"
+#include "commands/defrem.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -90,7 +92,7 @@ protected_column(JukiRelKind kind, char relkind, const char *attname)
 typedef struct StatsRepair
 {
 	int			targets_reset;
-	int			columns_purged;
+	int			statistics_purged;
 	List	   *relations;		/* qualified names */
 } StatsRepair;
 
@@ -171,7 +173,7 @@ repair_relation(Oid relid, char relkind, int natts, StatsRepair *r)
 		if (stats)
 		{
 			RemoveStatistics(relid, attnum);
-			r->columns_purged++;
+			r->statistics_purged++;
 		}
 		changed = true;
 	}
@@ -184,6 +186,76 @@ typedef struct JukiRel
 	char		relkind;
 	int			natts;
 } JukiRel;
+
+/*
+ * Extended statistics on a juki table (made while juki was not loaded:
+ * CREATE STATISTICS on juki's tables is refused): an expression's
+ * statistics ignore the columns' targets, so the object's target goes to
+ * 0 and its data away.
+ */
+static bool
+repair_extended(Oid relid, StatsRepair *r)
+{
+	Relation	extrel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	List	   *targets = NIL;
+	List	   *purge = NIL;
+	ListCell   *lc;
+	bool		changed = false;
+
+	extrel = table_open(StatisticExtRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_statistic_ext_stxrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(extrel, StatisticExtRelidIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_statistic_ext x = (Form_pg_statistic_ext) GETSTRUCT(tup);
+
+		if (x->stxstattarget != 0)
+			targets = lappend_oid(targets, x->oid);
+		if (SearchSysCacheExists2(STATEXTDATASTXOID, ObjectIdGetDatum(x->oid), BoolGetDatum(false)) ||
+			SearchSysCacheExists2(STATEXTDATASTXOID, ObjectIdGetDatum(x->oid), BoolGetDatum(true)))
+			purge = lappend_oid(purge, x->oid);
+	}
+	systable_endscan(scan);
+	table_close(extrel, AccessShareLock);
+	if (targets == NIL && purge == NIL)
+		return false;
+	if (!ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
+		return false;
+	foreach(lc, targets)
+	{
+		Relation	rel = table_open(StatisticExtRelationId, RowExclusiveLock);
+		HeapTuple	copy = SearchSysCacheCopy1(STATEXTOID, ObjectIdGetDatum(lfirst_oid(lc)));
+
+		if (HeapTupleIsValid(copy))
+		{
+			((Form_pg_statistic_ext) GETSTRUCT(copy))->stxstattarget = 0;
+			CatalogTupleUpdate(rel, &copy->t_self, copy);
+			r->targets_reset++;
+			changed = true;
+		}
+		table_close(rel, RowExclusiveLock);
+	}
+	foreach(lc, purge)
+	{
+		bool		inh;
+
+		for (inh = false;; inh = true)
+		{
+			if (SearchSysCacheExists2(STATEXTDATASTXOID, ObjectIdGetDatum(lfirst_oid(lc)),
+									  BoolGetDatum(inh)))
+				RemoveStatisticsDataById(lfirst_oid(lc), inh);
+			if (inh)
+				break;
+		}
+		r->statistics_purged++;
+		changed = true;
+	}
+	return changed;
+}
 
 /* Every relation of juki's schema: make its protected columns right. */
 static void
@@ -225,10 +297,22 @@ repair_statistics(StatsRepair *r)
 	table_close(classrel, AccessShareLock);
 
 	for (i = 0; i < nrels; i++)
-		if (repair_relation(rels[i].relid, rels[i].relkind, rels[i].natts, r))
+	{
+		bool		changed = repair_relation(rels[i].relid, rels[i].relkind, rels[i].natts, r);
+
+		if (rels[i].relkind != RELKIND_INDEX)
+			changed = repair_extended(rels[i].relid, r) || changed;
+		if (changed)
 			r->relations = lappend(r->relations, juki_qualified_relname(rels[i].relid));
-	if (r->targets_reset > 0 || r->columns_purged > 0)
+	}
+	if (r->targets_reset > 0 || r->statistics_purged > 0)
 		CommandCounterIncrement();
+}
+
+static int
+name_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
 }
 
 static char *
@@ -238,6 +322,7 @@ repair_detail(StatsRepair *r)
 	JkBuf		b;
 	ListCell   *lc;
 
+	list_sort(r->relations, name_cmp);
 	juki_buf_init(&b);
 	jk_buf_append_str(&b, "[");
 	foreach(lc, r->relations)
@@ -251,7 +336,7 @@ repair_detail(StatsRepair *r)
 	jk_buf_append_str(&b, "]");
 	jd_init(&d);
 	jd_int(&d, "targets_reset", r->targets_reset);
-	jd_int(&d, "columns_purged", r->columns_purged);
+	jd_int(&d, "statistics_purged", r->statistics_purged);
 	jd_json(&d, "relations", b.data);
 	return jd_finish(&d);
 }
@@ -267,12 +352,12 @@ juki_statistics_sweep(void)
 	StatsRepair r;
 
 	repair_statistics(&r);
-	if (r.targets_reset == 0 && r.columns_purged == 0)
+	if (r.targets_reset == 0 && r.statistics_purged == 0)
 		return NULL;
 	ereport(WARNING,
 			(errmsg("juki removed planner statistics of personal data"),
-			 errdetail("%d statistics target(s) were reset to 0 and the statistics of %d column(s) removed.",
-					   r.targets_reset, r.columns_purged)));
+			 errdetail("%d statistics target(s) were reset to 0 and the statistics of %d column(s) or statistics object(s) removed.",
+					   r.targets_reset, r.statistics_purged)));
 	return repair_detail(&r);
 }
 
@@ -290,15 +375,15 @@ juki_statistics_around_analyze(bool before)
 	if (!IsTransactionState())
 		return;
 	repair_statistics(&r);
-	if (r.targets_reset == 0 && r.columns_purged == 0)
+	if (r.targets_reset == 0 && r.statistics_purged == 0)
 		return;
 	juki_audit_record_init(&rec, "planner_statistics", JUKI_ERROR, "statistics_purged");
 	rec.detail = repair_detail(&r);
 	ereport(WARNING,
 			(errmsg("juki removed planner statistics of personal data %s %s",
 					before ? "before" : "after", "ANALYZE"),
-			 errdetail("%d statistics target(s) were reset to 0 and the statistics of %d column(s) removed.",
-					   r.targets_reset, r.columns_purged)));
+			 errdetail("%d statistics target(s) were reset to 0 and the statistics of %d column(s) or statistics object(s) removed.",
+					   r.targets_reset, r.statistics_purged)));
 	if (!juki_audit_log_try(&rec, &problem))
 		ereport(WARNING, (errmsg("juki could not log the removal: %s", problem)));
 }

@@ -170,7 +170,9 @@ check_create_function(CreateFunctionStmt *s)
 		return;					/* PostgreSQL says it does not exist */
 	if ((lang == ClanguageId || lang == INTERNALlanguageId) &&
 		!juki_extension_script_statement())
-		juki_refuse_direct("CREATE FUNCTION", "LANGUAGE C (outside an extension script)", true);
+		juki_refuse_direct("CREATE FUNCTION",
+						   lang == ClanguageId ? "LANGUAGE C (outside an extension script)" :
+						   "LANGUAGE internal (outside an extension script)", true);
 	if (juki_language_untrusted(lang))
 		juki_refuse_direct("CREATE FUNCTION", psprintf("untrusted language %s", lanname), true);
 }

@@ -47,6 +47,7 @@ static const ProtectedSetting protected_settings[] = {
 	{"dynamic_library_path", "where library names resolve (a stand-in juki)"},
 	{"jit_provider", "a library loaded for JIT compilation"},
 	{"archive_library", "a library loaded into the archiver"},
+	{"plperl.on_init", "Perl code run unrestricted when PL/Perl starts"},
 	/* programs */
 	{"archive_command", "runs a shell command"},
 	{"restore_command", "runs a shell command"},
@@ -210,6 +211,9 @@ find_gucs(void)
 	for (i = 0; i < lengthof(protected_settings); i++)
 	{
 		protected_gucs[i] = NULL;
+		/* a custom setting's struct may be replaced when its library loads */
+		if (strchr(protected_settings[i].name, '.') != NULL)
+			continue;
 		for (j = 0; j < n; j++)
 			if (pg_strcasecmp(vars[j]->name, protected_settings[i].name) == 0)
 				protected_gucs[i] = vars[j];

@@ -134,12 +134,33 @@ refused('a renamed built-in raw reader',
 ALTER FUNCTION pg_read_binary_file(text) RENAME TO peek2;
 SELECT length(peek2('global/pg_control'));},
 	command => 'raw file or page reader', object => 'function peek2');
+my $toast = $node->safe_psql('postgres',
+	q{SELECT reltoastrelid::regclass FROM pg_class WHERE oid = 'juki.operator_card'::regclass});
+refused('reading the TOAST table of a juki table',
+	sql => qq{SELECT count(*) FROM $toast;},
+	command => 'SELECT', object => $toast);
+# the fast-path protocol (libpq's PQfn): no statement is parsed or planned
+{
+	my $seq = last_seq();
+	my ($out, $err) = run_command([ "$ENV{TESTDIR}/test/unit/fastpath_call",
+		$node->connstr('postgres'), '3828', 'global/pg_control' ]);
+	like($out, qr/ERROR:  42501: juki refuses raw file or page reader on function pg_read_binary_file\n/,
+		'pg_read_binary_file over the fast path: refused, 42501');
+	like($out, qr/reason: direct_access; the refusal is recorded in the operation log/,
+		'pg_read_binary_file over the fast path: on record');
+	is(entries_since($seq),
+		'direct_access|direct_access|denied|postgres|raw file or page reader|function pg_read_binary_file|',
+		'pg_read_binary_file over the fast path: exactly its entry in the log');
+}
 $node->safe_psql('postgres', 'CREATE EXTENSION pageinspect');
 refused('a renamed pageinspect function on a juki table',
 	sql => q{BEGIN;
 ALTER FUNCTION get_raw_page(text, int8) RENAME TO grp;
 SELECT length(grp('juki.resident', 0));},
 	command => 'raw file or page reader', object => 'function grp');
+refused('a LANGUAGE internal alias of a raw reader',
+	user => 'dba', sql => q{CREATE FUNCTION public.peek(text) RETURNS bytea LANGUAGE internal STRICT AS 'pg_read_binary_file_all';},
+	command => 'CREATE FUNCTION', object => 'LANGUAGE internal (outside an extension script)');
 $node->safe_psql('postgres', 'CREATE EXTENSION adminpack');
 refused('a renamed adminpack writer',
 	sql => qq{BEGIN;
@@ -279,6 +300,7 @@ $node->safe_psql('postgres', q{
 		ALTER COLUMN address SET STATISTICS 100;
 	UPDATE pg_attribute SET attstattarget = 100
 	 WHERE attrelid = 'juki.operator_password'::regclass AND attname = 'hash';
+	CREATE STATISTICS public.names ON (lower(full_name)) FROM juki.resident;
 	ANALYZE juki.resident, juki.operator_password;
 	CREATE EXTENSION IF NOT EXISTS plperlu;
 	CREATE FUNCTION public.perl_cat(text) RETURNS text LANGUAGE plperlu
@@ -290,6 +312,8 @@ $node->safe_psql('postgres', q{
 is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_stats
 		WHERE schemaname = 'juki' AND attname IN ('full_name', 'address', 'hash')}),
 	'3', 'without juki, ANALYZE kept statistics of names, addresses and password hashes');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_stats_ext_exprs WHERE statistics_name = 'names'}),
+	'1', 'and extended statistics of an expression over names');
 my $seq_stop = $node->safe_psql('postgres', 'SELECT max(seq) FROM juki.operation_log');
 $node->stop('fast');
 set_preload($node, 1);
@@ -309,6 +333,11 @@ for (1 .. 60)
 	sleep 1;
 }
 is($left, '0', 'with juki back, no statistics of personal data are left');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_statistic_ext_data d
+		JOIN pg_statistic_ext x ON x.oid = d.stxoid WHERE x.stxrelid = 'juki.resident'::regclass}),
+	'0', 'nor extended statistics (another catalog, the same rule)');
+is($node->safe_psql('postgres', q{SELECT stxstattarget FROM pg_statistic_ext WHERE stxname = 'names'}),
+	'0', 'whose target is 0 too');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
 		WHERE c.relnamespace = 'juki'::regnamespace AND c.relkind = 'r' AND a.attnum > 0
 		  AND a.attstattarget <> 0
@@ -316,9 +345,11 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_attribute a JOIN pg_cl
 			   OR a.attname IN ('subjects', 'criteria', 'detail'))}),
 	'0', 'and every statistics target of personal data is 0 again');
 is($node->safe_psql('postgres', qq{SET ROLE auditor;
-		SELECT action, outcome, reason, detail->>'columns_purged', detail->>'targets_reset'
+		SELECT action, outcome, reason, detail->>'statistics_purged', detail->>'targets_reset',
+			   detail->>'relations'
 		  FROM juki.operation_log WHERE seq > $seq_stop AND action = 'planner_statistics'}),
-	'planner_statistics|error|statistics_purged|3|3', 'the cleaning is on record');
+	'planner_statistics|error|statistics_purged|4|4|["juki.operator_password", "juki.resident"]',
+	'the cleaning is on record');
 $node->safe_psql('postgres', 'ANALYZE juki.resident, juki.operator_password');
 $node->safe_psql('postgres', 'VACUUM ANALYZE juki.resident');
 is($node->safe_psql('postgres', $stats), '0', 'ANALYZE and VACUUM ANALYZE collect none');
