@@ -18,7 +18,13 @@ OBJS = \
 	src/checkpoint.o \
 	src/door.o \
 	src/guard.o \
+	src/guard_ident.o \
+	src/guard_objects.o \
 	src/guard_paths.o \
+	src/guard_files.o \
+	src/guard_settings.o \
+	src/guard_catalog.o \
+	src/guard_definitions.o \
 	src/redact.o \
 	src/statement_text.o \
 	src/log_scan.o \
@@ -37,7 +43,6 @@ OBJS = \
 	src/staging.o \
 	src/form_ledger.o \
 	src/pgcrypto_fn.o \
-	src/guard_objects.o \
 	src/enforcement.o
 
 # Versions.  The version is written once, as default_version in juki.control;
@@ -56,7 +61,7 @@ PG_CPPFLAGS = -DJUKI_VERSION=\"$(EXTVERSION)\"
 # The offline verifier: a standalone program, installed next to pg_config's
 # binaries, built from the same chain.c as the extension.
 SCRIPTS_built = src/tools/juki_verify
-EXTRA_CLEAN = src/tools/juki_verify test/unit/chain_test juki_test.conf keys checkpoints sign_challenge.sh login.psql town.tsv
+EXTRA_CLEAN = src/tools/juki_verify test/unit/chain_test test/unit/fastpath_call juki_test.conf keys checkpoints sign_challenge.sh login.psql town.tsv
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
@@ -112,7 +117,12 @@ src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(CHAIN_SRC) $(srcdir)/
 test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) $(srcdir)/src/chain.h
 	@mkdir -p test/unit
 	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) -lcrypto
-all: src/tools/juki_verify test/unit/chain_test
+# A fast-path (PQfn) client for the side-door test; test-only, never installed.
+test/unit/fastpath_call: $(srcdir)/test/unit/fastpath_call.c
+	@mkdir -p test/unit
+	$(CC) $(CHAIN_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ $< \
+		-L$(shell $(PG_CONFIG) --libdir) -lpq
+all: src/tools/juki_verify test/unit/chain_test test/unit/fastpath_call
 
 # The Merkle tree, tiles, signed notes, checkpoints, cosignatures and the
 # witness check (src/format, doc/MERKLE.md): libc and libcrypto only, like
@@ -216,7 +226,8 @@ installcheck-prep: test-fixtures
 # regresscheck and isolationcheck are make test's: each in a temp instance
 # with test/juki.conf (initdb runs as the calling user, never as root).
 .PHONY: prove_installcheck packagecheck regresscheck isolationcheck
-prove_installcheck: test/unit/chain_test test/unit/merkle_test src/tools/juki_verify juki_test.conf fuzz-build
+prove_installcheck: test/unit/chain_test test/unit/merkle_test test/unit/fastpath_call src/tools/juki_verify \
+		juki_test.conf fuzz-build
 	$(prove_installcheck)
 # make test's package suite, once it has installed the Debian package:
 # test/package/*.pl against the system's PostgreSQL 15.

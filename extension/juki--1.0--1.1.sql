@@ -651,3 +651,33 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA juki TO PUBLIC;
 ALTER FUNCTION juki._require_role(text, text[]) CALLED ON NULL INPUT;
 ALTER FUNCTION juki._has_role(text) CALLED ON NULL INPUT;
 ALTER FUNCTION juki._iso_date(text) CALLED ON NULL INPUT;
+
+-- Issue 13, class 3: no planner statistics of personal or secret data:
+-- every column of juki's tables but the log tables' bookkeeping columns
+-- gets statistics target 0 (as extension/parts/95_statistics.sql).  Keep
+-- this block after every ADD COLUMN above (purpose's ceilings, the log's
+-- login_role): a column added after it would keep a default target.
+DO $nostats$
+DECLARE r record;
+BEGIN
+	FOR r IN
+		SELECT c.relname, a.attname
+		  FROM pg_catalog.pg_class c
+		  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
+		 WHERE c.relnamespace = 'juki'::pg_catalog.regnamespace
+		   AND c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped
+		   AND a.attstattarget <> 0
+		   AND NOT (c.relname IN ('operation_log', 'audit_checkpoint', 'audit_export')
+					AND a.attname IN ('seq', 'ts', 'db_role', 'operator_id', 'session_id',
+									  'card_serial', 'client_addr', 'backend_pid', 'action',
+									  'purpose', 'permit_id', 'outcome', 'reason', 'fields',
+									  'row_count', 'prev_hash', 'hash', 'login_role', 'origin', 'key_id',
+									  'signature', 'line', 'id', 'from_seq', 'to_seq',
+									  'checkpoint_seq', 'digest', 'exported_by', 'exported_at'))
+		 ORDER BY c.relname, a.attnum
+	LOOP
+		EXECUTE pg_catalog.format('ALTER TABLE juki.%I ALTER COLUMN %I SET STATISTICS 0',
+								  r.relname, r.attname);
+	END LOOP;
+END
+$nostats$;

@@ -71,6 +71,7 @@ typedef struct WriterState
 	int64		last_ts;		/* unix µs of the last entry written, 0 unknown */
 	MemoryContext batch_cxt;
 	List	   *seen_slots;		/* logical slots already on record (names) */
+	TimestampTz last_statistics_sweep;	/* guard_catalog.c */
 } WriterState;
 
 static void
@@ -567,6 +568,28 @@ note_logical_slots(WriterState *ws)
 	MemoryContextDelete(tmp);
 }
 
+/* --------------------------------------------------- planner statistics */
+
+/*
+ * ANALYZE (autovacuum's too) must find no statistics target of personal
+ * data but 0; whatever it found, the statistics go (guard_catalog.c).  At
+ * every start and every few seconds: autovacuum has no hook.
+ */
+static void
+sweep_statistics(WriterState *ws)
+{
+	char	   *detail;
+
+	begin_xact();
+	detail = juki_statistics_sweep();
+	if (detail)
+		detail = MemoryContextStrdup(ws->batch_cxt, detail);
+	commit_xact();
+	if (detail)
+		queue_own(ws, "planner_statistics", JUKI_ERROR, "statistics_purged", detail);
+	ws->last_statistics_sweep = GetCurrentTimestamp();
+}
+
 /* --------------------------------------------------------------- startup */
 
 /* Wait until CREATE EXTENSION juki has committed in this database. */
@@ -793,6 +816,7 @@ juki_audit_writer_main(Datum arg)
 		proc_exit(1);
 	recover(&ws);
 	ws.last_checkpoint_at = GetCurrentTimestamp();
+	sweep_statistics(&ws);
 
 	while (!got_sigterm)
 	{
@@ -807,6 +831,8 @@ juki_audit_writer_main(Datum arg)
 		}
 		drain(&ws);
 		note_logical_slots(&ws);
+		if (TimestampDifferenceExceeds(ws.last_statistics_sweep, GetCurrentTimestamp(), 10000))
+			sweep_statistics(&ws);
 		checkpoint(&ws, false);
 		timeout = juki_checkpoint_interval_s * 1000L;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,

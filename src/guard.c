@@ -5,9 +5,12 @@
  *		own install/upgrade scripts.  Every other path is refused, for every
  *		role including superusers, and the refusal is logged.
  *
- * Four hooks cooperate, each because the others cannot see its path:
+ * Five hooks cooperate, each because the others cannot see its path:
  *	- fmgr hooks mark "inside a juki function" (needs_fmgr_hook selects the
- *	  functions that belong to the extension by pg_depend);
+ *	  functions that belong to the extension, guard_ident.c), refuse calls of
+ *	  forbidden functions that are not built-in (aliases, C libraries,
+ *	  untrusted languages), and put event-trigger functions outside the
+ *	  door whatever fires them;
  *	- ExecutorStart sees every plannable statement (SELECT, DML, COPY
  *	  (query), EXPLAIN, cursors, prepared statements, SQL in functions and
  *	  views) before the standard privilege check, so a refusal is logged
@@ -15,64 +18,50 @@
  *	- ExecutorCheckPerms catches what checks permissions without
  *	  ExecutorStart (COPY table, RI checks);
  *	- ProcessUtility refuses DDL and COPY on juki's objects before any lock
- *	  is taken, and object_access is the backstop for DDL reaching juki's
- *	  objects indirectly (CASCADE, ALTER on dependants), deep in catalog
- *	  code.
+ *	  is taken (guard_objects.c) and the side paths (guard_paths.c);
+ *	- object_access is the backstop for DDL reaching juki's objects
+ *	  indirectly, and its OAT_FUNCTION_EXECUTE event sees every function the
+ *	  executor (and the fast-path protocol) is about to call, built-ins
+ *	  included.
  *
  * Resident data and policy tables (JUKI_REL_DATA) are closed to all;
  * the operation log (JUKI_REL_LOG) to all but plain SELECT by real members
  * of juki_auditor/juki_chief_security_officer, each such statement logged
- * once (log_read).
+ * once (log_read).  System catalogs take no DML from anyone while juki is
+ * loaded (guard_catalog.c).
+ *
+ * Extension scripts (issue 13, class 5): juki's own install and upgrade
+ * script opens the door, and any extension's own script statements may
+ * create that extension's C functions; code such a script merely triggers
+ * (event triggers, the caller's SQL or PL functions) is outside both: the
+ * depth counters below tell the script's statements from it.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/parallel.h"
-#include "access/table.h"
 #include "access/xact.h"
-#include "catalog/dependency.h"
-#include "catalog/namespace.h"
-#include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
-#include "catalog/pg_extension.h"
-#include "catalog/pg_namespace.h"
-#include "catalog/pg_policy.h"
-#include "catalog/pg_proc.h"
-#include "catalog/pg_rewrite.h"
-#include "catalog/pg_trigger.h"
-#include "catalog/pg_type.h"
-#include "commands/dbcommands.h"
-#include "commands/defrem.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
-#include "parser/parse_func.h"
-#include "parser/parse_type.h"
 #include "storage/lmgr.h"
-#include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
-#include "utils/hsearch.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
-#include "utils/rel.h"
-#include "utils/syscache.h"
-#include "utils/timestamp.h"
 
 #include "juki.h"
 #include "audit.h"
 #include "guard.h"
+#include "guard_definitions.h"
+#include "guard_internal.h"
 #include "guard_paths.h"
-#include "guard_objects.h"
 #include "identity.h"
-#include "retention.h"
 #include "roles.h"
 #include "state.h"
 #include "statement_text.h"
@@ -81,9 +70,32 @@
 bool		juki_is_audit_writer = false;
 
 static int	door_depth = 0;			/* juki functions on the stack */
-static bool dropping_juki = false;	/* an approved DROP EXTENSION juki */
-static bool updating_juki = false;	/* ALTER EXTENSION juki UPDATE, on record */
 static List *checked_rtable = NIL;	/* rtable ExecutorStart already judged */
+
+/*
+ * Event-trigger functions on the stack, and the door depth each of them
+ * put aside: an event trigger is the caller's code wherever it fires.
+ */
+#define MAX_EVENT_TRIGGER_DEPTH 64
+static int	event_trigger_depth = 0;
+static int	saved_door_depth[MAX_EVENT_TRIGGER_DEPTH];
+
+/*
+ * The caller's SQL and PL functions on the stack (counted only for
+ * functions looked up while an extension script runs: needs_fmgr_hook
+ * asks for them then), ProcessUtility calls on the stack, and the
+ * ProcessUtility depth of the running CREATE/ALTER EXTENSION.  A statement
+ * is the script's own when it arrives directly from the script: one level
+ * below the extension statement, with no user code or event trigger in
+ * between.
+ */
+static int	user_code_depth = 0;
+static int	utility_depth = 0;
+static int	ext_frame_depth = -1;
+static int	ext_frame_user_code = 0;
+static bool current_is_script_statement = false;
+
+static bool startup_checked = false;
 
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorCheckPerms_hook_type prev_ExecutorCheckPerms = NULL;
@@ -92,79 +104,11 @@ static object_access_hook_type prev_object_access = NULL;
 static needs_fmgr_hook_type prev_needs_fmgr = NULL;
 static fmgr_hook_type prev_fmgr = NULL;
 
-/* ------------------------------------------------------- identification */
+/* -------------------------------------------------------------- the door */
 
-static Oid	cached_nsp = InvalidOid;
-static HTAB *juki_functions = NULL;		/* fn oid -> is juki's */
-
-typedef struct FnEntry
-{
-	Oid			fn;
-	bool		is_juki;
-	bool		any_version;	/* callable while the SQL awaits its update */
-	bool		internal;		/* juki._*: only ever below another juki function */
-} FnEntry;
-
-/*
- * juki functions that work whatever the installed SQL version (version.c):
- * the status a DBA checks first, the pure validators and domain checks, and
- * fold(), which index expressions call from VACUUM, ANALYZE and REINDEX.
- */
-static const char *const any_version_functions[] = {
-	"status", "fold", "is_valid_resident_code", "is_valid_individual_number",
-	"is_valid_municipality_code", "check_resident_code", "check_individual_number",
-	"check_municipality_code", NULL
-};
-
-static void
-invalidate_nsp(Datum arg, int cacheid, uint32 hashvalue)
-{
-	cached_nsp = InvalidOid;
-}
-
-static void
-invalidate_functions(Datum arg, int cacheid, uint32 hashvalue)
-{
-	if (juki_functions)
-	{
-		hash_destroy(juki_functions);
-		juki_functions = NULL;
-	}
-}
-
-Oid
-juki_namespace(void)
-{
-	if (!OidIsValid(cached_nsp))
-		cached_nsp = get_namespace_oid("juki", true);
-	return cached_nsp;
-}
-
-JukiRelKind
-juki_rel_kind(Oid relid)
-{
-	Oid			nsp = juki_namespace();
-	char	   *name;
-	JukiRelKind kind;
-
-	if (!OidIsValid(nsp) || get_rel_namespace(relid) != nsp)
-		return JUKI_REL_NONE;
-	name = get_rel_name(relid);
-	if (name == NULL)
-		return JUKI_REL_NONE;
-	kind = (strcmp(name, "operation_log") == 0 ||
-			strcmp(name, "audit_checkpoint") == 0 ||
-			strcmp(name, "audit_export") == 0 ||
-			strncmp(name, "operation_log_", 14) == 0 ||
-			strncmp(name, "audit_checkpoint_", 17) == 0 ||
-			strncmp(name, "audit_export_", 13) == 0) ? JUKI_REL_LOG : JUKI_REL_DATA;
-	pfree(name);
-	return kind;
-}
-
-/* Extension juki's oid, looked up only while an extension script runs. */
-static bool
-installing_juki(void)
+/* Is juki's own install or upgrade script running? */
+bool
+juki_installing_juki(void)
 {
 	return creating_extension &&
 		CurrentExtensionObject == get_extension_oid("juki", true);
@@ -184,108 +128,88 @@ juki_door_open(void)
 	 * would otherwise read juki's tables.  juki's own queries never go
 	 * parallel (juki_spi_begin, the writer and 99_grants.sql turn it off).
 	 */
-	return door_depth > 0 || juki_is_audit_writer || dropping_juki || installing_juki();
-}
-
-/* Does function fn belong to extension juki?  Cached per backend. */
-static FnEntry *
-juki_function_entry(Oid fn)
-{
-	FnEntry    *e;
-	Oid			ext;
-	char	   *name;
-	bool		is_juki;
-	bool		any_version = false;
-	bool		internal = false;
-
-	if (juki_functions != NULL &&
-		(e = hash_search(juki_functions, &fn, HASH_FIND, NULL)) != NULL)
-		return e;
-
-	/*
-	 * Catalog access may process invalidations, which destroy the cache:
-	 * classify first, create the entry after.
-	 */
-	ext = getExtensionOfObject(ProcedureRelationId, fn);
-	name = OidIsValid(ext) ? get_extension_name(ext) : NULL;
-	is_juki = name != NULL && strcmp(name, "juki") == 0;
-	if (is_juki)
-	{
-		char	   *proname = get_func_name(fn);
-		const char *const *p;
-
-		for (p = any_version_functions; *p && proname; p++)
-			if (strcmp(*p, proname) == 0)
-				any_version = true;
-		/* a member of extension juki named by its own script: guard refuses renames */
-		internal = proname != NULL && proname[0] == '_';
-	}
-	if (juki_functions == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(FnEntry);
-		juki_functions = hash_create("juki functions", 256, &ctl,
-									 HASH_ELEM | HASH_BLOBS);
-	}
-	e = hash_search(juki_functions, &fn, HASH_ENTER, NULL);
-	e->is_juki = is_juki;
-	e->any_version = any_version;
-	e->internal = internal;
-	return e;
-}
-
-static bool
-is_juki_function(Oid fn)
-{
-	if (fn < FirstNormalObjectId)
-		return false;
-	return juki_function_entry(fn)->is_juki;
-}
-
-/* May this juki function run while the installed SQL is another version? */
-static bool
-is_any_version_function(Oid fn)
-{
-	FnEntry    *e;
-
-	if (fn < FirstNormalObjectId)
+	if (door_depth > 0 || juki_is_audit_writer)
 		return true;
-	e = juki_function_entry(fn);
-	return !e->is_juki || e->any_version;
+	/* what an event trigger or the caller's function does is not the script's */
+	if (event_trigger_depth > 0)
+		return false;
+	if (juki_dropping_juki())
+		return true;
+	return juki_installing_juki() && user_code_depth == ext_frame_user_code;
 }
+
+bool
+juki_extension_script_statement(void)
+{
+	return current_is_script_statement;
+}
+
+/* ----------------------------------------------------------- fmgr hooks */
 
 static bool
 juki_needs_fmgr_hook(Oid fn)
 {
+	JukiFnInfo	fi;
+
 	if (prev_needs_fmgr && prev_needs_fmgr(fn))
 		return true;
-	return is_juki_function(fn);
+	if (fn < FirstNormalObjectId)
+		return false;
+	juki_fn_info(fn, &fi);
+	if (fi.is_juki || fi.event_trigger || fi.kind != JFK_OK)
+		return true;
+	/* while a script runs, count the caller's functions it calls */
+	return creating_extension && fi.user_code;
 }
 
-/* Count juki functions on the stack; the private slot remembers ours. */
+/*
+ * Refuse forbidden functions before they start; count juki functions, event
+ * triggers and the caller's functions on the stack.  An error at
+ * FHET_START is not followed by FHET_ABORT: counters move after the checks.
+ */
 static void
 juki_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 {
-	if (is_juki_function(flinfo->fn_oid))
+	JukiFnInfo	fi;
+
+	juki_fn_info(flinfo->fn_oid, &fi);
+	if (event == FHET_START)
 	{
+		if (fi.kind != JFK_OK)
+			juki_check_function_call(flinfo->fn_oid);
+
 		/*
-		 * An internal helper called from outside juki: refused and on
-		 * record (no EXECUTE privilege is what stops it: every role has it).
+		 * An internal helper called from outside juki: refused and on record
+		 * (no EXECUTE privilege is what stops it: every role has it).
 		 */
-		if (event == FHET_START && door_depth == 0 && juki_preloaded &&
-			!installing_juki() && juki_function_entry(flinfo->fn_oid)->internal)
+		if (fi.internal && door_depth == 0 && juki_preloaded && !juki_is_audit_writer &&
+			!juki_installing_juki())
 			juki_refuse_direct("EXECUTE",
 							   psprintf("function %s", format_procedure(flinfo->fn_oid)), true);
 		/* the outermost juki call: library and installed SQL must match */
-		if (event == FHET_START && door_depth == 0 && juki_preloaded &&
-			!installing_juki() && !is_any_version_function(flinfo->fn_oid))
+		if (fi.is_juki && door_depth == 0 && juki_preloaded &&
+			!juki_installing_juki() && !fi.any_version)
 			juki_require_current_sql(get_func_name(flinfo->fn_oid));
-		if (event == FHET_START)
+		if (fi.event_trigger)
+		{
+			if (event_trigger_depth >= MAX_EVENT_TRIGGER_DEPTH)
+				elog(ERROR, "event triggers nested too deeply");
+			saved_door_depth[event_trigger_depth++] = door_depth;
+			door_depth = 0;
+		}
+		if (fi.is_juki)
 			door_depth++;
-		else if (door_depth > 0)
+		if (fi.user_code)
+			user_code_depth++;
+	}
+	else
+	{
+		if (fi.user_code && user_code_depth > 0)
+			user_code_depth--;
+		if (fi.is_juki && door_depth > 0)
 			door_depth--;
+		if (fi.event_trigger && event_trigger_depth > 0)
+			door_depth = saved_door_depth[--event_trigger_depth];
 	}
 	if (prev_fmgr)
 		prev_fmgr(event, flinfo, private);
@@ -295,14 +219,35 @@ juki_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 static void
 guard_xact_callback(XactEvent event, void *arg)
 {
+	/*
+	 * The first commit of a client backend ends InitPostgres: settings from
+	 * the connection and from ALTER ROLE/DATABASE are in place, and no
+	 * session_preload_libraries has been loaded yet.
+	 */
+	if (event == XACT_EVENT_PRE_COMMIT && !startup_checked)
+	{
+		startup_checked = true;
+		if (juki_preloaded && !juki_is_audit_writer && OidIsValid(MyDatabaseId) &&
+			(MyBackendType == B_BACKEND || MyBackendType == B_WAL_SENDER))
+			juki_check_session_settings("session start");
+	}
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
 		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_PREPARE)
 	{
+		/*
+		 * utility_depth and the extension frame are not reset: VACUUM and
+		 * procedures commit inside ProcessUtility, which restores them itself.
+		 */
 		door_depth = 0;
-		dropping_juki = false;
-		updating_juki = false;
+		juki_objects_reset();
 		checked_rtable = NIL;
+		if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
+			event != XACT_EVENT_PREPARE)
+		{
+			event_trigger_depth = 0;
+			user_code_depth = 0;
+		}
 	}
 }
 
@@ -341,8 +286,8 @@ writer_may_be_blocked(void)
 }
 
 /* The statement as sent, clipped: forensic evidence of what was tried. */
-static const char *
-statement_text(void)
+const char *
+juki_statement_text(void)
 {
 	const char *q = juki_statement_as_sent();
 	int			len;
@@ -367,7 +312,7 @@ juki_refuse_direct(const char *command, const char *object, bool wait_for_log)
 	jd_init(&d);
 	jd_str(&d, "command", command);
 	jd_str(&d, "object", object);
-	jd_str(&d, "query", statement_text());
+	jd_str(&d, "query", juki_statement_text());
 	r.detail = jd_finish(&d);
 	if (wait_for_log && !writer_may_be_blocked())
 		logged = juki_audit_log_try(&r, &problem);
@@ -388,8 +333,8 @@ juki_refuse_direct(const char *command, const char *object, bool wait_for_log)
 
 /* ------------------------------------------------------- executor paths */
 
-static const char *
-rte_command(RangeTblEntry *rte, CmdType op)
+const char *
+juki_rte_command(RangeTblEntry *rte, CmdType op)
 {
 	if (rte->requiredPerms & ACL_DELETE)
 		return "DELETE";
@@ -400,8 +345,8 @@ rte_command(RangeTblEntry *rte, CmdType op)
 	return "SELECT";
 }
 
-static bool
-is_log_reader(Oid role)
+bool
+juki_is_log_reader(Oid role)
 {
 	Oid			auditor = get_role_oid("juki_auditor", true);
 	Oid			chief = get_role_oid("juki_chief_security_officer", true);
@@ -413,8 +358,8 @@ is_log_reader(Oid role)
 		(OidIsValid(chief) && is_member_of_role_nosuper(role, chief));
 }
 
-static char *
-qualified_relname(Oid relid)
+char *
+juki_qualified_relname(Oid relid)
 {
 	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
 	char	   *rel = get_rel_name(relid);
@@ -423,9 +368,10 @@ qualified_relname(Oid relid)
 }
 
 /*
- * Judge a statement's range table: refuse (and log) any reference to a juki
- * relation that the door does not allow; log one log_read for an auditor's
- * plain SELECT of the log.
+ * Judge a statement's range table: refuse (and log) DML on a system
+ * catalog and reads of a file_fdw table that reach server files, in every
+ * database; then any reference to a juki relation that the door does not
+ * allow; log one log_read for an auditor's plain SELECT of the log.
  */
 static void
 guard_rtable(List *rtable, CmdType op)
@@ -433,6 +379,19 @@ guard_rtable(List *rtable, CmdType op)
 	ListCell   *lc;
 	List	   *log_reads = NIL;
 	bool		foreign_view = false;
+
+	if (!juki_preloaded || juki_is_audit_writer)
+		return;
+	foreach(lc, rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		juki_check_catalog_write(rte, op);
+		if (rte->relkind == RELKIND_FOREIGN_TABLE)
+			juki_check_foreign_table(juki_rte_command(rte, op), rte->relid);
+	}
 
 	if (juki_door_open() || !OidIsValid(juki_namespace()))
 		return;
@@ -459,12 +418,12 @@ guard_rtable(List *rtable, CmdType op)
 			continue;
 		role = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 		if (kind == JUKI_REL_LOG && rte->requiredPerms == ACL_SELECT && !foreign_view &&
-			is_log_reader(role))
+			juki_is_log_reader(role))
 		{
-			log_reads = lappend(log_reads, qualified_relname(rte->relid));
+			log_reads = lappend(log_reads, juki_qualified_relname(rte->relid));
 			continue;
 		}
-		juki_refuse_direct(rte_command(rte, op), qualified_relname(rte->relid), true);
+		juki_refuse_direct(juki_rte_command(rte, op), juki_qualified_relname(rte->relid), true);
 	}
 
 	/* the leader logged the read; its parallel workers do not again */
@@ -489,7 +448,7 @@ guard_rtable(List *rtable, CmdType op)
 		juki_audit_record_init(&r, "log_read", JUKI_GRANTED, NULL);
 		jd_init(&d);
 		jd_json(&d, "relations", b.data);
-		jd_str(&d, "query", statement_text());
+		jd_str(&d, "query", juki_statement_text());
 		r.detail = jd_finish(&d);
 		/* the reader sees the log only once its reading is on record */
 		juki_audit_log(&r);
@@ -499,6 +458,9 @@ guard_rtable(List *rtable, CmdType op)
 static void
 juki_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
+	/* a cached plan runs without parse analysis or planning: check here too */
+	if (juki_preloaded && !juki_door_open())
+		juki_check_session_settings("statement");
 	guard_rtable(queryDesc->plannedstmt->rtable, queryDesc->operation);
 	checked_rtable = queryDesc->plannedstmt->rtable;
 	PG_TRY();
@@ -528,385 +490,9 @@ juki_ExecutorCheckPerms(List *rangeTable, bool ereport_on_violation)
 /* -------------------------------------------------------- utility paths */
 
 static bool
-rangevar_kind(RangeVar *rv, JukiRelKind *kind, Oid *relid)
+is_extension_statement(Node *stmt)
 {
-	*relid = RangeVarGetRelid(rv, NoLock, true);
-	*kind = OidIsValid(*relid) ? juki_rel_kind(*relid) : JUKI_REL_NONE;
-	return *kind != JUKI_REL_NONE;
-}
-
-/* Refuse if rv names a juki relation. */
-static void
-refuse_if_juki_rel(RangeVar *rv, const char *command)
-{
-	JukiRelKind kind;
-	Oid			relid;
-
-	if (rv && rangevar_kind(rv, &kind, &relid))
-		juki_refuse_direct(command, qualified_relname(relid), true);
-}
-
-static void
-refuse_if_juki_name_list(List *names, const char *command)
-{
-	if (names != NIL)
-		refuse_if_juki_rel(makeRangeVarFromNameList(names), command);
-}
-
-static bool
-is_juki_schema_name(const char *name)
-{
-	return name && strcmp(name, "juki") == 0;
-}
-
-static Oid
-type_namespace(Oid typid)
-{
-	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	Oid			nsp = InvalidOid;
-
-	if (HeapTupleIsValid(tup))
-	{
-		nsp = ((Form_pg_type) GETSTRUCT(tup))->typnamespace;
-		ReleaseSysCache(tup);
-	}
-	return nsp;
-}
-
-/* DROP / ALTER ... of one object given as in a DropStmt. */
-static void
-check_object(ObjectType type, Node *object, const char *command)
-{
-	Oid			nsp = juki_namespace();
-
-	switch (type)
-	{
-		case OBJECT_TABLE:
-		case OBJECT_INDEX:
-		case OBJECT_VIEW:
-		case OBJECT_MATVIEW:
-		case OBJECT_SEQUENCE:
-		case OBJECT_FOREIGN_TABLE:
-			refuse_if_juki_name_list(castNode(List, object), command);
-			break;
-		case OBJECT_TRIGGER:
-		case OBJECT_RULE:
-		case OBJECT_POLICY:
-			{
-				List	   *names = castNode(List, object);
-
-				refuse_if_juki_name_list(list_truncate(list_copy(names), list_length(names) - 1),
-										 command);
-				break;
-			}
-		case OBJECT_SCHEMA:
-			if (is_juki_schema_name(strVal(object)))
-				juki_refuse_direct(command, "schema juki", true);
-			break;
-		case OBJECT_FUNCTION:
-		case OBJECT_PROCEDURE:
-		case OBJECT_ROUTINE:
-		case OBJECT_AGGREGATE:
-			{
-				Oid			fn = LookupFuncWithArgs(type, castNode(ObjectWithArgs, object), true);
-
-				if (OidIsValid(fn) && get_func_namespace(fn) == nsp)
-					juki_refuse_direct(command, format_procedure(fn), true);
-				break;
-			}
-		case OBJECT_TYPE:
-		case OBJECT_DOMAIN:
-			{
-				Oid			typid = LookupTypeNameOid(NULL, castNode(TypeName, object), true);
-
-				if (OidIsValid(typid) && type_namespace(typid) == nsp)
-					juki_refuse_direct(command, format_type_be(typid), true);
-				break;
-			}
-		default:
-			break;				/* the object_access backstop sees the rest */
-	}
-}
-
-/* May DROP EXTENSION juki go ahead?  Only while no entry is young. */
-static void
-check_drop_extension(void)
-{
-	int64		seq;
-	TimestampTz ts;
-	int			years;
-
-	if (juki_log_young_entries(&seq, &ts, &years))
-	{
-		JukiAuditRecord r;
-		JukiDetail	d;
-		const char *problem;
-		bool		logged;
-
-		juki_audit_record_init(&r, "drop_extension", JUKI_DENIED, "retention_period");
-		jd_init(&d);
-		jd_int(&d, "newest_seq", seq);
-		jd_int(&d, "retention_years", years);
-		jd_str(&d, "query", statement_text());
-		r.detail = jd_finish(&d);
-		logged = juki_audit_log_try(&r, &problem);
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("extension juki cannot be dropped while its operation log holds entries younger than %d years",
-						years),
-				 errdetail("reason: retention_period; the newest entry is seq " INT64_FORMAT " of %s%s",
-						   seq, timestamptz_to_str(ts),
-						   logged ? "; the refusal is recorded in the operation log." : "."),
-				 errhint("The operation log (操作履歴) is kept for juki.log_retention years.")));
-	}
-	dropping_juki = true;
-}
-
-/*
- * ALTER EXTENSION juki UPDATE is how a town moves to a new version: it goes
- * on record (from, to) before it starts — durable while no lock is held
- * that the writer needs — and the extension's own catalog row may then
- * change.  PostgreSQL lets only a superuser run it (superuser = true).
- */
-static void
-note_extension_update(AlterExtensionStmt *stmt)
-{
-	JukiAuditRecord r;
-	JukiDetail	d;
-	ListCell   *lc;
-	const char *to = NULL;
-
-	foreach(lc, stmt->options)
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		if (strcmp(opt->defname, "new_version") == 0)
-			to = defGetString(opt);
-	}
-	juki_audit_record_init(&r, "extension_update", JUKI_GRANTED, NULL);
-	jd_init(&d);
-	jd_str(&d, "from_version", juki_installed_version());
-	jd_str(&d, "to_version", to ? to : "default");
-	jd_str(&d, "library_version", JUKI_VERSION);
-	r.detail = jd_finish(&d);
-	juki_audit_log(&r);
-	updating_juki = true;
-}
-
-static void
-check_utility(Node *parsetree)
-{
-	ListCell   *lc;
-
-	switch (nodeTag(parsetree))
-	{
-		case T_TruncateStmt:
-			foreach(lc, ((TruncateStmt *) parsetree)->relations)
-				refuse_if_juki_rel(lfirst_node(RangeVar, lc), "TRUNCATE");
-			break;
-		case T_AlterTableStmt:
-			{
-				AlterTableStmt *s = (AlterTableStmt *) parsetree;
-
-				refuse_if_juki_rel(s->relation, "ALTER TABLE");
-				foreach(lc, s->cmds)
-				{
-					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-
-					/* INHERIT / ATTACH PARTITION would make juki data reachable */
-					if (cmd->subtype == AT_AddInherit && cmd->def)
-						refuse_if_juki_rel((RangeVar *) cmd->def, "ALTER TABLE INHERIT");
-					if (cmd->subtype == AT_AttachPartition && cmd->def)
-						refuse_if_juki_rel(((PartitionCmd *) cmd->def)->name, "ATTACH PARTITION");
-				}
-				break;
-			}
-		case T_RenameStmt:
-			{
-				RenameStmt *s = (RenameStmt *) parsetree;
-
-				if (s->relation)
-					refuse_if_juki_rel(s->relation, "RENAME");
-				else if (s->renameType == OBJECT_SCHEMA)
-					check_object(OBJECT_SCHEMA, (Node *) makeString(s->subname), "RENAME");
-				else if (s->renameType == OBJECT_DATABASE &&
-						 strcmp(s->subname, juki_database) == 0)
-					juki_refuse_direct("RENAME", "juki's database", true);
-				else if (s->object)
-					check_object(s->renameType, s->object, "RENAME");
-				break;
-			}
-		case T_AlterObjectSchemaStmt:
-			{
-				AlterObjectSchemaStmt *s = (AlterObjectSchemaStmt *) parsetree;
-
-				if (s->relation)
-					refuse_if_juki_rel(s->relation, "ALTER ... SET SCHEMA");
-				else if (s->object)
-					check_object(s->objectType, s->object, "ALTER ... SET SCHEMA");
-				break;
-			}
-		case T_AlterOwnerStmt:
-			{
-				AlterOwnerStmt *s = (AlterOwnerStmt *) parsetree;
-
-				if (s->relation)
-					refuse_if_juki_rel(s->relation, "ALTER ... OWNER");
-				else if (s->object)
-					check_object(s->objectType, s->object, "ALTER ... OWNER");
-				break;
-			}
-		case T_DropStmt:
-			{
-				DropStmt   *s = (DropStmt *) parsetree;
-
-				foreach(lc, s->objects)
-				{
-					Node	   *obj = lfirst(lc);
-
-					if (s->removeType == OBJECT_EXTENSION)
-					{
-						if (strcmp(strVal(obj), "juki") == 0)
-							check_drop_extension();
-					}
-					else
-						check_object(s->removeType, obj, "DROP");
-				}
-				break;
-			}
-		case T_CreateTrigStmt:
-			refuse_if_juki_rel(((CreateTrigStmt *) parsetree)->relation, "CREATE TRIGGER");
-			break;
-		case T_RuleStmt:
-			refuse_if_juki_rel(((RuleStmt *) parsetree)->relation, "CREATE RULE");
-			break;
-		case T_CreatePolicyStmt:
-			refuse_if_juki_rel(((CreatePolicyStmt *) parsetree)->table, "CREATE POLICY");
-			break;
-		case T_AlterPolicyStmt:
-			refuse_if_juki_rel(((AlterPolicyStmt *) parsetree)->table, "ALTER POLICY");
-			break;
-		case T_IndexStmt:
-			refuse_if_juki_rel(((IndexStmt *) parsetree)->relation, "CREATE INDEX");
-			break;
-		case T_CreateStatsStmt:
-			foreach(lc, ((CreateStatsStmt *) parsetree)->relations)
-				if (IsA(lfirst(lc), RangeVar))
-					refuse_if_juki_rel(lfirst_node(RangeVar, lc), "CREATE STATISTICS");
-			break;
-		case T_CreateStmt:
-			{
-				CreateStmt *s = (CreateStmt *) parsetree;
-
-				foreach(lc, s->inhRelations)
-					refuse_if_juki_rel(lfirst_node(RangeVar, lc), "CREATE TABLE INHERITS/PARTITION OF");
-				if (s->relation && s->relation->schemaname &&
-					is_juki_schema_name(s->relation->schemaname))
-					juki_refuse_direct("CREATE TABLE", "schema juki", true);
-				break;
-			}
-		case T_LockStmt:
-			foreach(lc, ((LockStmt *) parsetree)->relations)
-				refuse_if_juki_rel(lfirst_node(RangeVar, lc), "LOCK");
-			break;
-		case T_CommentStmt:
-			check_object(((CommentStmt *) parsetree)->objtype,
-						 ((CommentStmt *) parsetree)->object, "COMMENT");
-			break;
-		case T_SecLabelStmt:
-			check_object(((SecLabelStmt *) parsetree)->objtype,
-						 ((SecLabelStmt *) parsetree)->object, "SECURITY LABEL");
-			break;
-		case T_GrantStmt:
-			{
-				GrantStmt  *s = (GrantStmt *) parsetree;
-				const char *cmd = s->is_grant ? "GRANT" : "REVOKE";
-
-				if (s->targtype == ACL_TARGET_ALL_IN_SCHEMA)
-				{
-					foreach(lc, s->objects)
-						if (is_juki_schema_name(strVal(lfirst(lc))))
-							juki_refuse_direct(cmd, "schema juki", true);
-				}
-				else if (s->targtype == ACL_TARGET_OBJECT &&
-						 (s->objtype == OBJECT_TABLE || s->objtype == OBJECT_SEQUENCE))
-				{
-					foreach(lc, s->objects)
-						refuse_if_juki_rel(lfirst_node(RangeVar, lc), cmd);
-				}
-				else if (s->targtype == ACL_TARGET_OBJECT && s->objtype == OBJECT_SCHEMA)
-				{
-					foreach(lc, s->objects)
-						if (is_juki_schema_name(strVal(lfirst(lc))))
-							juki_refuse_direct(cmd, "schema juki", true);
-				}
-				else if (s->targtype == ACL_TARGET_OBJECT &&
-						 (s->objtype == OBJECT_FUNCTION || s->objtype == OBJECT_PROCEDURE ||
-						  s->objtype == OBJECT_ROUTINE))
-				{
-					foreach(lc, s->objects)
-						check_object(s->objtype, lfirst(lc), cmd);
-				}
-				break;
-			}
-		case T_CopyStmt:
-			{
-				CopyStmt   *s = (CopyStmt *) parsetree;
-				JukiRelKind kind;
-				Oid			relid;
-
-				if (s->relation && rangevar_kind(s->relation, &kind, &relid))
-				{
-					/* COPY TO of the log is an auditor's SELECT: judged as one */
-					if (!s->is_from && kind == JUKI_REL_LOG && is_log_reader(GetUserId()))
-						break;
-					juki_refuse_direct(s->is_from ? "COPY FROM" : "COPY TO",
-									   qualified_relname(relid), true);
-				}
-				break;
-			}
-		case T_AlterExtensionContentsStmt:
-			if (strcmp(((AlterExtensionContentsStmt *) parsetree)->extname, "juki") == 0)
-				juki_refuse_direct("ALTER EXTENSION ADD/DROP", "extension juki", true);
-			break;
-		case T_AlterDomainStmt:
-			{
-				AlterDomainStmt *s = (AlterDomainStmt *) parsetree;
-				TypeName   *tn = makeTypeNameFromNameList(s->typeName);
-
-				check_object(OBJECT_DOMAIN, (Node *) tn, "ALTER DOMAIN");
-				break;
-			}
-		case T_AlterFunctionStmt:
-			{
-				AlterFunctionStmt *s = (AlterFunctionStmt *) parsetree;
-
-				check_object(s->objtype, (Node *) s->func, "ALTER FUNCTION");
-				break;
-			}
-		case T_AlterExtensionStmt:
-			if (strcmp(((AlterExtensionStmt *) parsetree)->extname, "juki") == 0)
-				note_extension_update((AlterExtensionStmt *) parsetree);
-			break;
-		case T_DropdbStmt:
-			if (strcmp(((DropdbStmt *) parsetree)->dbname, juki_database) == 0)
-				juki_refuse_direct("DROP DATABASE", "juki's database", true);
-			break;
-		case T_CreateExtensionStmt:
-			{
-				CreateExtensionStmt *s = (CreateExtensionStmt *) parsetree;
-
-				if (strcmp(s->extname, "juki") == 0 &&
-					strcmp(get_database_name(MyDatabaseId), juki_database) != 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-							 errmsg("juki can be created only in database \"%s\"", juki_database),
-							 errhint("juki.database names the one database that holds juki; change it in postgresql.conf and restart to use another.")));
-				break;
-			}
-		default:
-			break;
-	}
+	return IsA(stmt, CreateExtensionStmt) || IsA(stmt, AlterExtensionStmt);
 }
 
 static void
@@ -915,108 +501,77 @@ juki_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					ParamListInfo params, QueryEnvironment *queryEnv,
 					DestReceiver *dest, QueryCompletion *qc)
 {
-	if (!juki_door_open() || IsA(pstmt->utilityStmt, CreateExtensionStmt))
-		check_utility(pstmt->utilityStmt);
-	juki_check_side_paths(pstmt->utilityStmt);
-	juki_check_new_objects(pstmt->utilityStmt);
-	if (juki_preloaded && OidIsValid(juki_namespace()) &&
-		(IsA(pstmt->utilityStmt, GrantRoleStmt) || IsA(pstmt->utilityStmt, CreateRoleStmt) ||
-		 IsA(pstmt->utilityStmt, AlterRoleStmt) || IsA(pstmt->utilityStmt, DropRoleStmt) ||
-		 (IsA(pstmt->utilityStmt, RenameStmt) &&
-		  ((RenameStmt *) pstmt->utilityStmt)->renameType == OBJECT_ROLE)))
-		juki_check_role_statement(pstmt->utilityStmt);
+	Node	   *stmt = pstmt->utilityStmt;
+	bool		saved_script_statement = current_is_script_statement;
+	int			saved_frame_depth = ext_frame_depth;
+	int			saved_frame_user_code = ext_frame_user_code;
+	bool		extension_stmt = is_extension_statement(stmt);
+	bool		analyze = false;
+	bool		entered = false;
 
-	if (prev_ProcessUtility)
-		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-							params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+	current_is_script_statement = creating_extension && ext_frame_depth >= 0 &&
+		utility_depth == ext_frame_depth && user_code_depth == ext_frame_user_code &&
+		event_trigger_depth == 0;
+	PG_TRY();
+	{
+		if (extension_stmt)
+			juki_ident_reset();
+		if (juki_preloaded && !juki_door_open() && !IsA(stmt, TransactionStmt))
+			juki_check_session_settings("statement");
+		if (!juki_door_open() || IsA(stmt, CreateExtensionStmt))
+			juki_check_utility_objects(stmt);
+		juki_check_side_paths(stmt);
+		juki_check_new_definitions(stmt);
+		if (juki_preloaded && OidIsValid(juki_namespace()) &&
+			(IsA(stmt, GrantRoleStmt) || IsA(stmt, CreateRoleStmt) ||
+			 IsA(stmt, AlterRoleStmt) || IsA(stmt, DropRoleStmt) ||
+			 (IsA(stmt, RenameStmt) && ((RenameStmt *) stmt)->renameType == OBJECT_ROLE)))
+			juki_check_role_statement(stmt);
+		analyze = IsA(stmt, VacuumStmt) && juki_preloaded && !juki_is_audit_writer &&
+			OidIsValid(juki_namespace());
+		if (analyze)
+			juki_statistics_around_analyze(true);
+
+		utility_depth++;
+		entered = true;
+		if (extension_stmt)
+		{
+			ext_frame_depth = utility_depth;
+			ext_frame_user_code = user_code_depth;
+		}
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		if (entered)
+			utility_depth--;
+		ext_frame_depth = saved_frame_depth;
+		ext_frame_user_code = saved_frame_user_code;
+		current_is_script_statement = saved_script_statement;
+	}
+	PG_END_TRY();
+
+	if (extension_stmt || IsA(stmt, DropStmt))
+		juki_ident_reset();
+	if (analyze)
+		juki_statistics_around_analyze(false);
 
 	/* a new installed version: every backend re-reads it once this commits */
 	if (juki_preloaded &&
-		((IsA(pstmt->utilityStmt, AlterExtensionStmt) &&
-		  strcmp(((AlterExtensionStmt *) pstmt->utilityStmt)->extname, "juki") == 0) ||
-		 (IsA(pstmt->utilityStmt, CreateExtensionStmt) &&
-		  strcmp(((CreateExtensionStmt *) pstmt->utilityStmt)->extname, "juki") == 0)))
+		((IsA(stmt, AlterExtensionStmt) &&
+		  strcmp(((AlterExtensionStmt *) stmt)->extname, "juki") == 0) ||
+		 (IsA(stmt, CreateExtensionStmt) &&
+		  strcmp(((CreateExtensionStmt *) stmt)->extname, "juki") == 0)))
 		juki_policy_changed();
 }
 
-/* --------------------------------------------------- catalog backstop */
+/* ----------------------------------------------------------- object access */
 
-static Oid
-catalog_object_relation(Oid classId, Oid objectId)
-{
-	Relation	rel;
-	HeapTuple	tup;
-	Oid			relid = InvalidOid;
-	AttrNumber	oidattr;
-	AttrNumber	relattr;
-
-	if (classId == TriggerRelationId)
-	{
-		oidattr = Anum_pg_trigger_oid;
-		relattr = Anum_pg_trigger_tgrelid;
-	}
-	else if (classId == RewriteRelationId)
-	{
-		oidattr = Anum_pg_rewrite_oid;
-		relattr = Anum_pg_rewrite_ev_class;
-	}
-	else if (classId == PolicyRelationId)
-	{
-		oidattr = Anum_pg_policy_oid;
-		relattr = Anum_pg_policy_polrelid;
-	}
-	else
-		return InvalidOid;
-
-	rel = table_open(classId, AccessShareLock);
-	tup = get_catalog_object_by_oid(rel, oidattr, objectId);
-	if (HeapTupleIsValid(tup))
-	{
-		bool		isnull;
-		Datum		d = heap_getattr(tup, relattr, RelationGetDescr(rel), &isnull);
-
-		if (!isnull)
-			relid = DatumGetObjectId(d);
-	}
-	table_close(rel, AccessShareLock);
-	return relid;
-}
-
-static bool
-object_is_juki(Oid classId, Oid objectId)
-{
-	Oid			nsp = juki_namespace();
-
-	if (!OidIsValid(nsp))
-		return false;
-	if (classId == RelationRelationId)
-		return get_rel_namespace(objectId) == nsp;
-	if (classId == NamespaceRelationId)
-		return objectId == nsp;
-	if (classId == ProcedureRelationId)
-		return get_func_namespace(objectId) == nsp;
-	if (classId == TypeRelationId)
-		return type_namespace(objectId) == nsp;
-	if (classId == ExtensionRelationId)
-	{
-		char	   *name = get_extension_name(objectId);
-
-		return name && strcmp(name, "juki") == 0;
-	}
-	if (classId == TriggerRelationId || classId == RewriteRelationId ||
-		classId == PolicyRelationId)
-	{
-		Oid			relid = catalog_object_relation(classId, objectId);
-
-		return OidIsValid(relid) && get_rel_namespace(relid) == nsp;
-	}
-	return false;
-}
-
-/* Whatever DDL slipped past the statement-level checks stops here. */
 static void
 juki_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 				   int subId, void *arg)
@@ -1024,28 +579,15 @@ juki_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	if (prev_object_access)
 		prev_object_access(access, classId, objectId, subId, arg);
 
-	if (!juki_preloaded || juki_door_open())
+	if (!juki_preloaded || juki_is_audit_writer)
 		return;
-	if (access != OAT_DROP && access != OAT_POST_ALTER &&
-		access != OAT_POST_CREATE && access != OAT_TRUNCATE)
+	/* every call the executor or the fast-path protocol prepares */
+	if (access == OAT_FUNCTION_EXECUTE)
+	{
+		juki_check_function_call(objectId);
 		return;
-	/* internal changes (e.g. statistics, dependent bookkeeping) are not DDL */
-	if (access == OAT_POST_ALTER && arg && ((ObjectAccessPostAlter *) arg)->is_internal)
-		return;
-	if (access == OAT_POST_CREATE && arg && ((ObjectAccessPostCreate *) arg)->is_internal)
-		return;
-	if (access == OAT_DROP && arg &&
-		(((ObjectAccessDrop *) arg)->dropflags & PERFORM_DELETION_INTERNAL))
-		return;
-	if (!object_is_juki(classId, objectId))
-		return;
-	if (updating_juki && classId == ExtensionRelationId)
-		return;					/* its version, on record (note_extension_update) */
-	juki_refuse_direct(access == OAT_DROP ? "DROP" :
-					   access == OAT_TRUNCATE ? "TRUNCATE" :
-					   access == OAT_POST_CREATE ? "CREATE" : "ALTER",
-					   getObjectDescription(&(ObjectAddress) {classId, objectId, subId}, true),
-					   false);
+	}
+	juki_check_object_access(access, classId, objectId, subId, arg);
 }
 
 /* ------------------------------------------------------------- install */
@@ -1066,8 +608,7 @@ juki_guard_install(void)
 	prev_fmgr = fmgr_hook;
 	fmgr_hook = juki_fmgr_hook;
 
-	CacheRegisterSyscacheCallback(NAMESPACEOID, invalidate_nsp, (Datum) 0);
-	CacheRegisterSyscacheCallback(PROCOID, invalidate_functions, (Datum) 0);
 	RegisterXactCallback(guard_xact_callback, NULL);
+	juki_guard_ident_install();
 	juki_guard_paths_install();
 }

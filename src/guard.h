@@ -28,6 +28,13 @@ extern bool juki_is_audit_writer;
 extern JukiRelKind juki_rel_kind(Oid relid);
 extern Oid	juki_namespace(void);
 
+/*
+ * Planner statistics of personal data (guard_catalog.c), for the audit
+ * writer inside a transaction: repairs the catalog and returns the detail
+ * of the entry to write, or NULL if nothing was wrong.
+ */
+extern char *juki_statistics_sweep(void);
+
 /* Refuse (ERROR 42501, reason direct_access) and log the refusal. */
 extern void juki_refuse_direct(const char *command, const char *object,
 							   bool wait_for_log) pg_attribute_noreturn();

@@ -133,7 +133,8 @@ check_owner_and_privilege(Oid relid)
 	Oid			caller = juki_caller();
 	bool		missing = false;
 
-	if (get_rel_namespace(relid) == juki_namespace() ||
+	/* juki's by identity (guard_ident.c): its schema's relations, their TOAST and indexes */
+	if (juki_rel_kind(relid) != JUKI_REL_NONE ||
 		(OidIsValid(ext) && getExtensionOfObject(RelationRelationId, relid) == ext))
 		refuse("direct_access", ERRCODE_INSUFFICIENT_PRIVILEGE, NULL,
 			   "juki's own tables are not an import source");
