@@ -106,6 +106,10 @@ CREATE FOREIGN TABLE regress_stage.foreign (resident_code text) SERVER regress_s
 GRANT SELECT ON regress_stage.foreign TO regress_registrar;
 \c - regress_registrar
 SELECT juki_test.tryn($$SELECT juki.import_residents('regress_stage.foreign')$$);
+-- juki's own relations, recognised by identity: the TOAST table of the
+-- register (in pg_toast, not in schema juki) is juki's too
+SELECT juki_test.tryn(format('SELECT juki.import_residents(%s)',
+	(SELECT reltoastrelid FROM pg_class WHERE oid = 'juki.resident'::regclass)));
 
 -- An index whose predicate calls the registrar's function: allowed, since
 -- juki's scan plans nothing; the old import planned a query over it, and

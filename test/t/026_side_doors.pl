@@ -13,7 +13,8 @@
 #     FUNCTION, a call, a "trusted" alias of an untrusted handler), COPY TO
 #     into the data directory and the configuration wherever they are
 #     (/proc/self/cwd, a symlink, an included file), lo_export, file_fdw;
-#   5 an event trigger during CREATE EXTENSION pg_trgm;
+#   5 an event trigger during CREATE EXTENSION pg_trgm (also one creating an
+#     overload in pg_catalog, which juki's own SQL would pick);
 #   6 settings: ALTER SYSTEM, ALTER ROLE, SET, set_config, function SET
 #     clauses, connection options and role settings made while juki was away.
 use strict;
@@ -241,9 +242,22 @@ $node->safe_psql('postgres', q{
 refused('an event trigger runs a program during CREATE EXTENSION',
 	sql => q{CREATE EXTENSION pg_trgm;},
 	command => 'COPY TO PROGRAM', object => 'true');
+# an overload in pg_catalog that juki's own SQL would pick (guard_definitions.c):
+# a script's own statements may create in pg_catalog, code it triggers may not
+$node->safe_psql('postgres', q{
+	DROP EVENT TRIGGER et;
+	CREATE FUNCTION public.et_overload() RETURNS event_trigger LANGUAGE plpgsql AS $$
+	BEGIN EXECUTE 'CREATE FUNCTION pg_catalog.jsonb_build_object(text, text) RETURNS jsonb LANGUAGE sql AS ''SELECT NULL::jsonb'''; END $$;
+	CREATE EVENT TRIGGER et ON ddl_command_end WHEN TAG IN ('CREATE FUNCTION') EXECUTE FUNCTION public.et_overload();});
+refused('an event trigger puts an overload into pg_catalog during CREATE EXTENSION',
+	sql => q{CREATE EXTENSION pg_trgm;},
+	command => 'CREATE FUNCTION', object => 'schema pg_catalog');
 $node->safe_psql('postgres', 'DROP EVENT TRIGGER et');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_proc WHERE proname = 'evil'}), '0',
 	'no foreign C function');
+is($node->safe_psql('postgres',
+		q{SELECT count(*) FROM pg_proc WHERE proname = 'jsonb_build_object' AND pronargs = 2}), '0',
+	'no overload of jsonb_build_object');
 $node->safe_psql('postgres', 'CREATE EXTENSION IF NOT EXISTS pg_trgm');
 is($node->safe_psql('postgres', q{SELECT count(*) > 0 FROM pg_proc WHERE prolang = 13 AND probin = '$libdir/pg_trgm'}),
 	't', 'without the trigger, pg_trgm installs its C functions');
