@@ -13,7 +13,9 @@ OBJS = \
 	src/chain.o \
 	src/audit.o \
 	src/audit_queue.o \
+	src/audit_batch.o \
 	src/audit_writer.o \
+	src/audit_writer_read.o \
 	src/checkpoint.o \
 	src/door.o \
 	src/guard.o \
