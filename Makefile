@@ -67,7 +67,7 @@ ENCODING = UTF8
 NO_LOCALE = 1
 
 # Isolation specs and their outputs live together (PG 15 has no --expecteddir).
-ISOLATION = codes_concurrent oplog_concurrent door_concurrent
+ISOLATION = door_concurrent door_bulk_permit door_session_slot oplog_ring
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation \
 	--temp-instance=./tmp_check_iso --temp-config=$(CURDIR)/juki_test.conf
 
