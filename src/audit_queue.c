@@ -224,7 +224,10 @@ juki_queue_put(const char *payload, Size len, JukiTicket *ticket, const char **w
 
 			if (waste > 0)
 			{
-				/* mark the rest of the ring unused; ring size is MAXALIGNed */
+				/*
+				 * mark the rest of the ring unused; ring size and records
+				 * are MAXALIGNed, so len and magic always fit
+				 */
 				h = (JukiQueuedHeader *) (queue->ring + pos);
 				h->len = (uint32) waste;
 				h->magic = JUKI_QUEUE_WRAP;
@@ -448,7 +451,10 @@ juki_queue_take_batch(uint64 stop_at, JukiBatch *b)
 	{
 		JukiQueuedHeader *h = (JukiQueuedHeader *) (queue->ring + p % queue->size);
 
-		if (h->len < sizeof(JukiQueuedHeader) || h->len > head - p ||
+		/* a wrap marker may be shorter than a header: only len and magic */
+		if (h->len > head - p ||
+			(h->magic == JUKI_QUEUE_MAGIC && h->len < sizeof(JukiQueuedHeader)) ||
+			(h->magic == JUKI_QUEUE_WRAP && h->len < MAXALIGN(2 * sizeof(uint32))) ||
 			(h->magic != JUKI_QUEUE_MAGIC && h->magic != JUKI_QUEUE_WRAP))
 			elog(PANIC, "juki audit queue is corrupt at position " UINT64_FORMAT, p);
 		if (h->magic == JUKI_QUEUE_MAGIC)
