@@ -23,3 +23,19 @@ COMMENT ON FUNCTION juki.status() IS
 	'Is juki enforcing, and with which settings; version is the library''s, sql_version the installed objects'' (works without preload)';
 REVOKE ALL ON FUNCTION juki.status() FROM PUBLIC;	-- as 99_grants.sql does, so the ACL reads the same
 GRANT EXECUTE ON FUNCTION juki.status() TO PUBLIC;
+
+-- verify_log(): also how many signings the log records, how many
+-- checkpoints juki.audit_checkpoint and juki.checkpoint_directory hold, and
+-- the newest of them (issue 13, class 8); columns are filled by name in C.
+DROP FUNCTION juki.verify_log(text[], text[]);
+CREATE FUNCTION juki.verify_log(checkpoints text[] DEFAULT NULL, public_keys text[] DEFAULT NULL,
+								OUT ok boolean, OUT entries_checked bigint,
+								OUT first_bad_seq bigint, OUT problem text,
+								OUT checkpoints_logged bigint, OUT checkpoints_stored bigint,
+								OUT checkpoint_files bigint, OUT last_checkpoint_seq bigint)
+	AS 'MODULE_PATHNAME', 'juki_verify_log'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.verify_log(text[], text[]) IS
+	'Recompute the 操作履歴 hash chain; check stored, directory and given signed checkpoints, and that every signing the log records is stored (auditor, chief)';
+REVOKE ALL ON FUNCTION juki.verify_log(text[], text[]) FROM PUBLIC;	-- as 99_grants.sql does
+GRANT EXECUTE ON FUNCTION juki.verify_log(text[], text[]) TO juki_auditor, juki_chief_security_officer;
