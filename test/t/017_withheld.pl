@@ -112,6 +112,16 @@ is(as_role($node, 'auditor', qq{
 	   AND NOT EXISTS (SELECT 1 FROM juki.operation_log w WHERE w.action = 'withheld'
 						  AND (w.detail->>'withheld_seq')::bigint = l.seq)}),
 	$received, 'granted lookups without a withheld entry = rows the clients received');
+# and juki's own reports follow it
+is(as_role($node, 'auditor', qq{
+	SELECT sum(granted) FROM juki.report_access(now() - interval '1 day', now() + interval '1 day')
+	 WHERE action = 'lookup'}), $received, 'report_access counts only what clients received');
+is(as_role($node, 'auditor', qq{
+	SELECT count(*) FROM juki.report_provision('$codes[1]', now() - interval '1 day', now() + interval '1 day')}),
+	'0', 'report_provision does not list a withheld lookup as provided');
+is(as_role($node, 'auditor', qq{
+	SELECT count(*) FROM juki.report_provision('$codes[0]', now() - interval '1 day', now() + interval '1 day')}),
+	'1', 'report_provision lists the lookup that was answered');
 is(as_role($node, 'auditor', "SELECT count(*) FROM juki.operation_log WHERE seq > $start AND action = 'withheld'"),
 	'4', 'exactly one withheld entry per request that gave up');
 is(as_role($node, 'auditor', 'SELECT ok FROM juki.verify_log()'), 't', 'the chain verifies');
