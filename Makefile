@@ -15,6 +15,7 @@ OBJS = \
 	src/audit_queue.o \
 	src/audit_batch.o \
 	src/audit_writer.o \
+	src/audit_writer_own.o \
 	src/audit_writer_read.o \
 	src/checkpoint.o \
 	src/door.o \

@@ -53,6 +53,7 @@
 #include "enforcement.h"
 #include "audit_queue.h"
 #include "audit_batch.h"
+#include "audit_writer.h"
 #include "audit_writer_read.h"
 #include "checkpoint.h"
 #include "guard.h"
@@ -60,23 +61,7 @@
 
 PGDLLEXPORT void juki_audit_writer_main(Datum arg);
 
-#define UNIX_EPOCH_OFFSET_US \
-	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
-
 static volatile sig_atomic_t got_sigterm = false;
-
-typedef struct WriterState
-{
-	int64		next_seq;
-	uint8		head[JK_HASH_LEN];
-	uint8		origin[JK_HASH_LEN];
-	int64		last_checkpoint_seq;
-	TimestampTz last_checkpoint_at;
-	char		last_problem[256];	/* last checkpoint problem put on record */
-	int64		last_ts;		/* unix µs of the last entry written, 0 unknown */
-	MemoryContext batch_cxt;
-	List	   *seen_slots;		/* logical slots already on record (names) */
-} WriterState;
 
 /* The columns of juki.operation_log, in table order. */
 static const char *const log_columns[] = {
@@ -424,8 +409,8 @@ write_step(WriterState *ws, Inserter *ins, JukiBatch *b, JukiBatchStep *st, JkEn
  * transaction, and its line is returned (in batch_cxt).  Commit, then
  * release the ring and wake the waiters.  Never waits for ring space.
  */
-static char *
-drain_batch(WriterState *ws, JkEntry *own, uint64 own_pos, uint64 stop_at,
+char *
+juki_writer_drain_batch(WriterState *ws, JkEntry *own, uint64 own_pos, uint64 stop_at,
 			JukiSigningKey *key)
 {
 	JukiBatch	b;
@@ -474,7 +459,7 @@ drain_batch(WriterState *ws, JkEntry *own, uint64 own_pos, uint64 stop_at,
 static void
 drain(WriterState *ws)
 {
-	(void) drain_batch(ws, NULL, 0, PG_UINT64_MAX, NULL);
+	(void) juki_writer_drain_batch(ws, NULL, 0, PG_UINT64_MAX, NULL);
 	MemoryContextReset(ws->batch_cxt);
 }
 
@@ -483,8 +468,8 @@ drain(WriterState *ws)
  * order (a mark, not ring space: only the writer frees space, so it never
  * waits for it).  The caller resets batch_cxt.
  */
-static void
-own_in_order(WriterState *ws, const char *action, const char *outcome,
+void
+juki_writer_own_in_order(WriterState *ws, const char *action, const char *outcome,
 			 const char *reason, const char *detail)
 {
 	JkEntry		e;
@@ -494,31 +479,18 @@ own_in_order(WriterState *ws, const char *action, const char *outcome,
 	own_entry(&e, action, outcome, reason, detail);
 	juki_queue_mark(&pos, &ts);
 	e.ts_unix_us = ts + UNIX_EPOCH_OFFSET_US;
-	(void) drain_batch(ws, &e, pos, PG_UINT64_MAX, NULL);
+	(void) juki_writer_drain_batch(ws, &e, pos, PG_UINT64_MAX, NULL);
+}
+
+/* own_entry for the writer's other files */
+void
+juki_writer_own_entry(JkEntry *e, const char *action, const char *outcome,
+					  const char *reason, const char *detail)
+{
+	own_entry(e, action, outcome, reason, detail);
 }
 
 /* ----------------------------------------------------------- checkpoints */
-
-static void
-note_checkpoint_problem(WriterState *ws, const char *code, const char *msg, int64 seq)
-{
-	JukiDetail	d;
-	char	   *detail;
-	MemoryContext old;
-
-	ereport(WARNING, (errmsg("juki could not sign a checkpoint: %s", msg)));
-	if (strcmp(ws->last_problem, code) == 0)
-		return;					/* already on record; don't repeat every interval */
-	strlcpy(ws->last_problem, code, sizeof(ws->last_problem));
-	old = MemoryContextSwitchTo(ws->batch_cxt);
-	jd_init(&d);
-	jd_str(&d, "problem", msg);
-	if (seq >= 0)
-		jd_int(&d, "seq", seq);
-	detail = jd_finish(&d);
-	MemoryContextSwitchTo(old);
-	own_in_order(ws, "checkpoint", JUKI_ERROR, code, detail);
-}
 
 /*
  * Sign the chain head and store the checkpoint, inside the batch's
@@ -562,151 +534,6 @@ store_checkpoint(WriterState *ws, JukiSigningKey *key)
 	inserter_close(&ins);
 	/* the transaction's memory goes at commit; the file is written after it */
 	return MemoryContextStrdup(ws->batch_cxt, line.data);
-}
-
-/*
- * A signed checkpoint, every juki.checkpoint_interval and on request: a
- * checkpoint entry in its place in ring order, ending a batch, and the
- * signature over the head it makes, stored in the same transaction; then
- * the file in juki.checkpoint_directory.
- */
-static void
-checkpoint(WriterState *ws)
-{
-	JukiSigningKey key;
-	const char *code;
-	char		msg[512];
-	uint64		req;
-	bool		requested = juki_queue_checkpoint_requested(&req);
-	TimestampTz now = GetCurrentTimestamp();
-
-	if (!requested &&
-		!TimestampDifferenceExceeds(ws->last_checkpoint_at, now,
-									juki_checkpoint_interval_s * 1000))
-		return;
-	ws->last_checkpoint_at = now;
-	if (ws->last_checkpoint_seq == ws->next_seq - 1)
-	{
-		juki_queue_checkpoint_done(req);	/* the head is already signed */
-		return;
-	}
-	if (!juki_signing_key_load(&key, &code, msg, sizeof(msg)))
-	{
-		note_checkpoint_problem(ws, code, msg, -1);
-		MemoryContextReset(ws->batch_cxt);
-		juki_queue_checkpoint_done(req);
-		return;
-	}
-
-	PG_TRY();
-	{
-		JukiDetail	d;
-		JkEntry		e;
-		uint64		pos;
-		TimestampTz ts;
-		char	   *line;
-		MemoryContext old = MemoryContextSwitchTo(ws->batch_cxt);
-
-		jd_init(&d);
-		jd_str(&d, "key_id", key.key_id);
-		jd_bool(&d, "shutdown", false);
-		jd_bool(&d, "signs_this_entry", true);
-		own_entry(&e, "checkpoint", JUKI_GRANTED, NULL, jd_finish(&d));
-		MemoryContextSwitchTo(old);
-		juki_queue_mark(&pos, &ts);
-		e.ts_unix_us = ts + UNIX_EPOCH_OFFSET_US;
-		line = drain_batch(ws, &e, pos, pos, &key);
-		if (line &&
-			!juki_checkpoint_write_file(line, ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)))
-			note_checkpoint_problem(ws, "checkpoint_directory_unwritable", msg, ws->last_checkpoint_seq);
-		MemoryContextReset(ws->batch_cxt);
-	}
-	PG_FINALLY();
-	{
-		juki_signing_key_free(&key);
-	}
-	PG_END_TRY();
-	juki_queue_checkpoint_done(req);
-}
-
-/*
- * The last entry of a run: worker_stop, with where the WAL stood (the next
- * start checks that nobody ran the server since) and whether a shutdown
- * checkpoint signs it (then in the same transaction, as above).  Nothing
- * follows it: it marks a clean stop.
- */
-static void
-write_stop(WriterState *ws)
-{
-	JukiSigningKey key;
-	const char *code;
-	char		msg[512];
-	bool		signing = juki_signing_key_load(&key, &code, msg, sizeof(msg));
-
-	if (!signing)
-		ereport(WARNING, (errmsg("juki could not sign a checkpoint at shutdown: %s", msg)));
-	PG_TRY();
-	{
-		JukiDetail	d;
-		JkEntry		e;
-		uint64		pos;
-		TimestampTz ts;
-		char	   *line;
-		MemoryContext old = MemoryContextSwitchTo(ws->batch_cxt);
-
-		jd_init(&d);
-		jd_str(&d, "wal_lsn", psprintf("%X/%X", LSN_FORMAT_ARGS(GetXLogInsertRecPtr())));
-		jd_bool(&d, "shutdown_checkpoint", signing);
-		own_entry(&e, "worker_stop", JUKI_GRANTED, NULL, jd_finish(&d));
-		MemoryContextSwitchTo(old);
-		juki_queue_mark(&pos, &ts);
-		e.ts_unix_us = ts + UNIX_EPOCH_OFFSET_US;
-		line = drain_batch(ws, &e, pos, pos, signing ? &key : NULL);
-		if (line &&
-			!juki_checkpoint_write_file(line, ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)))
-			ereport(WARNING, (errmsg("juki could not write the shutdown checkpoint file: %s", msg)));
-	}
-	PG_FINALLY();
-	{
-		if (signing)
-			juki_signing_key_free(&key);
-	}
-	PG_END_TRY();
-}
-
-/* ------------------------------------------------------ logical slots */
-
-/* Each new logical slot of juki's database on record, with a warning. */
-static void
-note_logical_slots(WriterState *ws)
-{
-	List	   *fresh;
-	ListCell   *lc;
-	MemoryContext old = MemoryContextSwitchTo(ws->batch_cxt);
-
-	fresh = juki_new_logical_slots(&ws->seen_slots);
-	MemoryContextSwitchTo(old);
-	foreach(lc, fresh)
-	{
-		char	   *entry = lfirst(lc);
-		char	   *sp = strchr(entry, ' ');
-		JukiDetail	d;
-		char	   *detail;
-
-		*sp = '\0';
-		ereport(WARNING,
-				(errmsg("a logical replication slot \"%s\" exists in juki's database", entry),
-				 errdetail("Logical decoding can carry juki's tables out of the database; the slot is on record in the operation log."),
-				 errhint("Drop it with pg_drop_replication_slot() unless the security officers approved it.")));
-		old = MemoryContextSwitchTo(ws->batch_cxt);
-		jd_init(&d);
-		jd_str(&d, "slot", entry);
-		jd_str(&d, "plugin", sp + 1);
-		detail = jd_finish(&d);
-		MemoryContextSwitchTo(old);
-		own_in_order(ws, "logical_slot", JUKI_ERROR, "logical_slot_detected", detail);
-	}
-	MemoryContextReset(ws->batch_cxt);
 }
 
 /* --------------------------------------------------------------- startup */
@@ -888,8 +715,8 @@ juki_audit_writer_main(Datum arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 		drain(&ws);
-		note_logical_slots(&ws);
-		checkpoint(&ws);
+		juki_writer_note_slots(&ws);
+		juki_writer_checkpoint(&ws);
 		timeout = juki_checkpoint_interval_s * 1000L;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 Min(timeout, 1000L), PG_WAIT_EXTENSION);
@@ -898,6 +725,6 @@ juki_audit_writer_main(Datum arg)
 	/* shutdown: nothing enters the queue any more, write out what is there */
 	juki_queue_stop_accepting();
 	drain(&ws);
-	write_stop(&ws);
+	juki_writer_stop(&ws);
 	proc_exit(1);				/* a static worker exiting 0 would never restart */
 }
