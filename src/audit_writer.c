@@ -376,6 +376,8 @@ write_step(WriterState *ws, Inserter *ins, JukiBatch *b, JukiBatchStep *st, JkEn
 				return;
 			}
 		case JUKI_STEP_OWN:
+			if (own == NULL)
+				elog(ERROR, "juki audit batch has no entry of the writer's own to write");
 			note_clock_jump(ws, ins, own->ts_unix_us);
 			write_entry(ws, ins, own);
 			return;

@@ -185,6 +185,10 @@ token_hash(const char *token, uint8 out[JK_HASH_LEN])
  * Refuse a login step: the record (with the precise reason) is durable
  * before the error; the client is told only what does not help a guesser.
  */
+static void refuse(const char *action, int64 operator_id, int64 session_id, const char *serial,
+				   const char *reason, const char *shown_reason, int sqlstate,
+				   const char *msg, const char *hint) pg_attribute_noreturn();
+
 static void
 refuse(const char *action, int64 operator_id, int64 session_id, const char *serial,
 	   const char *reason, const char *shown_reason, int sqlstate,
