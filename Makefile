@@ -14,7 +14,10 @@ OBJS = \
 	src/chain_entry.o \
 	src/audit.o \
 	src/audit_queue.o \
+	src/audit_batch.o \
 	src/audit_writer.o \
+	src/audit_writer_own.o \
+	src/audit_writer_read.o \
 	src/checkpoint.o \
 	src/door.o \
 	src/guard.o \
@@ -88,7 +91,7 @@ TEMP_INSTANCE_OPTS = --temp-config=$(CURDIR)/juki_test.conf
 
 # Isolation specs and their outputs live together (PG 15 has no --expecteddir).
 # Not in `make installcheck`: they need dblink and a database of their own.
-JUKI_ISOLATION = codes_concurrent oplog_concurrent door_concurrent import_race form_serial
+JUKI_ISOLATION = door_concurrent import_race form_serial door_bulk_permit door_session_slot oplog_ring
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation --dbname=juki_regression
 
 # TAP tests (test/t) start their own clusters: make test runs them through

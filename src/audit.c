@@ -18,6 +18,7 @@
 #include "common/ip.h"
 #include "libpq/libpq-be.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
@@ -524,14 +525,70 @@ juki_audit_unflatten(const char *payload, Size len, JkEntry *e)
 
 /* ------------------------------------------------------------- logging */
 
+/*
+ * The record this backend is waiting for, if any: should the backend end
+ * while it waits (pg_terminate_backend, shutdown), its exit callback
+ * withdraws the record, as a timeout or a cancel does.
+ */
+static JukiTicket waiting_for;
+static bool waiting = false;
+
+static void
+withdraw_at_exit(int code, Datum arg)
+{
+	if (waiting)
+	{
+		waiting = false;
+		(void) juki_queue_withdraw(&waiting_for, JUKI_WITHHOLD_EXIT);
+	}
+}
+
+/*
+ * Wait until the record is durable.  A waiter that gives up (the deadline
+ * passed, the statement was cancelled, the backend ends) withdraws it: the
+ * record stays queued and is written as decided, followed by a withheld
+ * entry, so that the log says the client never got the answer.  If it
+ * became durable meanwhile, the wait succeeded after all.
+ */
+static bool
+wait_durable(const JukiTicket *ticket)
+{
+	static bool registered = false;
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   juki_audit_wait_timeout_ms);
+	bool		done;
+
+	if (!registered)
+	{
+		before_shmem_exit(withdraw_at_exit, (Datum) 0);
+		registered = true;
+	}
+	waiting_for = *ticket;
+	waiting = true;
+	PG_TRY();
+	{
+		done = juki_queue_wait(ticket->end, deadline);
+	}
+	PG_CATCH();
+	{
+		waiting = false;
+		(void) juki_queue_withdraw(ticket, JUKI_WITHHOLD_CANCEL);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	waiting = false;
+	if (!done)
+		done = !juki_queue_withdraw(ticket, JUKI_WITHHOLD_TIMEOUT);
+	return done;
+}
+
 /* Queue and wait; on failure say why.  Never throws for the log itself. */
 bool
 juki_audit_log_try(JukiAuditRecord *r, const char **problem)
 {
 	Size		len;
 	char	   *flat;
-	uint64		ticket;
-	TimestampTz deadline;
+	JukiTicket	ticket;
 
 	juki_require_preload();
 	if (RecoveryInProgress())
@@ -546,9 +603,7 @@ juki_audit_log_try(JukiAuditRecord *r, const char **problem)
 		return false;
 	}
 	pfree(flat);
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-										   juki_audit_wait_timeout_ms);
-	if (!juki_queue_wait(ticket, deadline))
+	if (!wait_durable(&ticket))
 	{
 		*problem = "the audit writer did not confirm the record within juki.audit_wait_timeout";
 		return false;
@@ -574,7 +629,7 @@ juki_audit_log_async(JukiAuditRecord *r)
 {
 	Size		len;
 	char	   *flat;
-	uint64		ticket;
+	JukiTicket	ticket;
 	const char *problem;
 
 	if (!juki_preloaded || RecoveryInProgress())

@@ -8,10 +8,16 @@
  * inserts them in one transaction, commits with synchronous_commit = on,
  * and only then frees them from the queue and wakes their waiters.
  *
+ * The writer never takes ring space for entries of its own: only it frees
+ * space, so it would wait on itself.  It takes a mark in ring order instead
+ * and writes its entry there (audit_batch.c); the same order places the
+ * withheld entries of requests whose client gave up waiting.
+ *
  * After any restart the chain head is read back from the table.  The first
  * entry written after a start says whether the previous run ended with a
  * clean stop; a genesis entry opens a new chain.  Checkpoints are signed
- * every juki.checkpoint_interval, on request and at shutdown.
+ * every juki.checkpoint_interval, on request and at shutdown, each in the
+ * same transaction as the entry it signs.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -30,7 +36,6 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
-#include "replication/slot.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
@@ -49,30 +54,16 @@
 #include "form_ledger.h"
 #include "log_columns.h"
 #include "audit_queue.h"
+#include "audit_batch.h"
+#include "audit_writer.h"
+#include "audit_writer_read.h"
 #include "checkpoint.h"
 #include "guard.h"
 #include "state.h"
 
 PGDLLEXPORT void juki_audit_writer_main(Datum arg);
 
-#define UNIX_EPOCH_OFFSET_US \
-	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
-
 static volatile sig_atomic_t got_sigterm = false;
-
-typedef struct WriterState
-{
-	int64		next_seq;
-	uint8		head[JK_HASH_LEN];
-	uint8		origin[JK_HASH_LEN];
-	int64		last_checkpoint_seq;
-	TimestampTz last_checkpoint_at;
-	char		last_problem[256];	/* last checkpoint problem put on record */
-	int64		last_ts;		/* unix µs of the last entry written, 0 unknown */
-	MemoryContext batch_cxt;
-	List	   *seen_slots;		/* logical slots already on record (names) */
-	TimestampTz last_statistics_sweep;	/* guard_catalog.c */
-} WriterState;
 
 static void
 writer_sigterm(SIGNAL_ARGS)
@@ -205,6 +196,7 @@ write_entry(WriterState *ws, Inserter *ins, JkEntry *e)
 		elog(ERROR, "juki audit record time is outside years 0001-9999");
 	if (!jk_chain_hash(ws->head, canon.data, canon.len, hash))
 		elog(ERROR, "SHA-256 failed in juki's audit writer");
+
 	juki_log_entry_values(&ins->cols, e, ws->head, hash, v, n);
 	inserter_insert(ins, v, n);
 
@@ -287,307 +279,194 @@ write_own(WriterState *ws, JkEntry *entries, int n)
 
 /* --------------------------------------------------------------- batches */
 
-/* Take every queued record, insert them in one transaction, commit, release. */
+static char *store_checkpoint(WriterState *ws, JukiSigningKey *key);
+
+/* Write a step of a batch (audit_batch.c decides the order). */
 static void
-drain(WriterState *ws)
+write_step(WriterState *ws, Inserter *ins, JukiBatch *b, JukiBatchStep *st, JkEntry *own)
 {
-	char	   *buf;
-	uint64		upto;
-	Size		len;
-	Size		off;
+	JkEntry		e;
+
+	switch (st->kind)
+	{
+		case JUKI_STEP_RECORD:
+			{
+				JukiBatchRecord *r = &b->records[st->index];
+
+				if (!juki_audit_unflatten(r->payload, r->payload_len, &e))
+				{
+					ereport(WARNING, (errmsg("juki audit writer found a malformed record in the queue")));
+					own_entry(&e, "audit_record_malformed", JUKI_ERROR, "malformed_record", NULL);
+				}
+				e.ts_unix_us = r->ts + UNIX_EPOCH_OFFSET_US;
+				note_clock_jump(ws, ins, e.ts_unix_us);
+				write_entry(ws, ins, &e);
+				/* a printed form enters the ledger with its entry (form_ledger.c) */
+				juki_form_ledger_write(&e, r->ts);
+				r->seq = e.seq;
+				r->pid = (int32) e.backend_pid;
+				return;
+			}
+		case JUKI_STEP_OWN:
+			if (own == NULL)
+				elog(ERROR, "juki audit batch has no entry of the writer's own to write");
+			note_clock_jump(ws, ins, own->ts_unix_us);
+			write_entry(ws, ins, own);
+			return;
+		case JUKI_STEP_WITHHELD_RECORD:
+			{
+				JukiBatchRecord *r = &b->records[st->index];
+
+				juki_withheld_entry(&e, r->seq, r->pid, r->withdrawn,
+									r->withdrawn_ts + UNIX_EPOCH_OFFSET_US);
+				r->withheld_written = true;
+				break;
+			}
+		case JUKI_STEP_WITHHELD_PENDING:
+			{
+				JukiWithheld *p = &b->pending[st->index];
+
+				juki_withheld_entry(&e, p->seq, p->pid, p->cause, p->ts + UNIX_EPOCH_OFFSET_US);
+				p->written = true;
+				break;
+			}
+	}
+	note_clock_jump(ws, ins, e.ts_unix_us);
+	write_entry(ws, ins, &e);
+}
+
+/*
+ * Write one batch in one transaction: the queued records below stop_at
+ * (PG_UINT64_MAX: all), with own (may be NULL, its time set) placed at
+ * own_pos and withheld entries where they belong.  With stop_at the batch
+ * ends with own; with a key, a checkpoint signing own follows it in the same
+ * transaction, and its line is returned (in batch_cxt).  Commit, then
+ * release the ring and wake the waiters.  Never waits for ring space.
+ */
+char *
+juki_writer_drain_batch(WriterState *ws, JkEntry *own, uint64 own_pos, uint64 stop_at,
+			JukiSigningKey *key)
+{
+	JukiBatch	b;
+	JukiBatchStep *steps;
+	int			nsteps;
+	int			i;
 	Inserter	ins;
+	char	   *line = NULL;
 	MemoryContext old;
 
+	Assert(key == NULL || (own != NULL && stop_at == own_pos));
 	old = MemoryContextSwitchTo(ws->batch_cxt);
-	len = juki_queue_take(&buf, &upto);
-	MemoryContextSwitchTo(old);
-	if (len == 0)
-		return;
+	juki_queue_take_batch(stop_at, &b);
+	steps = juki_batch_order(&b, own != NULL, own_pos,
+							 own ? own->ts_unix_us - UNIX_EPOCH_OFFSET_US : 0,
+							 stop_at != PG_UINT64_MAX, &nsteps);
+	if (nsteps == 0)
+	{
+		MemoryContextSwitchTo(old);
+		return NULL;
+	}
 
 	pgstat_report_activity(STATE_RUNNING, "writing audit records");
 	begin_xact();
 	inserter_open(&ins, "operation_log");
-	for (off = 0; off < len;)
-	{
-		JukiQueuedHeader *h = (JukiQueuedHeader *) (buf + off);
-		JkEntry		e;
-
-		if (!juki_audit_unflatten(buf + off + sizeof(JukiQueuedHeader),
-								  h->payload_len, &e))
-		{
-			ereport(WARNING, (errmsg("juki audit writer found a malformed record in the queue")));
-			own_entry(&e, "audit_record_malformed", JUKI_ERROR, "malformed_record", NULL);
-		}
-		e.ts_unix_us = h->ts + UNIX_EPOCH_OFFSET_US;
-		note_clock_jump(ws, &ins, e.ts_unix_us);
-		write_entry(ws, &ins, &e);
-		/* a printed form enters the ledger with its entry (form_ledger.c) */
-		juki_form_ledger_write(&e, h->ts);
-		off += h->len;
-	}
+	for (i = 0; i < nsteps; i++)
+		write_step(ws, &ins, &b, &steps[i], own);
 	inserter_close(&ins);
+	if (key)
+		line = store_checkpoint(ws, key);
 	commit_xact();
 	/* durable: now, and only now, the waiters may go on */
-	juki_queue_release(upto, ws->next_seq - 1);
-	MemoryContextReset(ws->batch_cxt);
+	juki_queue_release_batch(&b, ws->next_seq - 1);
+	if (key)
+	{
+		ws->last_checkpoint_seq = ws->next_seq - 1;
+		ws->last_problem[0] = '\0';
+	}
+	MemoryContextSwitchTo(old);
 	pgstat_report_activity(STATE_IDLE, NULL);
+	return line;
+}
+
+/* Every queued record (and pending withheld entries) into the log. */
+static void
+drain(WriterState *ws)
+{
+	(void) juki_writer_drain_batch(ws, NULL, 0, PG_UINT64_MAX, NULL);
+	MemoryContextReset(ws->batch_cxt);
+}
+
+/*
+ * An entry of the writer's own while it is serving, in its place in ring
+ * order (a mark, not ring space: only the writer frees space, so it never
+ * waits for it).  The caller resets batch_cxt.
+ */
+void
+juki_writer_own_in_order(WriterState *ws, const char *action, const char *outcome,
+			 const char *reason, const char *detail)
+{
+	JkEntry		e;
+	uint64		pos;
+	TimestampTz ts;
+
+	own_entry(&e, action, outcome, reason, detail);
+	juki_queue_mark(&pos, &ts);
+	e.ts_unix_us = ts + UNIX_EPOCH_OFFSET_US;
+	(void) juki_writer_drain_batch(ws, &e, pos, PG_UINT64_MAX, NULL);
+}
+
+/* own_entry for the writer's other files */
+void
+juki_writer_own_entry(JkEntry *e, const char *action, const char *outcome,
+					  const char *reason, const char *detail)
+{
+	own_entry(e, action, outcome, reason, detail);
 }
 
 /* ----------------------------------------------------------- checkpoints */
 
 /*
- * An entry of the writer's own while it is serving: through the queue like
- * any other, so that its place in the chain follows its time.  (While the
- * queue is closed for shutdown, nothing else can come: write it directly.)
+ * Sign the chain head and store the checkpoint, inside the batch's
+ * transaction (the line is returned in batch_cxt): the entry it signs and the stored checkpoint are committed
+ * together, so the log never records a signing that is not stored (and an
+ * auditor may count on that, see verify.c).
  */
-static void
-queue_own(WriterState *ws, const char *action, const char *outcome,
-		  const char *reason, const char *detail)
+static char *
+store_checkpoint(WriterState *ws, JukiSigningKey *key)
 {
-	JukiAuditRecord r;
-	Size		len;
-	char	   *flat;
-	uint64		ticket;
-	const char *why;
-	MemoryContext old = MemoryContextSwitchTo(ws->batch_cxt);
+	JkBuf		line;
+	Inserter	ins;
+	uint8		sig[JK_SIG_LEN];
+	char		ts[JK_TS_LEN + 1];
+	char		sighex[2 * JK_SIG_LEN + 1];
+	char		origin[JK_HEX_LEN + 1];
+	Datum		v[7];
+	bool		n[7] = {false};
+	int64		seq = ws->next_seq - 1;
 
-	juki_audit_record_init(&r, action, outcome, reason);
-	r.detail = detail;
-	flat = juki_audit_flatten(&r, &len);
-	MemoryContextSwitchTo(old);
-	if (!juki_queue_put(flat, len, &ticket, &why))
-	{
-		JkEntry		e;
+	if (!jk_format_ts(GetCurrentTimestamp() + UNIX_EPOCH_OFFSET_US, ts))
+		elog(ERROR, "cannot format checkpoint time");
+	juki_buf_init(&line);
+	jk_checkpoint_message(&line, ws->origin, seq, ws->head, ts, key->key_id);
+	if (!juki_sign(key, line.data, line.len, sig))
+		elog(ERROR, "Ed25519 signing failed");
+	jk_hex(sig, JK_SIG_LEN, sighex);
+	jk_buf_append_str(&line, " sig=");
+	jk_buf_append_str(&line, sighex);
 
-		own_entry(&e, action, outcome, reason, detail);
-		write_own(ws, &e, 1);
-	}
-	drain(ws);
-}
-
-static void
-note_checkpoint_problem(WriterState *ws, const char *code, const char *msg)
-{
-	JukiDetail	d;
-	char	   *detail;
-	MemoryContext old;
-
-	ereport(WARNING, (errmsg("juki could not sign a checkpoint: %s", msg)));
-	if (strcmp(ws->last_problem, code) == 0)
-		return;					/* already on record; don't repeat every interval */
-	strlcpy(ws->last_problem, code, sizeof(ws->last_problem));
-	old = MemoryContextSwitchTo(ws->batch_cxt);
-	jd_init(&d);
-	jd_str(&d, "problem", msg);
-	detail = jd_finish(&d);
-	MemoryContextSwitchTo(old);
-	queue_own(ws, "checkpoint", JUKI_ERROR, code, detail);
-	MemoryContextReset(ws->batch_cxt);
-}
-
-/*
- * Sign the chain head.  A checkpoint entry goes into the chain first, so
- * the log itself says when checkpoints were taken; the signature then
- * covers the head as it is once that entry is durable.
- */
-static void
-checkpoint(WriterState *ws, bool shutdown)
-{
-	JukiSigningKey key;
-	const char *code;
-	char		msg[512];
-	uint64		req;
-	bool		requested = juki_queue_checkpoint_requested(&req);
-	TimestampTz now = GetCurrentTimestamp();
-
-	if (!shutdown && !requested &&
-		!TimestampDifferenceExceeds(ws->last_checkpoint_at, now,
-									juki_checkpoint_interval_s * 1000))
-		return;
-	ws->last_checkpoint_at = now;
-	if (!shutdown && ws->last_checkpoint_seq == ws->next_seq - 1)
-	{
-		juki_queue_checkpoint_done(req);	/* the head is already signed */
-		return;
-	}
-	if (!juki_signing_key_load(&key, &code, msg, sizeof(msg)))
-	{
-		/* at shutdown nothing may follow worker_stop; the next start notes it */
-		if (!shutdown)
-			note_checkpoint_problem(ws, code, msg);
-		else
-			ereport(WARNING, (errmsg("juki could not sign a checkpoint at shutdown: %s", msg)));
-		juki_queue_checkpoint_done(req);
-		return;
-	}
-
-	PG_TRY();
-	{
-		JukiDetail	d;
-		JkBuf		line;
-		Inserter	ins;
-		uint8		sig[JK_SIG_LEN];
-		char		ts[JK_TS_LEN + 1];
-		char		sighex[2 * JK_SIG_LEN + 1];
-		Datum		v[7];
-		bool		n[7] = {false};
-		int64		seq;
-		MemoryContext old = MemoryContextSwitchTo(ws->batch_cxt);
-		char	   *detail;
-
-		jd_init(&d);
-		jd_str(&d, "key_id", key.key_id);
-		jd_bool(&d, "shutdown", shutdown);
-		detail = jd_finish(&d);
-		MemoryContextSwitchTo(old);
-		/* at shutdown worker_stop stays the last entry: it marks a clean stop */
-		if (!shutdown)
-			queue_own(ws, "checkpoint", JUKI_GRANTED, NULL, detail);
-
-		begin_xact();
-		seq = ws->next_seq - 1;
-		if (!jk_format_ts(GetCurrentTimestamp() + UNIX_EPOCH_OFFSET_US, ts))
-			elog(ERROR, "cannot format checkpoint time");
-		juki_buf_init(&line);
-		jk_checkpoint_message(&line, ws->origin, seq, ws->head, ts, key.key_id);
-		if (!juki_sign(&key, line.data, line.len, sig))
-			elog(ERROR, "Ed25519 signing failed");
-		jk_hex(sig, JK_SIG_LEN, sighex);
-		jk_buf_append_str(&line, " sig=");
-		jk_buf_append_str(&line, sighex);
-
-		inserter_open(&ins, "audit_checkpoint");
-		v[0] = Int64GetDatum(seq);
-		v[1] = bytea_datum(ws->head, JK_HASH_LEN);
-		v[2] = TimestampTzGetDatum(GetCurrentTimestamp());
-		jk_hex(ws->origin, JK_HASH_LEN, msg);
-		v[3] = CStringGetTextDatum(msg);
-		v[4] = CStringGetTextDatum(key.key_id);
-		v[5] = bytea_datum(sig, JK_SIG_LEN);
-		v[6] = CStringGetTextDatum(line.data);
-		inserter_insert(&ins, v, n);
-		inserter_close(&ins);
-		commit_xact();
-		ws->last_checkpoint_seq = seq;
-		ws->last_problem[0] = '\0';
-		MemoryContextReset(ws->batch_cxt);
-
-		if (!juki_checkpoint_write_file(line.data, ws->origin, seq, msg, sizeof(msg)))
-		{
-			if (!shutdown)
-				note_checkpoint_problem(ws, "checkpoint_directory_unwritable", msg);
-			else
-				ereport(WARNING, (errmsg("juki could not write the shutdown checkpoint file: %s", msg)));
-		}
-	}
-	PG_FINALLY();
-	{
-		juki_signing_key_free(&key);
-	}
-	PG_END_TRY();
-	juki_queue_checkpoint_done(req);
-}
-
-/* ------------------------------------------------------ logical slots */
-
-/*
- * Logical decoding could stream juki's tables out of the database.  The
- * SQL functions that create slots are refused (guard_paths.c), but a
- * replication connection creates them without SQL, where no hook reaches:
- * the writer looks at the slots on every round and puts each logical slot
- * of juki's database on record once, with a warning (detected, not
- * prevented; README "Threat model").
- */
-static void
-note_logical_slots(WriterState *ws)
-{
-	List	   *found = NIL;
-	ListCell   *lc;
-	int			i;
-	MemoryContext tmp;
-	MemoryContext caller;
-
-	if (ReplicationSlotCtl == NULL || max_replication_slots == 0)
-		return;
-	/* every round: nothing of it may stay behind (queue_own resets batch_cxt) */
-	tmp = AllocSetContextCreate(TopMemoryContext, "juki slot scan", ALLOCSET_SMALL_SIZES);
-	caller = MemoryContextSwitchTo(tmp);
-	LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
-	for (i = 0; i < max_replication_slots; i++)
-	{
-		ReplicationSlot *slot = &ReplicationSlotCtl->replication_slots[i];
-		Oid			db;
-		NameData	name;
-		NameData	plugin;
-
-		if (!slot->in_use)
-			continue;
-		SpinLockAcquire(&slot->mutex);
-		db = slot->data.database;
-		name = slot->data.name;
-		plugin = slot->data.plugin;
-		SpinLockRelease(&slot->mutex);
-		if (db == MyDatabaseId)
-			found = lappend(found, psprintf("%s %s", NameStr(name), NameStr(plugin)));
-	}
-	LWLockRelease(ReplicationSlotControlLock);
-	MemoryContextSwitchTo(caller);
-
-	foreach(lc, found)
-	{
-		char	   *entry = lfirst(lc);
-		char	   *sp = strchr(entry, ' ');
-		JukiDetail	d;
-		MemoryContext old;
-		char	   *detail;
-
-		old = MemoryContextSwitchTo(tmp);
-		if (list_member(ws->seen_slots, makeString(entry)))
-		{
-			MemoryContextSwitchTo(old);
-			continue;
-		}
-		MemoryContextSwitchTo(old);
-		old = MemoryContextSwitchTo(TopMemoryContext);
-		ws->seen_slots = lappend(ws->seen_slots, makeString(pstrdup(entry)));
-		MemoryContextSwitchTo(old);
-		*sp = '\0';
-		ereport(WARNING,
-				(errmsg("a logical replication slot \"%s\" exists in juki's database", entry),
-				 errdetail("Logical decoding can carry juki's tables out of the database; the slot is on record in the operation log."),
-				 errhint("Drop it with pg_drop_replication_slot() unless the security officers approved it.")));
-		old = MemoryContextSwitchTo(ws->batch_cxt);
-		jd_init(&d);
-		jd_str(&d, "slot", entry);
-		jd_str(&d, "plugin", sp + 1);
-		detail = jd_finish(&d);
-		MemoryContextSwitchTo(old);
-		queue_own(ws, "logical_slot", JUKI_ERROR, "logical_slot_detected", detail);
-		MemoryContextReset(ws->batch_cxt);
-	}
-	MemoryContextDelete(tmp);
-}
-
-/* --------------------------------------------------- planner statistics */
-
-/*
- * ANALYZE (autovacuum's too) must find no statistics target of personal
- * data but 0; whatever it found, the statistics go (guard_catalog.c).  At
- * every start and every few seconds: autovacuum has no hook.
- */
-static void
-sweep_statistics(WriterState *ws)
-{
-	char	   *detail;
-
-	begin_xact();
-	detail = juki_statistics_sweep();
-	if (detail)
-		detail = MemoryContextStrdup(ws->batch_cxt, detail);
-	commit_xact();
-	if (detail)
-		queue_own(ws, "planner_statistics", JUKI_ERROR, "statistics_purged", detail);
-	ws->last_statistics_sweep = GetCurrentTimestamp();
+	inserter_open(&ins, "audit_checkpoint");
+	v[0] = Int64GetDatum(seq);
+	v[1] = bytea_datum(ws->head, JK_HASH_LEN);
+	v[2] = TimestampTzGetDatum(GetCurrentTimestamp());
+	jk_hex(ws->origin, JK_HASH_LEN, origin);
+	v[3] = CStringGetTextDatum(origin);
+	v[4] = CStringGetTextDatum(key->key_id);
+	v[5] = bytea_datum(sig, JK_SIG_LEN);
+	v[6] = CStringGetTextDatum(line.data);
+	inserter_insert(&ins, v, n);
+	inserter_close(&ins);
+	/* the transaction's memory goes at commit; the file is written after it */
+	return MemoryContextStrdup(ws->batch_cxt, line.data);
 }
 
 /* --------------------------------------------------------------- startup */
@@ -620,90 +499,29 @@ wait_for_extension(void)
 static void
 recover(WriterState *ws)
 {
-	bool		have_head = false;
-	bool		clean = false;
+	JukiChainHead ch;
+	bool		have_head;
+	bool		clean;
 	bool		fresh = false;
-	int64		gap_days = 0;
-	XLogRecPtr	stop_lsn = InvalidXLogRecPtr;
+	int64		gap_days;
+	XLogRecPtr	stop_lsn;
 	JkEntry		e[3];
 	int			ne = 0;
 	JukiDetail	d;
 
 	begin_xact();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT seq, hash, action, ts, detail->>'wal_lsn' FROM juki.operation_log ORDER BY seq DESC LIMIT 1",
-					true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "cannot read juki.operation_log");
-	if (SPI_processed == 1)
-	{
-		bool		isnull;
-		HeapTuple	t = SPI_tuptable->vals[0];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		bytea	   *h = DatumGetByteaPP(SPI_getbinval(t, td, 2, &isnull));
-		char	   *action = SPI_getvalue(t, td, 3);
-		TimestampTz ts = DatumGetTimestampTz(SPI_getbinval(t, td, 4, &isnull));
-
-		ws->next_seq = DatumGetInt64(SPI_getbinval(t, td, 1, &isnull)) + 1;
-		if (VARSIZE_ANY_EXHDR(h) != JK_HASH_LEN)
-			elog(ERROR, "juki.operation_log seq " INT64_FORMAT " has a malformed hash",
-				 ws->next_seq - 1);
-		memcpy(ws->head, VARDATA_ANY(h), JK_HASH_LEN);
-		clean = strcmp(action, "worker_stop") == 0 || strcmp(action, "genesis") == 0;
-		if (strcmp(action, "worker_stop") == 0)
-		{
-			char	   *lsn = SPI_getvalue(t, td, 5);
-			uint32		hi,
-						lo;
-
-			if (lsn && sscanf(lsn, "%X/%X", &hi, &lo) == 2)
-				stop_lsn = ((uint64) hi << 32) | lo;
-		}
-		gap_days = (GetCurrentTimestamp() - ts) / USECS_PER_DAY;
-		ws->last_ts = ts + UNIX_EPOCH_OFFSET_US;
-		have_head = true;
-	}
-	if (SPI_execute("SELECT chain_origin, purged_through_seq, purged_through_hash, emergency_stop FROM juki.state",
-					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "cannot read juki.state");
-	else
-	{
-		bool		isnull;
-		HeapTuple	t = SPI_tuptable->vals[0];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		Datum		origin = SPI_getbinval(t, td, 1, &isnull);
-
-		if (!isnull)
-			memcpy(ws->origin, VARDATA_ANY(DatumGetByteaPP(origin)), JK_HASH_LEN);
-		/* 作動停止 survives restarts: publish it before anyone asks */
-		juki_emergency_publish(DatumGetBool(SPI_getbinval(t, td, 4, &isnull)));
-		if (!have_head)
-		{
-			Datum		pseq = SPI_getbinval(t, td, 2, &isnull);
-
-			if (!isnull)
-			{
-				/* everything was purged: continue from the anchor */
-				bool		hnull;
-				bytea	   *ph = DatumGetByteaPP(SPI_getbinval(t, td, 3, &hnull));
-
-				ws->next_seq = DatumGetInt64(pseq) + 1;
-				memcpy(ws->head, VARDATA_ANY(ph), JK_HASH_LEN);
-				have_head = true;
-				clean = true;
-			}
-		}
-	}
-	if (SPI_execute("SELECT coalesce(max(seq), -1) FROM juki.audit_checkpoint", true, 1) == SPI_OK_SELECT &&
-		SPI_processed == 1)
-	{
-		bool		isnull;
-
-		ws->last_checkpoint_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-															  SPI_tuptable->tupdesc, 1, &isnull));
-	}
-	SPI_finish();
+	juki_read_chain_head(&ch);
 	commit_xact();
+	have_head = ch.have_head;
+	clean = ch.clean;
+	gap_days = ch.gap_days;
+	stop_lsn = ch.stop_lsn;
+	ws->next_seq = ch.next_seq;
+	memcpy(ws->head, ch.head, JK_HASH_LEN);
+	memcpy(ws->origin, ch.origin, JK_HASH_LEN);
+	ws->last_checkpoint_seq = ch.last_checkpoint_seq;
+	if (have_head && ch.last_ts != 0)
+		ws->last_ts = ch.last_ts + UNIX_EPOCH_OFFSET_US;
 
 	if (!have_head)
 	{
@@ -725,7 +543,7 @@ recover(WriterState *ws)
 			Inserter	ins;
 
 			inserter_open(&ins, "operation_log");
-			write_entry(ws, &ins, &e[0]);
+					write_entry(ws, &ins, &e[0]);
 			inserter_close(&ins);
 		}
 		memcpy(ws->origin, ws->head, JK_HASH_LEN);
@@ -816,7 +634,7 @@ juki_audit_writer_main(Datum arg)
 		proc_exit(1);
 	recover(&ws);
 	ws.last_checkpoint_at = GetCurrentTimestamp();
-	sweep_statistics(&ws);
+	juki_writer_sweep_statistics(&ws);
 
 	while (!got_sigterm)
 	{
@@ -830,10 +648,10 @@ juki_audit_writer_main(Datum arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 		drain(&ws);
-		note_logical_slots(&ws);
+		juki_writer_note_slots(&ws);
 		if (TimestampDifferenceExceeds(ws.last_statistics_sweep, GetCurrentTimestamp(), 10000))
-			sweep_statistics(&ws);
-		checkpoint(&ws, false);
+			juki_writer_sweep_statistics(&ws);
+		juki_writer_checkpoint(&ws);
 		timeout = juki_checkpoint_interval_s * 1000L;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 Min(timeout, 1000L), PG_WAIT_EXTENSION);
@@ -842,17 +660,6 @@ juki_audit_writer_main(Datum arg)
 	/* shutdown: nothing enters the queue any more, write out what is there */
 	juki_queue_stop_accepting();
 	drain(&ws);
-	{
-		JkEntry		e;
-
-		JukiDetail	d;
-
-		/* where the WAL stood: the next start checks nobody ran the server since */
-		jd_init(&d);
-		jd_str(&d, "wal_lsn", psprintf("%X/%X", LSN_FORMAT_ARGS(GetXLogInsertRecPtr())));
-		own_entry(&e, "worker_stop", JUKI_GRANTED, NULL, jd_finish(&d));
-		write_own(&ws, &e, 1);
-	}
-	checkpoint(&ws, true);
+	juki_writer_stop(&ws);
 	proc_exit(1);				/* a static worker exiting 0 would never restart */
 }

@@ -35,6 +35,7 @@
 
 #include "juki.h"
 #include "door.h"
+#include "locks.h"
 #include "policy.h"
 #include "roles.h"
 #include "state.h"
@@ -565,8 +566,9 @@ bulk_permit_used(int64 permit_id)
 	/*
 	 * Serialise requests under one bulk permit until the first one's log
 	 * entry is durable and its transaction ends; then the next one sees it.
+	 * The tag is out of reach of SQL advisory locks (locks.h).
 	 */
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0x4A554B49, (uint32) permit_id, 2);
+	juki_lock_tag(&tag, JUKI_LOCK_BULK_PERMIT, permit_id);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 
 	args[0] = Int64GetDatum(permit_id);

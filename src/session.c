@@ -15,8 +15,14 @@
  * failed logins that locks an operator — is derived from the operation
  * log, which is durable before any answer is given.
  *
- * Locking: the table's LWLock guards every field of every slot except
- * last_activity, an atomic that attach bumps under the shared lock.
+ * Locking: the table's LWLock guards every field of every slot.  A slot
+ * may be freed and reused by another session at any moment the lock is not
+ * held, so whoever copied a slot re-checks, under the lock, that it still
+ * holds the same session_id before acting on it (attach reads, checks and
+ * bumps last_activity only so).  Besides, a transaction attached to a
+ * session holds a heavyweight share lock on it (locks.h) until it ends, and
+ * logout takes it exclusively: logout waits for the requests running under
+ * the session, and after it returns nothing more is done under it.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -27,7 +33,6 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "port/atomics.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
@@ -40,6 +45,7 @@
 #include "audit.h"
 #include "card.h"
 #include "door.h"
+#include "locks.h"
 #include "session.h"
 #include "pgcrypto_fn.h"
 #include "state.h"
@@ -75,7 +81,7 @@ typedef struct Session
 	char		card[65];
 	char		role[NAMEDATALEN];
 	TimestampTz created;
-	pg_atomic_uint64 last_activity;
+	TimestampTz last_activity;
 } Session;
 
 typedef struct SessionTable
@@ -124,15 +130,11 @@ juki_session_shmem_startup(void)
 	table = ShmemInitStruct("juki sessions", table_size(), &found);
 	if (!found)
 	{
-		int			i;
-
 		memset(table, 0, table_size());
 		table->lock = &(GetNamedLWLockTranche("juki_sessions"))->lock;
 		table->nslots = juki_max_sessions;
 		/* ids unique across restarts: seconds since 2000 in the high bits */
 		table->next_id = (GetCurrentTimestamp() / USECS_PER_SEC) << 20;
-		for (i = 0; i < table->nslots; i++)
-			pg_atomic_init_u64(&sessions()[i].last_activity, 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -184,6 +186,10 @@ token_hash(const char *token, uint8 out[JK_HASH_LEN])
  * Refuse a login step: the record (with the precise reason) is durable
  * before the error; the client is told only what does not help a guesser.
  */
+static void refuse(const char *action, int64 operator_id, int64 session_id, const char *serial,
+				   const char *reason, const char *shown_reason, int sqlstate,
+				   const char *msg, const char *hint) pg_attribute_noreturn();
+
 static void
 refuse(const char *action, int64 operator_id, int64 session_id, const char *serial,
 	   const char *reason, const char *shown_reason, int sqlstate,
@@ -590,8 +596,7 @@ juki_card_login(PG_FUNCTION_ARGS)
 		Session    *s = &sessions()[i];
 
 		/* a slot is free, or held by a session idle for a day */
-		if (!s->in_use ||
-			now - (TimestampTz) pg_atomic_read_u64(&s->last_activity) > STALE_SESSION_US)
+		if (!s->in_use || now - s->last_activity > STALE_SESSION_US)
 			slot = i;
 	}
 	if (slot >= 0)
@@ -606,7 +611,7 @@ juki_card_login(PG_FUNCTION_ARGS)
 		strlcpy(s->card, serial, sizeof(s->card));
 		strlcpy(s->role, ci.role, sizeof(s->role));
 		s->created = now;
-		pg_atomic_write_u64(&s->last_activity, (uint64) now);
+		s->last_activity = now;
 	}
 	LWLockRelease(table->lock);
 	if (slot < 0)
@@ -668,24 +673,52 @@ session_by_token(FunctionCallInfo fcinfo, const char *action, Session *copy)
 	return slot;
 }
 
+/*
+ * Bind the session to this transaction.  First the share lock on the
+ * session (held until the transaction ends); then, under the table's lock,
+ * the slot must still hold this session (it may have been logged out, and
+ * the slot reused, since the copy), and its idle time is read, checked and
+ * bumped there, so that nobody passes the idle lock on another session's
+ * time.
+ */
 Datum
 juki_attach(PG_FUNCTION_ARGS)
 {
 	Session		copy;
 	int			slot = session_by_token(fcinfo, "attach", &copy);
-	TimestampTz now = GetCurrentTimestamp();
-	TimestampTz last;
+	TimestampTz now;
+	TimestampTz last = 0;
+	bool		same;
+	bool		idle = false;
+	LOCKTAG		tag;
 
-	last = (TimestampTz) pg_atomic_read_u64(&sessions()[slot].last_activity);
-	if (!copy.locked && now - last > (TimestampTz) juki_idle_timeout_ms * 1000)
+	juki_lock_tag(&tag, JUKI_LOCK_SESSION, copy.session_id);
+	(void) LockAcquire(&tag, ShareLock, false, false);
+	now = GetCurrentTimestamp();
+	LWLockAcquire(table->lock, LW_EXCLUSIVE);
+	same = sessions()[slot].in_use && sessions()[slot].session_id == copy.session_id;
+	if (same)
+	{
+		Session    *s = &sessions()[slot];
+
+		copy.locked = s->locked;
+		last = s->last_activity;
+		if (!s->locked && now - last > (TimestampTz) juki_idle_timeout_ms * 1000)
+			s->locked = idle = true;
+		else if (!s->locked)
+			s->last_activity = now;
+	}
+	LWLockRelease(table->lock);
+	if (!same)
+		refuse("attach", copy.operator_id, copy.session_id, copy.card, "not_authenticated", NULL,
+			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
+			   "the operator session has ended (logged out)",
+			   "Log in again with juki.card_challenge() and juki.card_login().");
+	if (idle)
 	{
 		JukiAuditRecord r;
 		JukiDetail	d;
 
-		LWLockAcquire(table->lock, LW_EXCLUSIVE);
-		if (sessions()[slot].session_id == copy.session_id)
-			sessions()[slot].locked = true;
-		LWLockRelease(table->lock);
 		juki_audit_record_init(&r, "session_lock", JUKI_GRANTED, "idle_timeout");
 		r.operator_id = copy.operator_id;
 		r.session_id = copy.session_id;
@@ -701,7 +734,6 @@ juki_attach(PG_FUNCTION_ARGS)
 			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
 			   "the operator session is locked after being idle",
 			   "Unlock it with juki.unlock(token, signature, password) after a new juki.card_challenge().");
-	pg_atomic_write_u64(&sessions()[slot].last_activity, (uint64) now);
 
 	current.session_id = copy.session_id;
 	current.operator_id = copy.operator_id;
@@ -736,7 +768,7 @@ juki_unlock(PG_FUNCTION_ARGS)
 	if (sessions()[slot].in_use && sessions()[slot].session_id == copy.session_id)
 	{
 		sessions()[slot].locked = false;
-		pg_atomic_write_u64(&sessions()[slot].last_activity, (uint64) GetCurrentTimestamp());
+		sessions()[slot].last_activity = GetCurrentTimestamp();
 	}
 	LWLockRelease(table->lock);
 	PG_RETURN_VOID();
@@ -748,7 +780,11 @@ juki_logout(PG_FUNCTION_ARGS)
 	Session		copy;
 	int			slot = session_by_token(fcinfo, "logout", &copy);
 	JukiAuditRecord r;
+	LOCKTAG		tag;
 
+	/* wait for the transactions attached to the session (see the top) */
+	juki_lock_tag(&tag, JUKI_LOCK_SESSION, copy.session_id);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 	/* the slot may have been reused since the copy: free only this session */
 	LWLockAcquire(table->lock, LW_EXCLUSIVE);
 	if (sessions()[slot].in_use && sessions()[slot].session_id == copy.session_id)

@@ -6,13 +6,28 @@
  * The table is streamed in seq order with constant memory.  Every entry's
  * hash is recomputed from its columns and compared with the stored one and
  * with the next entry's prev_hash; seq must have no gap.  Each checkpoint
- * (those stored in juki.audit_checkpoint and those given from outside) must
- * carry a valid signature of a known key, belong to this chain, and match
- * the entry at its seq.  A rewrite that recomputed every hash is caught by
- * an earlier external checkpoint; a truncated tail by a later one.
+ * (those stored in juki.audit_checkpoint, those in juki.checkpoint_directory
+ * and those given from outside) must carry a valid signature of a known
+ * key, belong to this chain, and match the entry at its seq.  A rewrite
+ * that recomputed every hash is caught by an earlier external checkpoint; a
+ * truncated tail by a later one.
+ *
+ * The stored checkpoints are held against the log and against each other,
+ * because removing them is how a consistent rewrite hides (issue 13, class
+ * 8): the writer signs each checkpoint in the same transaction as the entry
+ * it signs and says so in that entry (checkpoint entries with
+ * "signs_this_entry", worker_stop with "shutdown_checkpoint"), so every such
+ * entry must have a stored checkpoint at its own seq; and every file in the
+ * checkpoint directory must also be in the table.  What none of this can
+ * catch is a rewrite that also rewrote those entries and removed the table
+ * rows and the files: only checkpoints kept where the server cannot write
+ * (given here, or held by a witness) do.  README "Threat model".
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
@@ -20,6 +35,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "storage/fd.h"
 #include "utils/builtins.h"
 
 #include "juki.h"
@@ -36,11 +52,19 @@ typedef struct VKey
 	char		id[JK_KEYID_LEN + 1];
 } VKey;
 
+typedef enum VSource
+{
+	V_EXTERNAL,					/* given by the caller */
+	V_TABLE,					/* juki.audit_checkpoint */
+	V_FILE						/* juki.checkpoint_directory, not in the table */
+} VSource;
+
 typedef struct VCheckpoint
 {
 	JkCheckpoint cp;
 	char	   *line;			/* the text whose first signed_len bytes are signed */
 	bool		external;
+	VSource		source;
 } VCheckpoint;
 
 typedef struct VResult
@@ -49,6 +73,10 @@ typedef struct VResult
 	int64		checked;
 	int64		first_bad;
 	char		problem[512];
+	int64		logged;			/* signings the log records */
+	int64		stored;			/* rows of juki.audit_checkpoint */
+	int64		files;			/* files of this chain, -1: no directory */
+	int64		last_stored;	/* newest stored (table or file), -1 none */
 } VResult;
 
 /* Keep the problem with the smallest seq: the first place the log is wrong. */
@@ -160,6 +188,9 @@ table_checkpoints(List *cps, VResult *r)
 			fail(r, seq, "the stored checkpoint at seq " INT64_FORMAT " names seq " INT64_FORMAT,
 				 seq, (int64) c->cp.seq);
 		c->line = saved;
+		c->source = V_TABLE;
+		r->stored++;
+		r->last_stored = Max(r->last_stored, seq);
 		{
 			MemoryContext old = MemoryContextSwitchTo(caller);
 
@@ -169,6 +200,131 @@ table_checkpoints(List *cps, VResult *r)
 	}
 	juki_spi_end(&spi);
 	return cps;
+}
+
+/* A finding kept until the chain is checked: a chain finding at the same seq says more. */
+typedef struct Deferred
+{
+	int64		seq;
+	char	   *msg;
+} Deferred;
+
+static int
+table_seq_cmp(const void *key, const void *elem)
+{
+	int64		seq = *(const int64 *) key;
+	const VCheckpoint *c = *(VCheckpoint *const *) elem;
+
+	return seq < c->cp.seq ? -1 : seq > c->cp.seq ? 1 : 0;
+}
+
+/*
+ * The checkpoint files of this chain in juki.checkpoint_directory.  A file
+ * whose line is also the table's row at its seq adds nothing; any other is
+ * checked like a stored checkpoint, and that it is not in the table is a
+ * finding (kept in *deferred).  r->files stays -1 without a directory.
+ */
+static List *
+directory_checkpoints(List *cps, JukiChainInfo *ci, VResult *r, List **deferred)
+{
+	VCheckpoint **rows;
+	int			nrows = 0;
+	ListCell   *lc;
+	DIR		   *dir;
+	struct dirent *de;
+	char		prefix[32];
+	char		hex[JK_HEX_LEN + 1];
+
+	if (juki_checkpoint_directory == NULL || juki_checkpoint_directory[0] == '\0' ||
+		!ci->have_origin)
+		return cps;
+	dir = AllocateDir(juki_checkpoint_directory);
+	if (dir == NULL)
+	{
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("juki.verify_log cannot read juki.checkpoint_directory: %m")));
+		return cps;
+	}
+	/* the table's rows, in seq order (as read) */
+	rows = palloc(sizeof(VCheckpoint *) * Max(list_length(cps), 1));
+	foreach(lc, cps)
+		if (((VCheckpoint *) lfirst(lc))->source == V_TABLE)
+			rows[nrows++] = lfirst(lc);
+	jk_hex(ci->origin, JK_HASH_LEN, hex);
+	snprintf(prefix, sizeof(prefix), "juki-%.16s-", hex);
+	r->files = 0;
+	while ((de = ReadDirExtended(dir, juki_checkpoint_directory, WARNING)) != NULL)
+	{
+		size_t		n = strlen(de->d_name);
+		char		path[MAXPGPATH];
+		char		line[2048];
+		size_t		len;
+		FILE	   *f;
+		VCheckpoint *c;
+		VCheckpoint **row;
+		char		err[JK_ERR_LEN];
+		int64		seq;
+
+		CHECK_FOR_INTERRUPTS();
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 || n < 11 ||
+			strcmp(de->d_name + n - 11, ".checkpoint") != 0)
+			continue;
+		seq = strtoi64(de->d_name + strlen(prefix), NULL, 10);
+		snprintf(path, sizeof(path), "%s/%s", juki_checkpoint_directory, de->d_name);
+		f = AllocateFile(path, "r");
+		if (f == NULL)
+			continue;
+		len = fread(line, 1, sizeof(line) - 1, f);
+		FreeFile(f);
+		line[len] = '\0';
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		r->files++;
+		c = palloc0(sizeof(VCheckpoint));
+		if (!jk_checkpoint_parse(line, len, &c->cp, err, sizeof(err)))
+		{
+			fail(r, seq, "the checkpoint file %s is malformed: %s", de->d_name, err);
+			continue;
+		}
+		r->last_stored = Max(r->last_stored, (int64) c->cp.seq);
+		row = bsearch(&c->cp.seq, rows, nrows, sizeof(VCheckpoint *), table_seq_cmp);
+		if (row && strcmp((*row)->line, line) == 0)
+			continue;			/* the table holds it: checked there */
+		c->line = pstrdup(line);
+		c->source = V_FILE;
+		cps = lappend(cps, c);
+		{
+			Deferred   *d = palloc(sizeof(Deferred));
+
+			d->seq = c->cp.seq;
+			d->msg = row ?
+				psprintf("the checkpoint file for seq " INT64_FORMAT " differs from the one in juki.audit_checkpoint (one of them was replaced)",
+						 (int64) c->cp.seq) :
+				psprintf("the checkpoint at seq " INT64_FORMAT " is in juki.checkpoint_directory but not in juki.audit_checkpoint (a stored checkpoint was removed)",
+						 (int64) c->cp.seq);
+			*deferred = lappend(*deferred, d);
+		}
+	}
+	FreeDir(dir);
+	return cps;
+}
+
+/*
+ * Does this entry say that a checkpoint signing it was stored with it?  The
+ * writer's own entries; their detail is canonical JSON, so the key and
+ * value appear exactly so (a string value would have its quotes escaped).
+ */
+static bool
+entry_promises_checkpoint(const JkEntry *e)
+{
+	if (e->action == NULL || e->outcome == NULL || e->detail == NULL)
+		return false;
+	if (strcmp(e->action, "checkpoint") == 0 && strcmp(e->outcome, "granted") == 0)
+		return strstr(e->detail, "\"signs_this_entry\":true") != NULL;
+	if (strcmp(e->action, "worker_stop") == 0)
+		return strstr(e->detail, "\"shutdown_checkpoint\":true") != NULL;
+	return false;
 }
 
 static int
@@ -214,9 +370,12 @@ check_signatures(List *cps, List *keys, JukiChainInfo *ci, VResult *r)
 	}
 }
 
-/* The chain itself, entry by entry, against the checkpoints sorted by seq. */
+/*
+ * The chain itself, entry by entry, against the checkpoints sorted by seq;
+ * signings the log records but nothing stores go to *deferred.
+ */
 static void
-check_chain(List *cps, JukiChainInfo *ci, VResult *r)
+check_chain(List *cps, JukiChainInfo *ci, VResult *r, List **deferred)
 {
 	JukiLogScan scan;
 	JukiLogRow	row;
@@ -224,6 +383,7 @@ check_chain(List *cps, JukiChainInfo *ci, VResult *r)
 	uint8		prev[JK_HASH_LEN];
 	ListCell   *next_cp = list_head(cps);
 	JkBuf		canon;
+	bool		stored_here;
 
 	if (ci->purged)
 		memcpy(prev, ci->purged_through_hash, JK_HASH_LEN);
@@ -280,6 +440,7 @@ check_chain(List *cps, JukiChainInfo *ci, VResult *r)
 			fail(r, seq, "entry seq " INT64_FORMAT " does not match its hash (edited)", seq);
 			break;
 		}
+		stored_here = false;
 		while (next_cp && ((VCheckpoint *) lfirst(next_cp))->cp.seq == seq)
 		{
 			VCheckpoint *c = lfirst(next_cp);
@@ -287,7 +448,28 @@ check_chain(List *cps, JukiChainInfo *ci, VResult *r)
 			if (memcmp(c->cp.hash, hash, JK_HASH_LEN) != 0)
 				fail(r, seq, "entry seq " INT64_FORMAT " differs from the signed checkpoint (the chain was rewritten)",
 					 seq);
+			stored_here |= c->source != V_EXTERNAL;
 			next_cp = lnext(cps, next_cp);
+		}
+		/*
+		 * The log says a checkpoint signing this entry was stored with it.
+		 * A finding here leaves the chain intact: note it and go on.
+		 */
+		if (entry_promises_checkpoint(&row.e))
+		{
+			r->logged++;
+			if (!stored_here)
+			{
+				Deferred   *d = palloc(sizeof(Deferred));
+
+				d->seq = seq;
+				d->msg = seq > r->last_stored ?
+					psprintf("the newest stored checkpoint (seq " INT64_FORMAT ") is older than the writer's last signing recorded in the log (seq " INT64_FORMAT "): stored checkpoints were removed",
+							 r->last_stored, seq) :
+					psprintf("the log records a checkpoint signed at seq " INT64_FORMAT ", but neither juki.audit_checkpoint nor the checkpoint directory holds it: stored checkpoints were removed",
+							 seq);
+				*deferred = lappend(*deferred, d);
+			}
 		}
 		if (!r->ok && r->first_bad <= seq)
 			break;
@@ -313,18 +495,41 @@ check_chain(List *cps, JukiChainInfo *ci, VResult *r)
 	}
 }
 
+/* Set a column of the result by name, if the installed verify_log() has it. */
+static void
+set_column(TupleDesc desc, Datum *values, bool *nulls, const char *name,
+		   Datum value, bool isnull)
+{
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+		if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+		{
+			values[i] = value;
+			nulls[i] = isnull;
+			return;
+		}
+}
+
+/*
+ * Columns are filled by name: the library answers 1.0's verify_log (the
+ * first four columns) as well as the newest.
+ */
 Datum
 juki_verify_log(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[4];
-	bool		nulls[4] = {false};
+	Datum	   *values;
+	bool	   *nulls;
 	VResult		r;
 	List	   *keys = NIL;
 	List	   *cps = NIL;
+	List	   *deferred = NIL;
+	ListCell   *lc;
 	JukiChainInfo ci;
 	JukiAuditRecord rec;
 	JukiDetail	d;
+	int			i;
 
 	juki_require_preload();
 	juki_require_role("verify_log", auditor_roles);
@@ -333,6 +538,8 @@ juki_verify_log(PG_FUNCTION_ARGS)
 
 	memset(&r, 0, sizeof(r));
 	r.ok = true;
+	r.files = -1;
+	r.last_stored = -1;
 	if (!PG_ARGISNULL(1))
 		keys = parse_keys(PG_GETARG_ARRAYTYPE_P(1));
 	else
@@ -353,15 +560,22 @@ juki_verify_log(PG_FUNCTION_ARGS)
 	}
 	juki_chain_info(&ci);
 	cps = table_checkpoints(cps, &r);
+	cps = directory_checkpoints(cps, &ci, &r, &deferred);
 	check_signatures(cps, keys, &ci, &r);
 	list_sort(cps, cp_cmp);
-	check_chain(cps, &ci, &r);
+	check_chain(cps, &ci, &r, &deferred);
+	foreach(lc, deferred)
+		fail(&r, ((Deferred *) lfirst(lc))->seq, "%s", ((Deferred *) lfirst(lc))->msg);
 
 	juki_audit_record_init(&rec, "verify_log", JUKI_GRANTED, r.ok ? NULL : "log_invalid");
 	jd_init(&d);
 	jd_bool(&d, "ok", r.ok);
 	jd_int(&d, "entries_checked", r.checked);
 	jd_int(&d, "checkpoints", list_length(cps));
+	jd_int(&d, "checkpoints_logged", r.logged);
+	jd_int(&d, "checkpoints_stored", r.stored);
+	if (r.files >= 0)
+		jd_int(&d, "checkpoint_files", r.files);
 	if (!r.ok)
 	{
 		jd_int(&d, "first_bad_seq", r.first_bad);
@@ -370,11 +584,19 @@ juki_verify_log(PG_FUNCTION_ARGS)
 	rec.detail = jd_finish(&d);
 	juki_audit_log(&rec);
 
-	values[0] = BoolGetDatum(r.ok);
-	values[1] = Int64GetDatum(r.checked);
-	values[2] = Int64GetDatum(r.first_bad);
-	nulls[2] = r.ok;
-	values[3] = r.ok ? (Datum) 0 : CStringGetTextDatum(r.problem);
-	nulls[3] = r.ok;
+	values = palloc0(sizeof(Datum) * tupdesc->natts);
+	nulls = palloc(sizeof(bool) * tupdesc->natts);
+	for (i = 0; i < tupdesc->natts; i++)
+		nulls[i] = true;
+#define SET(name, value, isnull) set_column(tupdesc, values, nulls, name, value, isnull)
+	SET("ok", BoolGetDatum(r.ok), false);
+	SET("entries_checked", Int64GetDatum(r.checked), false);
+	SET("first_bad_seq", Int64GetDatum(r.first_bad), r.ok);
+	SET("problem", r.ok ? (Datum) 0 : CStringGetTextDatum(r.problem), r.ok);
+	SET("checkpoints_logged", Int64GetDatum(r.logged), false);
+	SET("checkpoints_stored", Int64GetDatum(r.stored), false);
+	SET("checkpoint_files", Int64GetDatum(r.files), r.files < 0);
+	SET("last_checkpoint_seq", Int64GetDatum(r.last_stored), r.last_stored < 0);
+#undef SET
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

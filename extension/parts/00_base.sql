@@ -565,11 +565,13 @@ COMMENT ON FUNCTION juki.status() IS
 
 CREATE FUNCTION juki.verify_log(checkpoints text[] DEFAULT NULL, public_keys text[] DEFAULT NULL,
 								OUT ok boolean, OUT entries_checked bigint,
-								OUT first_bad_seq bigint, OUT problem text)
+								OUT first_bad_seq bigint, OUT problem text,
+								OUT checkpoints_logged bigint, OUT checkpoints_stored bigint,
+								OUT checkpoint_files bigint, OUT last_checkpoint_seq bigint)
 	AS 'MODULE_PATHNAME', 'juki_verify_log'
 	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION juki.verify_log(text[], text[]) IS
-	'Recompute the 操作履歴 hash chain; check stored and given signed checkpoints (auditor, chief)';
+	'Recompute the 操作履歴 hash chain; check stored, directory and given signed checkpoints, and that every signing the log records is stored (auditor, chief)';
 
 CREATE FUNCTION juki.export_log(from_seq bigint, to_seq bigint DEFAULT NULL)
 	RETURNS SETOF text

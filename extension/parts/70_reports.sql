@@ -48,10 +48,13 @@ BEGIN
 	PERFORM juki._report_start(a, $1, $2);
 	RETURN QUERY
 	SELECT (l.ts AT TIME ZONE juki._tz())::date, l.operator_id, o.role_name, o.display_name, o.department,
-		   l.purpose, l.action, count(*) FILTER (WHERE l.outcome = 'granted'),
+		   l.purpose, l.action, count(*) FILTER (WHERE l.outcome = 'granted' AND w.seq IS NULL),
 		   count(*) FILTER (WHERE l.outcome <> 'granted'),
-		   coalesce(sum(l.row_count) FILTER (WHERE l.outcome = 'granted'), 0)::bigint
+		   coalesce(sum(l.row_count) FILTER (WHERE l.outcome = 'granted' AND w.seq IS NULL), 0)::bigint
 	  FROM juki.operation_log l LEFT JOIN juki.operator o ON o.id = l.operator_id
+	  -- a granted request whose client never got the answer disclosed nothing
+	  LEFT JOIN (SELECT DISTINCT (x.detail ->> 'withheld_seq')::bigint AS seq FROM juki.operation_log x
+				  WHERE x.action = 'withheld') w ON w.seq = l.seq
 	 WHERE l.action IN ('lookup', 'search', 'issue_form') AND l.ts >= $1 AND l.ts < $2
 	 GROUP BY 1, 2, 3, 4, 5, 6, 7
 	 ORDER BY 1, 3 NULLS FIRST, 6 NULLS FIRST, 7;
@@ -61,7 +64,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION juki.report_access(timestamptz, timestamptz) IS
-	'監査: disclosures granted and refused per day, operator, purpose and kind (lookup, search, form)';
+	'監査: disclosures granted (and carried out: no withheld entry) and refused per day, operator, purpose and kind (lookup, search, form)';
 
 /* ------------------------------------------------- 提供状況 (a resident's provision record) */
 
@@ -95,6 +98,10 @@ BEGIN
 						  LIMIT 1) p ON true
 	 WHERE l.action IN ('lookup', 'search', 'issue_form') AND l.outcome = 'granted'
 	   AND l.subjects @> ARRAY[v_code] AND l.ts >= $2 AND l.ts < $3
+	   -- a granted request whose client never got the answer disclosed nothing
+	   AND NOT EXISTS (SELECT 1 FROM juki.operation_log x
+					   WHERE x.action = 'withheld' AND x.seq > l.seq
+						 AND (x.detail ->> 'withheld_seq')::bigint = l.seq)
 	 ORDER BY l.seq;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	PERFORM juki._log(a, 'granted', NULL, subjects => ARRAY[v_code], row_count => n,

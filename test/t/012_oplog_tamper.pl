@@ -1,8 +1,9 @@
 # Tampering outside SQL is detected: an edited entry (server run without
-# juki), a truncated tail and a rewritten chain with recomputed hashes
-# (given checkpoints kept outside), and an exported file with a flipped
-# byte (offline, with juki_verify).  Purge refuses young or unexported
-# entries.
+# juki), a truncated tail and a rewritten chain with recomputed hashes (from
+# the checkpoint files left in juki.checkpoint_directory, and once those are
+# gone too, only given checkpoints kept outside), and an exported file with
+# a flipped byte (offline, with juki_verify).  Purge refuses young or
+# unexported entries.
 use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
@@ -71,8 +72,14 @@ my ($cpseq) = $cp =~ / seq=(\d+) /;
 my $cut = $cpseq - 4;
 run_sql_without_juki($b,
 	"DELETE FROM juki.operation_log WHERE seq > $cut; DELETE FROM juki.audit_checkpoint;");
+($ok, $bad, $problem) = split /\|/, as_role($b, 'aud',
+	"SELECT ok::text || '|' || first_bad_seq || '|' || problem FROM juki.verify_log()");
+is($ok, 'false', 'truncated tail: found while the checkpoint directory still holds the signed checkpoint');
+like($problem, qr/truncated|in juki.checkpoint_directory but not in juki.audit_checkpoint/,
+	'truncated tail: says why');
+unlink glob($b->basedir . '/checkpoints/*.checkpoint');
 is(as_role($b, 'aud', 'SELECT ok FROM juki.verify_log()'), 't',
-	'truncated tail: undetectable from inside the database alone');
+	'truncated tail: undetectable from inside the server once the files are gone too');
 ($ok, $bad, $problem) = split /\|/, verify_with($b, [$cp]);
 is($ok, 'false', 'truncated tail: detected with the external checkpoint');
 ok($bad > $cut && $bad <= $cpseq, 'truncated tail: the first bad seq is after the cut, not after the checkpoint');
@@ -86,7 +93,9 @@ my ($cp1seq) = $cp1 =~ / seq=(\d+) /;
 as_role($c, 'aud', 'SELECT count(*) FROM juki.operation_log');
 # The attacker exports the log (the format is public), turns a denial into a
 # grant, recomputes every hash, drops what came after the export and the
-# stored checkpoints, all with juki out of the way.
+# stored checkpoints, all with juki out of the way; and, knowing that each
+# checkpoint entry says a checkpoint signing it was stored with it, makes
+# the entries say otherwise (the careless variants: test 015).
 my @lines = split /\n/, as_role($c, 'mgr', 'SELECT * FROM juki.export_log(0)');
 my $target = as_role($c, 'aud',
 	"SELECT min(seq) FROM juki.operation_log WHERE action = 'direct_access'");
@@ -98,10 +107,12 @@ for my $l (@lines)
 	my $canon = $2;
 	my ($seq) = $canon =~ /"seq":(\d+),/;
 	$canon =~ s/"outcome":"denied"/"outcome":"granted"/ if $seq == $target;
+	my $flag = $canon =~ s/"signs_this_entry":true/"signs_this_entry":false/;
 	my $h = sha256($prev . $canon);
 	push @updates,
-	  sprintf("UPDATE juki.operation_log SET prev_hash = '\\x%s', hash = '\\x%s'%s WHERE seq = %d;",
-		unpack('H*', $prev), unpack('H*', $h), $seq == $target ? ", outcome = 'granted'" : '', $seq);
+	  sprintf("UPDATE juki.operation_log SET prev_hash = '\\x%s', hash = '\\x%s'%s%s WHERE seq = %d;",
+		unpack('H*', $prev), unpack('H*', $h), $seq == $target ? ", outcome = 'granted'" : '',
+		$flag ? ", detail = jsonb_set(detail, '{signs_this_entry}', 'false')" : '', $seq);
 	$prev = $h;
 	$last = $seq;
 }
@@ -111,8 +122,13 @@ run_sql_without_juki($c,
 		'DELETE FROM juki.audit_checkpoint;'));
 is(as_role($c, 'aud', "SELECT outcome FROM juki.operation_log WHERE seq = $target"),
 	'granted', 'rewrite: the denial now reads as a grant');
+($ok, $bad, $problem) = split /\|/, as_role($c, 'aud',
+	"SELECT ok::text || '|' || first_bad_seq || '|' || problem FROM juki.verify_log()");
+is("$ok $bad", "false $cp1seq", 'rewrite: found from the file left in the checkpoint directory');
+like($problem, qr/the chain was rewritten/, 'rewrite: says the chain was rewritten');
+unlink glob($c->basedir . '/checkpoints/*.checkpoint');
 is(as_role($c, 'aud', 'SELECT ok FROM juki.verify_log()'), 't',
-	'rewrite: a consistent rewrite passes without outside checkpoints');
+	'rewrite: a consistent rewrite of table and directory passes without outside checkpoints');
 ($ok, $bad, $problem) = split /\|/, verify_with($c, [$cp1]);
 is($ok, 'false', 'rewrite: detected with an earlier external checkpoint');
 is($bad, $cp1seq, 'rewrite: names the checkpoint seq');

@@ -9,7 +9,8 @@ use Test::More;
 use Time::HiRes qw(usleep);
 use Exporter 'import';
 our @EXPORT = qw(juki_node wait_writer as_role psql_as restart_juki start_juki set_preload
-  start_load stop_load ledger_tags logged_tags juki_verify_bin juki_staff card_login card_logins);
+  start_load stop_load ledger_tags logged_tags juki_verify_bin juki_staff juki_operator
+  card_login card_logins);
 
 # juki_node($name, preload => 1, conf => "extra lines", signing => 1,
 #           no_extension => 0, allows_streaming => 0, install_path => dir,
@@ -184,10 +185,11 @@ sub juki_verify_bin
 	die "juki_verify not found";
 }
 
-# A minimal town and staff, made through juki's own functions: 30 residents,
-# a 住民課 operator "op1" (card OP1-CARD, Ed25519 test key, password below),
-# trained, designated for wide_area_copy_issuance and move_in, with an
-# approved permit for each; the whole week open.  Returns the operator id.
+# A minimal town and staff, made through juki's own functions: 30 residents
+# (residents => N for more: the town is then generated for the test), a 住民課
+# operator "op1" (card OP1-CARD, Ed25519 test key, password below), trained,
+# designated for wide_area_copy_issuance and move_in, with an approved
+# permit for each; the whole week open.  Returns the operator id.
 our $PASSWORD = 'Madoguchi#2026';
 
 sub card_key
@@ -197,9 +199,16 @@ sub card_key
 
 sub juki_staff
 {
-	my ($node) = @_;
+	my ($node, %opt) = @_;
+	my $residents = $opt{residents} // 30;
 	my $pub = slurp_file("$ENV{TESTDIR}/keys/card_ed25519.pub");
 	my $town = "$ENV{TESTDIR}/town.tsv";
+	if ($residents > 200)
+	{
+		$town = $node->basedir . "/town-$residents.tsv";
+		system("perl test/demo/gen_town.pl --residents $residents > '$town'") == 0
+		  or die "gen_town.pl failed";
+	}
 	$node->safe_psql('postgres', q{
 		CREATE ROLE op1 LOGIN; GRANT juki_operator TO op1;
 		CREATE ROLE am LOGIN; GRANT juki_access_manager TO am;
@@ -216,7 +225,7 @@ sub juki_staff
 			address text, municipality_code text, change_reason text, change_date date, status text);
 		\\copy staging.town FROM '$town'
 		DELETE FROM staging.town WHERE resident_code NOT IN
-			(SELECT resident_code FROM staging.town ORDER BY resident_code LIMIT 30);
+			(SELECT resident_code FROM staging.town ORDER BY resident_code LIMIT $residents);
 		SELECT juki.import_residents('staging.town');});
 	as_role($node, 'sysadmin',
 		"SELECT juki.set_operating_hours(NULL, '{0,1,2,3,4,5,6}', '00:00', '24:00');");
@@ -240,6 +249,33 @@ sub juki_staff
 		as_role($node, 'officer', "SELECT juki.approve_permit($id);");
 	}
 	as_role($node, 'op1', "SELECT juki.logout('$token');");
+	return $op;
+}
+
+# Another 住民課 operator like op1 (after juki_staff): login role $role,
+# card $card, trained, designated and permitted for wide_area_copy_issuance.
+# Returns the operator id.
+sub juki_operator
+{
+	my ($node, $role, $card) = @_;
+	my $pub = slurp_file("$ENV{TESTDIR}/keys/card_ed25519.pub");
+	$node->safe_psql('postgres', "CREATE ROLE $role LOGIN; GRANT juki_operator TO $role;");
+	my $op = as_role($node, 'am', "SELECT juki.register_operator('$role', '$role', '住民課');");
+	as_role($node, 'am', qq{
+		SELECT juki.register_card($op, '$card', '$pub', current_date + 365);
+		SELECT juki.set_password($op, '$PASSWORD');
+		SELECT juki.record_training($op, 'operator', current_date - 1);});
+	as_role($node, 'officer',
+		"SELECT juki.designate($op, '{wide_area_copy_issuance}', current_date + 30, 'tap');");
+	my $token = card_login($node, $role, $card);
+	my $id = as_role($node, $role, qq{
+		BEGIN;
+		SELECT juki.attach('$token') \\gset
+		SELECT juki.request_permit('wide_area_copy_issuance', 'tap', now() + interval '1 day');
+		COMMIT;});
+	$id =~ s/\s+//g;
+	as_role($node, 'officer', "SELECT juki.approve_permit($id);");
+	as_role($node, $role, "SELECT juki.logout('$token');");
 	return $op;
 }
 
