@@ -72,6 +72,8 @@ sub canonical
 			   || jsonb_build_object('ts', to_char(l.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
 		  FROM juki.operation_log l WHERE seq = $seq});
 	my $e = JSON::PP->new->utf8->decode($json);
+	# a field added after format 1.0 is in the canonical form only with a value
+	delete $e->{login_role} unless defined $e->{login_role};
 	$change->($e) if $change;
 	return JSON::PP->new->utf8->canonical->encode($e);
 }

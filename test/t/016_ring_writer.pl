@@ -7,6 +7,17 @@
 # previous writer, which queued its own entries and waited for room only it
 # could free, 2,000 lookups took 17 s, the slowest 10 s, some failed with
 # audit_unavailable and entries went back in time: 5 of these 7 failed.)
+#
+# Then the same, step by step: the writer held inside a checkpoint (a DBA's
+# REINDEX of juki.audit_checkpoint in an open transaction) while that
+# session fills the ring to the last byte, with the checkpoint directory
+# made read-only here, so that once let go the writer has an entry of its
+# own to write (checkpoint_directory_unwritable) with the ring full; a
+# request queued right then is served at once.  (This was the isolation
+# spec oplog_ring's first permutation; the directory's mode was changed
+# there with plperlu, which juki now refuses.)  On main's writer (commit
+# 7d65490) the request waited juki.audit_wait_timeout for room and its
+# refusal could not be logged.
 use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
@@ -18,7 +29,9 @@ use JukiNode;
 my $timeout_s = 10;
 my $node = juki_node('ring', signing => 1,
 	conf => "juki.audit_queue_size = '64kB'\njuki.checkpoint_interval = '1s'\n"
-	  . "juki.audit_wait_timeout = '${timeout_s}s'\nmax_connections = 80\n");
+	  . "juki.audit_wait_timeout = '${timeout_s}s'\nmax_connections = 80\n"
+	  # the operator's 2,000 lookups are about the ring, not about volume
+	  . "juki.window_rows = 100000000\n");
 my $op = juki_staff($node);
 my $token = card_login($node, 'op1', 'OP1-CARD');
 my $dir = $node->basedir;
@@ -82,6 +95,76 @@ is(as_role($node, 'auditor', qq{
 	SELECT count(*) FROM (SELECT ts < lag(ts) OVER (ORDER BY seq) AS back
 		FROM juki.operation_log WHERE seq > $start_seq) x WHERE back}), '0',
 	"the writer's own entries are in chain order: ts never goes back along seq");
+
+# ---- step by step: an entry of the writer's own with the ring full ----------
+$node->safe_psql('postgres', q{
+	-- refusals of a session holding a lock on juki's log tables are queued
+	-- without waiting; the last one finds no room and gives up after
+	-- juki.audit_wait_timeout
+	CREATE FUNCTION ring_fill() RETURNS text LANGUAGE plpgsql AS $f$
+	DECLARE t0 timestamptz;
+	BEGIN
+		LOOP
+			t0 := clock_timestamp();
+			BEGIN
+				PERFORM * FROM juki.state;
+			EXCEPTION WHEN insufficient_privilege THEN NULL;
+			END;
+			EXIT WHEN clock_timestamp() - t0 > interval '1 second';
+		END LOOP;
+		RETURN 'ring full';
+	END $f$;
+	-- a refused statement: how long juki took to record it, and whether it could
+	CREATE FUNCTION timed_refusal() RETURNS text LANGUAGE plpgsql AS $f$
+	DECLARE t0 timestamptz := clock_timestamp(); det text;
+	BEGIN
+		DELETE FROM juki.operation_log WHERE seq = -1;
+		RETURN 'not refused';
+	EXCEPTION WHEN insufficient_privilege THEN
+		GET STACKED DIAGNOSTICS det = PG_EXCEPTION_DETAIL;
+		RETURN ((clock_timestamp() - t0) < interval '2 seconds')::text || ' ' || det;
+	END $f$;});
+my $cpdir = $node->basedir . '/checkpoints';
+my $before = as_role($node, 'auditor', 'SELECT max(seq) FROM juki.operation_log');
+my $hold = $node->background_psql('postgres');
+$hold->query_safe('BEGIN');
+$hold->query_safe('SELECT pg_advisory_xact_lock(4242)');
+$hold->query_safe('REINDEX TABLE juki.audit_checkpoint');
+# the auditor's checkpoint: its entry is written, then the writer waits to store it
+my ($rc, $cpout, $cperr) = psql_as($node, 'auditor',
+	"SET statement_timeout = '500ms'; SELECT juki.checkpoint()");
+like($cperr, qr/statement timeout/, 'held: the checkpoint request is still waiting when its client gives up');
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) > 0 FROM pg_stat_activity WHERE backend_type = 'juki audit writer' AND wait_event_type = 'Lock'}),
+	'held: the writer waits for REINDEX, inside the checkpoint');
+is($hold->query_safe("SET client_min_messages = error; SELECT ring_fill()"), 'ring full',
+	'held: the ring is filled to the last byte');
+# (read-only only now: no checkpoint can have run into it before the hold)
+chmod 0555, $cpdir or die "chmod: $!";
+# a request queued the moment the writer is let go (it waits for the same lock first)
+my ($pout, $perr) = ('', '');
+my $producer = IPC::Run::start(
+	[ $psql, '-X', '-At', '-h', $node->host, '-p', $node->port, '-d', 'postgres', '-c',
+	  'BEGIN; SELECT pg_advisory_xact_lock(4242); SELECT timed_refusal(); COMMIT;' ],
+	'>', \$pout, '2>', \$perr);
+$node->poll_query_until('postgres', q{
+	SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted})
+  or die 'the producer did not queue behind the hold';
+$hold->query_safe('COMMIT');
+$hold->quit;
+$producer->finish;
+chmod 0755, $cpdir or die "chmod: $!";
+like($pout, qr/^true reason: direct_access; the refusal is recorded/m,
+	'let go with the ring full and an entry of its own to write, the writer serves the next request at once')
+  or diag("producer: $pout $perr");
+is(as_role($node, 'auditor', qq{
+	SELECT DISTINCT reason FROM juki.operation_log WHERE seq > $before AND action = 'checkpoint' AND outcome = 'error'}),
+	'checkpoint_directory_unwritable', "the writer's own entry is on record");
+is(as_role($node, 'auditor', qq{
+	SELECT count(*) FROM (SELECT ts < lag(ts) OVER (ORDER BY seq) AS back
+		FROM juki.operation_log WHERE seq > $before) x WHERE back}), '0',
+	'and in its place: ts never goes back along seq');
+
 is(as_role($node, 'auditor', 'SELECT ok FROM juki.verify_log()'), 't', 'the chain verifies');
 $node->stop;
 done_testing();

@@ -5,6 +5,7 @@
 # or the backend ended, and also when the writer had already taken the
 # record (the withheld entry then follows in a later batch).  Counting
 # granted lookups minus the withheld ones gives exactly what clients got.
+# The operator logs in as itself (juki staff act only as themselves).
 use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
@@ -24,7 +25,7 @@ my $received = 0;
 sub lookup_sql
 {
 	my ($code) = @_;
-	return "SET ROLE op1; SELECT (juki.lookup('wide_area_copy_issuance', '$code', '$token')).resident_code";
+	return "SELECT (juki.lookup('wide_area_copy_issuance', '$code', '$token')).resident_code";
 }
 
 # the entry of the lookup of a code, and the withheld entry naming it
@@ -51,23 +52,23 @@ sub wait_for_entry
 }
 
 # an ordinary lookup: answered, no withheld entry
-is($node->safe_psql('postgres', lookup_sql($codes[0])), $codes[0], 'an ordinary lookup is answered');
+is(as_role($node, 'op1', lookup_sql($codes[0])), $codes[0], 'an ordinary lookup is answered');
 $received++;
 is(entries_for($codes[0]), 'granted none -', 'and logged as granted, nothing withheld');
 
 # the writer is stuck: the wait times out, the client gets audit_unavailable
 kill 'STOP', $writer;
-my ($rc, $out, $err) = $node->psql('postgres', lookup_sql($codes[1]));
+my ($rc, $out, $err) = psql_as($node, 'op1', lookup_sql($codes[1]));
 like($err, qr/reason: audit_unavailable/, 'timeout: the client gets audit_unavailable');
 is($out, '', 'timeout: and no row');
 
 # cancelled by statement_timeout while waiting
-($rc, $out, $err) = $node->psql('postgres',
+($rc, $out, $err) = psql_as($node, 'op1',
 	"SET statement_timeout = '300ms'; " . lookup_sql($codes[2]));
 like($err, qr/canceling statement due to statement timeout/, 'cancel: the statement is cancelled');
 
 # the backend ends while waiting
-my $bg = $node->background_psql('postgres', on_error_stop => 0);
+my $bg = $node->background_psql('postgres', on_error_stop => 0, extra_params => [ '-U', 'op1' ]);
 $bg->query_until(qr/^go$/m, "\\echo go\n" . lookup_sql($codes[3]) . ";\n");
 $node->poll_query_until('postgres', q{
 	SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Extension' AND backend_type = 'client backend'})
@@ -91,7 +92,7 @@ ok(wait_for_entry($codes[3], qr/^granted backend_exit true$/),
 my $hold = $node->background_psql('postgres');
 $hold->query_safe('BEGIN');
 $hold->query_safe('REINDEX TABLE juki.operation_log');
-($rc, $out, $err) = $node->psql('postgres', lookup_sql($codes[4]));
+($rc, $out, $err) = psql_as($node, 'op1', lookup_sql($codes[4]));
 like($err, qr/reason: audit_unavailable/, 'writer mid-batch: the client gets audit_unavailable');
 $node->poll_query_until('postgres', q{
 	SELECT count(*) > 0 FROM pg_stat_activity WHERE backend_type = 'juki audit writer' AND wait_event_type = 'Lock'})
@@ -101,7 +102,7 @@ $hold->quit;
 ok(wait_for_entry($codes[4], qr/^granted audit_unavailable true$/),
 	'writer mid-batch: the withheld entry follows in a later batch');
 
-is($node->safe_psql('postgres', lookup_sql($codes[5])), $codes[5], 'lookups go on afterwards');
+is(as_role($node, 'op1', lookup_sql($codes[5])), $codes[5], 'lookups go on afterwards');
 $received++;
 
 # the rule of README "The operation log": disclosures = granted lookups
