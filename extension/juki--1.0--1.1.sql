@@ -749,8 +749,47 @@ $$;
 COMMENT ON FUNCTION juki.report_provision(text, timestamptz, timestamptz) IS
 	'提供状況の開示: when, for which purpose (and law), to which department and operator, which items of a resident were disclosed';
 
+-- A form whose issue_form entry a withheld entry names never reached its
+-- client: the audit writer filed it in the ledger with its entry, but it is
+-- no paper to file or destroy (issue 14 §4 with §2).
+CREATE OR REPLACE FUNCTION juki.report_outstanding_forms(older_than_days integer DEFAULT 0)
+	RETURNS TABLE (serial text, form_type text, purpose text, operator_id bigint, role_name name,
+				   department text, printed_at timestamptz, days_outstanding integer, status text,
+				   destruction_requested boolean, destruction_requested_by text)
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'report_outstanding_forms';
+	v_days integer := $1;
+	n bigint;
+BEGIN
+	PERFORM juki._report_start(a, pg_catalog.now(), pg_catalog.now());
+	IF v_days IS NULL OR v_days < 0 THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'older_than_days must be 0 or more');
+	END IF;
+	RETURN QUERY
+	SELECT f.serial, f.form_type, f.purpose, f.operator_id, o.role_name, o.department, f.printed_at,
+		   ((pg_catalog.now() AT TIME ZONE juki._tz())::date - (f.printed_at AT TIME ZONE juki._tz())::date)::integer,
+		   f.status, f.destruction_requested_at IS NOT NULL, f.destruction_requested_by
+	  FROM juki.printed_form f JOIN juki.operator o ON o.id = f.operator_id
+	 WHERE f.status <> 'destroyed' AND f.printed_at <= pg_catalog.now() - v_days * interval '1 day'
+	   -- a form whose client never got it (a withheld entry names its entry) was never printed
+	   AND NOT EXISTS (SELECT 1 FROM juki.operation_log l JOIN juki.operation_log w
+						 ON w.action = 'withheld' AND (w.detail ->> 'withheld_seq')::bigint = l.seq
+					   WHERE l.action = 'issue_form' AND l.outcome = 'granted'
+						 AND l.detail ->> 'form_serial' = f.serial)
+	 ORDER BY f.serial;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM juki._log(a, 'granted', NULL, row_count => n,
+		detail => pg_catalog.jsonb_build_object('older_than_days', v_days));
+END
+$$;
+COMMENT ON FUNCTION juki.report_outstanding_forms(integer) IS
+	'帳票: printed forms never destroyed (issued or filed; not those withheld from their client), with pending destruction requests';
+
 ALTER FUNCTION juki.report_access(timestamptz, timestamptz) SET max_parallel_workers_per_gather = 0;
 ALTER FUNCTION juki.report_provision(text, timestamptz, timestamptz) SET max_parallel_workers_per_gather = 0;
+ALTER FUNCTION juki.report_outstanding_forms(integer) SET max_parallel_workers_per_gather = 0;
 
 -- Issue 13, class 3: no planner statistics of personal or secret data:
 -- every column of juki's tables but the log tables' bookkeeping columns

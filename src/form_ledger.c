@@ -14,8 +14,8 @@
  * duplicates.  Locking protocol:
  *	- the form-serial lock of a year is a heavyweight ExclusiveLock with an
  *	  advisory tag that no SQL function can take (SQL advisory locks use
- *	  field4 1 and 2; this one uses FORM_LOCK_FIELD4), held at transaction
- *	  level by one issuer from before it reads the year's highest serial
+ *	  field4 1 and 2; this one JUKI_LOCK_FORM_SERIAL, locks.h), held at
+ *	  transaction level by one issuer from before it reads the year's highest serial
  *	  until its issue_form record is durable; juki_form_serial_release
  *	  gives it back then, and an error gives it back with the transaction;
  *	- before reading, the holder waits until every record queued before it
@@ -58,16 +58,15 @@
 #include "door.h"
 #include "form_ledger.h"
 #include "guard.h"
+#include "locks.h"
 
-#define FORM_LOCK_FIELD2	0x4a554b49	/* "JUKI" */
-#define FORM_LOCK_FIELD4	0x4653	/* "FS": not 1 or 2, so no SQL advisory lock */
 #define MAX_SERIAL			999999
 
+/* juki's own tag (locks.h): out of reach of SQL advisory locks */
 static void
 form_lock_tag(LOCKTAG *tag, int year)
 {
-	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, FORM_LOCK_FIELD2, (uint32) year,
-						 FORM_LOCK_FIELD4);
+	juki_lock_tag(tag, JUKI_LOCK_FORM_SERIAL, year);
 }
 
 /* The highest serial of the year in the ledger (latest snapshot), 0 if none. */

@@ -37,8 +37,8 @@
  * volume->seeded.  A charge looks, checks and adds under the lock held
  * exclusively, so concurrent requests of one operator cannot both take the
  * last rows of a window.  Rebuilding from the log (once per shared-memory
- * lifetime) runs under a transaction-level advisory lock, so that one
- * backend reads the log while the others wait (interruptibly), and
+ * lifetime) runs under a transaction-level lock of juki's own (locks.h),
+ * so that one backend reads the log while the others wait (interruptibly), and
  * publishes its counts under volume->lock; nothing is charged before it.
  * Once a backend has seen volume->seeded it remembers so (seeded_here):
  * the flag never goes back within one shared memory.
@@ -64,6 +64,7 @@
 
 #include "juki.h"
 #include "door.h"
+#include "locks.h"
 #include "volume.h"
 
 int			juki_statement_rows = 20;
@@ -508,7 +509,7 @@ ensure_seeded(void)
 	if (seeded)
 		return seeded_here = true;
 	/* one backend reads the log; the others wait for it, interruptibly */
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0x4A554B49, 0, 3);
+	juki_lock_tag(&tag, JUKI_LOCK_VOLUME_SEED, 0);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 	LWLockAcquire(volume->lock, LW_SHARED);
 	seeded = volume->seeded;

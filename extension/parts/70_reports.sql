@@ -365,6 +365,11 @@ BEGIN
 		   f.status, f.destruction_requested_at IS NOT NULL, f.destruction_requested_by
 	  FROM juki.printed_form f JOIN juki.operator o ON o.id = f.operator_id
 	 WHERE f.status <> 'destroyed' AND f.printed_at <= pg_catalog.now() - v_days * interval '1 day'
+	   -- a form whose client never got it (a withheld entry names its entry) was never printed
+	   AND NOT EXISTS (SELECT 1 FROM juki.operation_log l JOIN juki.operation_log w
+						 ON w.action = 'withheld' AND (w.detail ->> 'withheld_seq')::bigint = l.seq
+					   WHERE l.action = 'issue_form' AND l.outcome = 'granted'
+						 AND l.detail ->> 'form_serial' = f.serial)
 	 ORDER BY f.serial;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	PERFORM juki._log(a, 'granted', NULL, row_count => n,
@@ -372,7 +377,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION juki.report_outstanding_forms(integer) IS
-	'帳票: printed forms never destroyed (issued or filed), with pending destruction requests';
+	'帳票: printed forms never destroyed (issued or filed; not those withheld from their client), with pending destruction requests';
 
 /* ---------------------------------------------------------------------- contracts */
 

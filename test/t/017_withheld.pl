@@ -125,6 +125,36 @@ is(as_role($node, 'auditor', qq{
 	'1', 'report_provision lists the lookup that was answered');
 is(as_role($node, 'auditor', "SELECT count(*) FROM juki.operation_log WHERE seq > $start AND action = 'withheld'"),
 	'4', 'exactly one withheld entry per request that gave up');
+
+# A printed form whose client gave up: the audit writer files the ledger row
+# with the granted issue_form entry (form_ledger.c), and the withheld entry
+# follows; the form never left the server, so it is no paper to file or
+# destroy.  (The queue is empty when the writer stops: the issuer's wait for
+# earlier records before it takes a serial returns at once.)
+kill 'STOP', $writer;
+($rc, $out, $err) = psql_as($node, 'op1', qq{
+	BEGIN;
+	SELECT juki.attach('$token');
+	SELECT (juki.issue_form('wide_area_copy_issuance', '$codes[0]', 'juminhyo_copy')).serial;
+	COMMIT;});
+like($err, qr/reason: audit_unavailable/, 'form: the client gets audit_unavailable');
+kill 'CONT', $writer;
+my $serial = '';
+for (1 .. 300)
+{
+	$serial = as_role($node, 'auditor', qq{
+		SELECT l.detail->>'form_serial' FROM juki.operation_log l JOIN juki.operation_log w
+			ON w.action = 'withheld' AND (w.detail->>'withheld_seq')::bigint = l.seq
+		 WHERE l.seq > $start AND l.action = 'issue_form' AND l.outcome = 'granted'});
+	last if $serial ne '';
+	usleep(100_000);
+}
+like($serial, qr/^\d{4}-\d{6}$/, 'form: its granted issue_form entry is followed by a withheld entry');
+is(as_role($node, 'chief', "SELECT count(*) FROM juki.forms() WHERE serial = '$serial'"), '1',
+	'form: the ledger names the form the log names');
+is(as_role($node, 'auditor', "SELECT count(*) FROM juki.report_outstanding_forms() WHERE serial = '$serial'"),
+	'0', 'form: report_outstanding_forms does not ask for a paper that was never printed');
+
 is(as_role($node, 'auditor', 'SELECT ok FROM juki.verify_log()'), 't', 'the chain verifies');
 $node->stop;
 done_testing();
