@@ -7,46 +7,46 @@ EXTENSION = juki
 MODULE_big = juki
 OBJS = \
 	src/juki.o \
-	src/version.o \
-	src/codes.o \
-	src/criteria.o \
-	src/chain.o \
-	src/chain_entry.o \
-	src/audit.o \
-	src/audit_queue.o \
-	src/audit_batch.o \
-	src/audit_writer.o \
-	src/audit_writer_own.o \
-	src/audit_writer_read.o \
-	src/checkpoint.o \
-	src/door.o \
-	src/guard.o \
-	src/guard_ident.o \
-	src/guard_objects.o \
-	src/guard_paths.o \
-	src/guard_files.o \
-	src/guard_settings.o \
-	src/guard_catalog.o \
-	src/guard_definitions.o \
-	src/redact.o \
-	src/statement_text.o \
-	src/log_scan.o \
-	src/log_columns.o \
-	src/retention.o \
-	src/sha256_agg.o \
-	src/verify.o \
-	src/state.o \
-	src/card.o \
-	src/roles.o \
-	src/identity.o \
-	src/session.o \
-	src/policy.o \
-	src/disclose.o \
-	src/volume.o \
-	src/staging.o \
-	src/form_ledger.o \
-	src/pgcrypto_fn.o \
-	src/enforcement.o
+	src/format/chain.o \
+	src/format/chain_entry.o \
+	src/core/state.o \
+	src/core/version.o \
+	src/log/audit.o \
+	src/log/queue.o \
+	src/log/batch.o \
+	src/log/writer.o \
+	src/log/writer_own.o \
+	src/log/writer_read.o \
+	src/log/columns.o \
+	src/log/scan.o \
+	src/log/signing.o \
+	src/log/enforcement.o \
+	src/log/form_ledger.o \
+	src/log/retention.o \
+	src/access/door.o \
+	src/access/identity.o \
+	src/access/roles.o \
+	src/guard/guard.o \
+	src/guard/guard_ident.o \
+	src/guard/guard_objects.o \
+	src/guard/guard_paths.o \
+	src/guard/guard_files.o \
+	src/guard/guard_settings.o \
+	src/guard/guard_catalog.o \
+	src/guard/guard_definitions.o \
+	src/guard/redact.o \
+	src/guard/statement_text.o \
+	src/door/codes.o \
+	src/door/criteria.o \
+	src/door/card.o \
+	src/door/session.o \
+	src/door/policy.o \
+	src/door/disclose.o \
+	src/door/volume.o \
+	src/door/staging.o \
+	src/door/pgcrypto_fn.o \
+	src/audit/verify.o \
+	src/sql/sha256_agg.o
 
 # Versions.  The version is written once, as default_version in juki.control;
 # the C code gets it as JUKI_VERSION.  Released scripts are frozen files in
@@ -59,7 +59,7 @@ JUKI_TOP := $(dir $(firstword $(MAKEFILE_LIST)))
 EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(JUKI_TOP)juki.control)
 DATA = $(patsubst $(JUKI_TOP)%,%,$(sort $(wildcard $(JUKI_TOP)extension/juki--*.sql)))
 DATA_built = juki--$(EXTVERSION).sql
-PG_CPPFLAGS = -DJUKI_VERSION=\"$(EXTVERSION)\"
+PG_CPPFLAGS = -DJUKI_VERSION=\"$(EXTVERSION)\" -I$(srcdir)/src
 
 # The offline verifier: a standalone program, installed next to pg_config's
 # binaries, built from the same chain.c as the extension.
@@ -108,16 +108,16 @@ CONTRIB_TESTDB = juki_regression
 
 # Objects live in src/ of the build directory; make sure it exists (an
 # order-only target would be found in the source tree through VPATH).
-$(shell mkdir -p src/tools src/format)
+$(shell mkdir -p src/tools $(sort $(dir $(OBJS))))
 
 juki--$(EXTVERSION).sql: $(sort $(wildcard $(srcdir)/extension/parts/*.sql))
 	cat $^ > $@
 
 CHAIN_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wmissing-prototypes -O2 -I$(srcdir)/src
-CHAIN_SRC = $(srcdir)/src/chain.c $(srcdir)/src/chain_entry.c
-src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(CHAIN_SRC) $(srcdir)/src/chain.h
+CHAIN_SRC = $(srcdir)/src/format/chain.c $(srcdir)/src/format/chain_entry.c
+src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(CHAIN_SRC) $(srcdir)/src/format/chain.h
 	$(CC) $(CHAIN_CFLAGS) $(COPT) -o $@ $(srcdir)/src/tools/juki_verify.c $(CHAIN_SRC) -lcrypto
-test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) $(srcdir)/src/chain.h
+test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) $(srcdir)/src/format/chain.h
 	@mkdir -p test/unit
 	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) -lcrypto
 # A fast-path (PQfn) client for the side-door test; test-only, never installed.
@@ -172,18 +172,18 @@ test/fuzz/fuzz_checkpoint: $(srcdir)/test/fuzz/fuzz_checkpoint.c $(CHAIN_SRC)
 test/fuzz/fuzz_export: $(srcdir)/test/fuzz/fuzz_export.c $(CHAIN_SRC) $(srcdir)/src/tools/juki_verify.c
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(srcdir)/test/fuzz/fuzz_export.c $(CHAIN_SRC) -lcrypto
-test/fuzz/fuzz_pem: $(srcdir)/test/fuzz/fuzz_pem.c $(CHAIN_SRC) $(srcdir)/src/card.c
+test/fuzz/fuzz_pem: $(srcdir)/test/fuzz/fuzz_pem.c $(CHAIN_SRC) $(srcdir)/src/door/card.c
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(srcdir)/test/fuzz/shim -o $@ $^ -lcrypto
 FUZZ_PG_CFLAGS = -Wno-ignored-attributes -I$(shell $(PG_CONFIG) --includedir-server)
-test/fuzz/fuzz_codes: $(srcdir)/test/fuzz/fuzz_codes.c $(srcdir)/src/codes.c $(srcdir)/test/fuzz/pg_stubs.c
+test/fuzz/fuzz_codes: $(srcdir)/test/fuzz/fuzz_codes.c $(srcdir)/src/door/codes.c $(srcdir)/test/fuzz/pg_stubs.c
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_PG_CFLAGS) -o $@ $^
-test/fuzz/fuzz_criteria: $(srcdir)/test/fuzz/fuzz_criteria.c $(srcdir)/src/criteria.c $(srcdir)/src/codes.c \
+test/fuzz/fuzz_criteria: $(srcdir)/test/fuzz/fuzz_criteria.c $(srcdir)/src/door/criteria.c $(srcdir)/src/door/codes.c \
 		$(srcdir)/test/fuzz/pg_stubs.c
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_PG_CFLAGS) -o $@ $^
-test/fuzz/fuzz_redact: $(srcdir)/test/fuzz/fuzz_redact.c $(srcdir)/src/redact.c
+test/fuzz/fuzz_redact: $(srcdir)/test/fuzz/fuzz_redact.c $(srcdir)/src/guard/redact.c
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^
 test/fuzz/fuzz_note: $(srcdir)/test/fuzz/fuzz_note.c $(FORMAT_SRCS) $(FORMAT_HDRS)

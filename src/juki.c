@@ -25,13 +25,13 @@
 #include "utils/guc.h"
 
 #include "juki.h"
-#include "audit_queue.h"
-#include "guard.h"
-#include "session.h"
-#include "state.h"
-#include "statement_text.h"
-#include "version.h"
-#include "volume.h"
+#include "log/queue.h"
+#include "guard/guard.h"
+#include "door/session.h"
+#include "core/state.h"
+#include "guard/statement_text.h"
+#include "core/version.h"
+#include "door/volume.h"
 
 PG_MODULE_MAGIC;
 

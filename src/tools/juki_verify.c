@@ -23,7 +23,7 @@
  * fuzz target can call it on an fmemopen()ed buffer.
  *-------------------------------------------------------------------------
  */
-#include "chain.h"
+#include "format/chain.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -7,7 +7,7 @@
  */
 #include "postgres.h"
 #include "juki.h"
-#include "criteria.h"
+#include "door/criteria.h"
 
 static const char *const known[] = {
 	"address", "address_prefix", "birth_date", "birth_date_from", "birth_date_to",

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <openssl/err.h>
 #include "postgres.h"		/* the shim: PostgreSQL's integer types */
-#include "card.h"
-#include "chain.h"
+#include "door/card.h"
+#include "format/chain.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

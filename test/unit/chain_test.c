@@ -11,7 +11,7 @@
  * bytes written out by hand from DESIGN §7.2.
  *-------------------------------------------------------------------------
  */
-#include "chain.h"
+#include "format/chain.h"
 
 #include <stdarg.h>
 #include <stdio.h>

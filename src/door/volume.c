@@ -1,0 +1,682 @@
+/*-------------------------------------------------------------------------
+ * volume.c
+ *		How many residents may leave through the door (issue 13, class 9).
+ *
+ * A purpose's max_rows bounds one request, and many requests escape it: one
+ * statement of generate_series × LATERAL juki.lookup disclosed a whole
+ * town.  So each purpose also has two ceilings on rows disclosed without a
+ * bulk permit (its own statement_rows / window_rows, or juki.statement_rows
+ * / juki.window_rows, never below its max_rows):
+ *
+ *	statement	rows one statement may disclose.  A statement is one run of
+ *				a portal, known by the portal's creation time (the
+ *				statement_timestamp() of the client command that made it):
+ *				every call in one SQL statement, in a PL/pgSQL loop, in a
+ *				procedure that commits, in one multi-statement query
+ *				message, and every FETCH from one cursor count together.
+ *				Counted in backend memory: a statement runs in one backend,
+ *				and rolling back a subtransaction does not give rows back.
+ *	window		rows one operator may disclose in juki.volume_window,
+ *				sliding, counted in twelfths (a row counts for 12/12 to
+ *				13/12 of the window).  Counted in shared memory per operator
+ *				and purpose, so that neither a rollback, nor a new
+ *				connection, nor a new login, nor a pooled application's
+ *				one-statement calls start it afresh; after a restart the
+ *				counts are rebuilt from the operation log, which holds every
+ *				granted disclosure with its row count.
+ *
+ * Beyond either ceiling only a bulk permit lets rows through.  The first
+ * statement that uses one may disclose at most its bulk_rows rows under it
+ * (they count against the permit, not the ceilings); the durable log then
+ * marks it used for every other statement (policy.c).
+ *
+ * Rows are counted when they are about to be logged and returned; a request
+ * whose log entry then cannot be written still counts (fail closed).
+ *
+ * Locking: volume->lock guards the hash table of windows and
+ * volume->seeded.  A charge looks, checks and adds under the lock held
+ * exclusively, so concurrent requests of one operator cannot both take the
+ * last rows of a window.  Rebuilding from the log (once per shared-memory
+ * lifetime) runs under a transaction-level lock of juki's own (locks.h),
+ * so that one backend reads the log while the others wait (interruptibly), and
+ * publishes its counts under volume->lock; nothing is charged before it.
+ * Once a backend has seen volume->seeded it remembers so (seeded_here):
+ * the flag never goes back within one shared memory.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "tcop/pquery.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/portal.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "access/xact.h"
+
+#include "juki.h"
+#include "access/door.h"
+#include "core/locks.h"
+#include "volume.h"
+
+int			juki_statement_rows = 20;
+int			juki_window_rows = 200;
+int			juki_volume_window_min = 8 * 60;
+
+#define VOLUME_MAX_ROWS		100000000
+#define TWELFTHS			12
+#define SLOTS				(TWELFTHS + 1)	/* the twelfths of the window, and now's */
+#define STATEMENTS			16	/* statements (cursors) remembered per backend */
+
+typedef struct VolumeKey
+{
+	int64		operator_id;
+	char		purpose[NAMEDATALEN];	/* zero-padded: the key is hashed as bytes */
+} VolumeKey;
+
+typedef struct VolumeEntry
+{
+	VolumeKey	key;
+	int64		twelfth[SLOTS]; /* which twelfth each slot counts */
+	int64		rows[SLOTS];
+} VolumeEntry;
+
+typedef struct VolumeShared
+{
+	LWLock	   *lock;
+	bool		seeded;			/* windows rebuilt from the log */
+} VolumeShared;
+
+static VolumeShared *volume = NULL;
+static HTAB *windows = NULL;
+static bool seeded_here = false;	/* seeding never reverts in this shared memory */
+
+/* ------------------------------------------------------------ settings */
+
+void
+juki_volume_define_gucs(void)
+{
+	DefineCustomIntVariable("juki.statement_rows",
+							"Residents one statement may disclose under a purpose without a bulk permit.",
+							"For purposes without their own statement_rows; never below the purpose's max_rows.",
+							&juki_statement_rows, 20, 1, VOLUME_MAX_ROWS,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.window_rows",
+							"Residents one operator may disclose under a purpose in juki.volume_window without a bulk permit.",
+							"For purposes without their own window_rows; never below the statement ceiling.",
+							&juki_window_rows, 200, 1, VOLUME_MAX_ROWS,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.volume_window",
+							"The sliding window over which an operator's disclosures are counted.",
+							NULL,
+							&juki_volume_window_min, 8 * 60, 1, 7 * 24 * 60,
+							PGC_POSTMASTER, GUC_UNIT_MIN, NULL, NULL, NULL);
+}
+
+/* ------------------------------------------------------- shared memory */
+
+/* (operator, purpose) windows with rows in them: four per session slot */
+static long
+window_capacity(void)
+{
+	return 4L * juki_max_sessions;
+}
+
+void
+juki_volume_shmem_request(void)
+{
+	RequestAddinShmemSpace(add_size(MAXALIGN(sizeof(VolumeShared)),
+									hash_estimate_size(window_capacity(), sizeof(VolumeEntry))));
+	RequestNamedLWLockTranche("juki_volume", 1);
+}
+
+void
+juki_volume_shmem_startup(void)
+{
+	bool		found;
+	HASHCTL		info;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	volume = ShmemInitStruct("juki volume", sizeof(VolumeShared), &found);
+	if (!found)
+	{
+		volume->lock = &(GetNamedLWLockTranche("juki_volume"))->lock;
+		volume->seeded = false;
+	}
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(VolumeKey);
+	info.entrysize = sizeof(VolumeEntry);
+	windows = ShmemInitHash("juki volume windows", window_capacity(), window_capacity(),
+							&info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* ------------------------------------------------------------ ceilings */
+
+static void
+ceilings(const JukiPurpose *p, int64 *statement, int64 *window)
+{
+	int64		s = p->statement_rows > 0 ? p->statement_rows :
+		Max((int64) juki_statement_rows, (int64) p->max_rows);
+
+	*statement = s;
+	*window = p->window_rows > 0 ? p->window_rows : Max((int64) juki_window_rows, s);
+}
+
+static int64
+twelfth_us(void)
+{
+	return Max((int64) juki_volume_window_min * USECS_PER_MINUTE / TWELFTHS, 1);
+}
+
+static int64
+twelfth_now(void)
+{
+	return GetCurrentTimestamp() / twelfth_us();
+}
+
+/* --------------------------------------------------------- statements */
+
+/* Rows this statement disclosed under a purpose (permit_id 0) or a bulk permit. */
+typedef struct StmtCount
+{
+	char		purpose[NAMEDATALEN];
+	int64		permit_id;
+	int64		rows;
+} StmtCount;
+
+typedef struct StmtState
+{
+	bool		used;
+	TimestampTz key;
+	uint64		last_use;
+	List	   *counts;			/* StmtCount, in TopMemoryContext */
+} StmtState;
+
+static StmtState statements[STATEMENTS];
+static uint64 statement_tick = 0;
+static StmtState *current = NULL;
+
+/*
+ * The statement being run: the active portal's creation time.  A cursor
+ * keeps the time of the command that declared it, so fetching it a little
+ * at a time is still one statement; several recent statements are
+ * remembered so that fetches interleaved with other requests do too.
+ */
+static void
+statement_sync(void)
+{
+	TimestampTz key = ActivePortal ? ActivePortal->creation_time
+		: GetCurrentStatementStartTimestamp();
+	StmtState  *victim = NULL;
+	int			i;
+
+	if (current != NULL && current->key == key)
+	{
+		current->last_use = ++statement_tick;
+		return;
+	}
+	for (i = 0; i < STATEMENTS; i++)
+	{
+		StmtState  *s = &statements[i];
+
+		if (s->used && s->key == key)
+		{
+			current = s;
+			s->last_use = ++statement_tick;
+			return;
+		}
+		if (victim == NULL || !s->used || (victim->used && s->last_use < victim->last_use))
+			victim = s;
+	}
+	list_free_deep(victim->counts);
+	victim->counts = NIL;
+	victim->used = true;
+	victim->key = key;
+	victim->last_use = ++statement_tick;
+	current = victim;
+}
+
+static StmtCount *
+statement_count(const char *purpose, int64 permit_id, bool create)
+{
+	ListCell   *lc;
+	StmtCount  *c;
+	MemoryContext old;
+
+	foreach(lc, current->counts)
+	{
+		c = lfirst(lc);
+		if (permit_id > 0 ? c->permit_id == permit_id :
+			(c->permit_id == 0 && strcmp(c->purpose, purpose) == 0))
+			return c;
+	}
+	if (!create)
+		return NULL;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	c = palloc0(sizeof(StmtCount));
+	if (purpose)
+		strlcpy(c->purpose, purpose, sizeof(c->purpose));
+	c->permit_id = permit_id;
+	current->counts = lappend(current->counts, c);
+	MemoryContextSwitchTo(old);
+	return c;
+}
+
+int64
+juki_volume_statement_permit_rows(int64 permit_id)
+{
+	StmtCount  *c;
+
+	statement_sync();
+	c = statement_count(NULL, permit_id, false);
+	return c ? c->rows : -1;
+}
+
+/* ------------------------------------------------------------ windows */
+
+static int64
+window_sum(const VolumeEntry *e, int64 now)
+{
+	int64		sum = 0;
+	int			i;
+
+	for (i = 0; i < SLOTS; i++)
+		if (e->twelfth[i] > now - SLOTS && e->twelfth[i] <= now)
+			sum += e->rows[i];
+	return sum;
+}
+
+static void
+window_add(VolumeEntry *e, int64 twelfth, int64 n)
+{
+	int			slot = (int) (((twelfth % SLOTS) + SLOTS) % SLOTS);
+
+	/* a slot holds one twelfth; an older one there has left the window */
+	if (e->twelfth[slot] < twelfth)
+	{
+		e->twelfth[slot] = twelfth;
+		e->rows[slot] = 0;
+	}
+	e->rows[slot] += n;
+}
+
+static void
+window_key(VolumeKey *key, int64 operator_id, const char *purpose)
+{
+	memset(key, 0, sizeof(*key));
+	key->operator_id = operator_id;
+	strlcpy(key->purpose, purpose, sizeof(key->purpose));
+}
+
+/* Drop windows with nothing left in them.  Caller holds the lock exclusively. */
+static void
+evict_empty(int64 now)
+{
+	HASH_SEQ_STATUS seq;
+	VolumeEntry *e;
+
+	hash_seq_init(&seq, windows);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (window_sum(e, now) == 0)
+			(void) hash_search(windows, &e->key, HASH_REMOVE, NULL);
+}
+
+/* The window of (operator, purpose), made if missing; NULL when the table is full. */
+static VolumeEntry *
+window_enter(int64 operator_id, const char *purpose, int64 now)
+{
+	VolumeKey	key;
+	VolumeEntry *e;
+	bool		found;
+
+	window_key(&key, operator_id, purpose);
+	e = hash_search(windows, &key, HASH_ENTER_NULL, &found);
+	if (e == NULL)
+	{
+		evict_empty(now);
+		e = hash_search(windows, &key, HASH_ENTER_NULL, &found);
+	}
+	if (e != NULL && !found)
+	{
+		memset(e->twelfth, 0, sizeof(e->twelfth));
+		memset(e->rows, 0, sizeof(e->rows));
+	}
+	return e;
+}
+
+/* ------------------------------------------------ rebuilding from the log */
+
+/*
+ * The first seq whose entry is not older than since.  Entries reach the log
+ * in the order the writer receives them, so ts grows with seq except for
+ * records that waited for the writer: a binary search over the primary key
+ * instead of reading the whole log, started early enough to cover them.
+ */
+static int64
+first_seq_since(TimestampTz since)
+{
+	Oid			type = INT8OID;
+	SPIPlanPtr	plan;
+	bool		isnull;
+	int64		lo,
+				hi;
+
+	if (SPI_execute("SELECT min(seq), max(seq) FROM juki.operation_log", true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "juki: cannot read the operation log's bounds");
+	lo = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (isnull)
+		return 0;
+	hi = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) + 1;
+	plan = SPI_prepare("SELECT ts FROM juki.operation_log WHERE seq >= $1 ORDER BY seq LIMIT 1", 1, &type);
+	if (plan == NULL)
+		elog(ERROR, "juki: cannot prepare the operation log probe");
+	while (lo < hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+		Datum		arg = Int64GetDatum(mid);
+
+		if (SPI_execute_plan(plan, &arg, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "juki: cannot probe the operation log");
+		if (SPI_processed == 0 ||
+			DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+											  &isnull)) >= since)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	SPI_freeplan(plan);
+	return lo;
+}
+
+typedef struct Seed
+{
+	int64		operator_id;
+	char	   *purpose;
+	int64		twelfth;
+	int64		rows;
+} Seed;
+
+/*
+ * Granted disclosures of the last window, not under a bulk permit, from the
+ * log.  Returns false (and leaves the table empty) if they do not fit.
+ */
+static bool
+seed_from_log(void)
+{
+	int64		width = twelfth_us();
+	int64		now = twelfth_now();
+	TimestampTz since = (now - TWELFTHS) * width;
+	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, INT8OID};
+	Datum		args[3];
+	JukiSpi		spi;
+	Seed	   *seeds = NULL;
+	uint64		nseeds = 0;
+	uint64		i;
+	bool		ok = true;
+	MemoryContext caller = CurrentMemoryContext;
+
+	juki_spi_begin(&spi);
+	PushActiveSnapshot(GetLatestSnapshot());
+	args[0] = Int64GetDatum(first_seq_since(since - USECS_PER_HOUR -
+											(int64) juki_audit_wait_timeout_ms * 1000));
+	args[1] = TimestampTzGetDatum(since);
+	args[2] = Int64GetDatum(width);
+	if (SPI_execute_with_args("SELECT operator_id, purpose,"
+							  " floor(extract(epoch FROM ts - $2) * 1000000 / $3)::bigint,"
+							  " sum(row_count)::bigint"
+							  " FROM juki.operation_log WHERE seq >= $1 AND ts >= $2"
+							  " AND action IN ('lookup', 'search', 'issue_form') AND outcome = 'granted'"
+							  " AND operator_id IS NOT NULL AND purpose IS NOT NULL AND row_count > 0"
+							  " AND NOT coalesce(detail ? 'bulk_rows', false)"
+							  " GROUP BY 1, 2, 3",
+							  3, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "juki: cannot read the operation log's disclosures");
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		nseeds = SPI_processed;
+		seeds = palloc0(sizeof(Seed) * Max(nseeds, 1));
+		for (i = 0; i < nseeds; i++)
+		{
+			HeapTuple	t = SPI_tuptable->vals[i];
+			TupleDesc	d = SPI_tuptable->tupdesc;
+			bool		isnull;
+			int64		k;
+
+			seeds[i].operator_id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+			seeds[i].purpose = SPI_getvalue(t, d, 2);
+			k = DatumGetInt64(SPI_getbinval(t, d, 3, &isnull));
+			/* an entry dated ahead of this clock counts as now */
+			seeds[i].twelfth = now - TWELFTHS + Min(Max(k, 0), TWELFTHS);
+			seeds[i].rows = DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
+		}
+		MemoryContextSwitchTo(old);
+	}
+	PopActiveSnapshot();
+	juki_spi_end(&spi);
+
+	LWLockAcquire(volume->lock, LW_EXCLUSIVE);
+	if (!volume->seeded)
+	{
+		for (i = 0; i < nseeds && ok; i++)
+		{
+			VolumeEntry *e = window_enter(seeds[i].operator_id, seeds[i].purpose, now);
+
+			if (e == NULL)
+				ok = false;
+			else
+				window_add(e, seeds[i].twelfth, seeds[i].rows);
+		}
+		if (ok)
+			volume->seeded = true;
+		else
+		{
+			/* all or nothing: a later attempt must not count twice */
+			HASH_SEQ_STATUS seq;
+			VolumeEntry *e;
+
+			hash_seq_init(&seq, windows);
+			while ((e = hash_seq_search(&seq)) != NULL)
+				(void) hash_search(windows, &e->key, HASH_REMOVE, NULL);
+		}
+	}
+	LWLockRelease(volume->lock);
+	return ok;
+}
+
+/* Windows rebuilt from the log since shared memory was made?  false: they do not fit. */
+static bool
+ensure_seeded(void)
+{
+	bool		seeded;
+	LOCKTAG		tag;
+
+	if (seeded_here)
+		return true;
+	LWLockAcquire(volume->lock, LW_SHARED);
+	seeded = volume->seeded;
+	LWLockRelease(volume->lock);
+	if (seeded)
+		return seeded_here = true;
+	/* one backend reads the log; the others wait for it, interruptibly */
+	juki_lock_tag(&tag, JUKI_LOCK_VOLUME_SEED, 0);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	LWLockAcquire(volume->lock, LW_SHARED);
+	seeded = volume->seeded;
+	LWLockRelease(volume->lock);
+	seeded_here = seeded || seed_from_log();
+	return seeded_here;
+}
+
+/* Rows of the operator's window for the purpose; -1 if it cannot be known. */
+static int64
+window_used(int64 operator_id, const char *purpose)
+{
+	VolumeKey	key;
+	VolumeEntry *e;
+	int64		used = 0;
+
+	if (!ensure_seeded())
+		return -1;
+	window_key(&key, operator_id, purpose);
+	LWLockAcquire(volume->lock, LW_SHARED);
+	e = hash_search(windows, &key, HASH_FIND, NULL);
+	if (e != NULL)
+		used = window_sum(e, twelfth_now());
+	LWLockRelease(volume->lock);
+	return used;
+}
+
+/* ------------------------------------------------------------ refusals */
+
+static const char *
+window_text(void)
+{
+	if (juki_volume_window_min % 60 == 0)
+		return psprintf("%d h", juki_volume_window_min / 60);
+	return psprintf("%d min", juki_volume_window_min);
+}
+
+static bool
+refuse(JukiVolumeRefusal *why, const char *ceiling, int64 limit, int64 disclosed, int64 n,
+	   const JukiRequest *req)
+{
+	why->reason = "volume_exceeded";
+	why->sqlstate = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+	why->ceiling = ceiling;
+	why->limit = limit;
+	why->disclosed = disclosed;
+	why->requested = n;
+	if (strcmp(ceiling, "bulk_permit") == 0)
+	{
+		why->message = psprintf("the bulk permit for purpose %s allows %lld residents in its one statement; "
+								"%lld were disclosed under it and this request has %lld more",
+								req->purpose, (long long) limit, (long long) disclosed, (long long) n);
+		why->hint = pstrdup("A bulk permit allows exactly its bulk_rows; request another for the rest.");
+		return false;
+	}
+	if (strcmp(ceiling, "statement") == 0)
+		why->message = psprintf("purpose %s allows %lld residents per statement without a bulk permit; "
+								"this statement disclosed %lld and this request has %lld more",
+								req->purpose, (long long) limit, (long long) disclosed, (long long) n);
+	else
+		why->message = psprintf("purpose %s allows an operator %lld residents in %s without a bulk permit; "
+								"this operator disclosed %lld and this request has %lld more",
+								req->purpose, (long long) limit, window_text(),
+								(long long) disclosed, (long long) n);
+	why->hint = pstrdup("Beyond this ceiling a bulk permit is needed: juki.request_permit(..., bulk_rows => N), "
+						"approved by a security officer of the department.");
+	return false;
+}
+
+static bool
+refuse_untracked(JukiVolumeRefusal *why, int64 n)
+{
+	why->reason = "volume_table_full";
+	why->sqlstate = ERRCODE_CONFIGURATION_LIMIT_EXCEEDED;
+	why->ceiling = "window";
+	why->limit = window_capacity();
+	why->requested = n;
+	why->message = psprintf("juki cannot count this disclosure: its table of %ld operator windows is full",
+							window_capacity());
+	why->hint = pstrdup("Raise juki.max_sessions (the table holds four windows per session) and restart.");
+	return false;
+}
+
+void
+juki_volume_detail(JukiDetail *jd, const JukiVolumeRefusal *why)
+{
+	jd_str(jd, "ceiling", why->ceiling);
+	jd_int(jd, "limit", why->limit);
+	jd_int(jd, "disclosed", why->disclosed);
+	jd_int(jd, "requested", why->requested);
+}
+
+/* --------------------------------------------------------------- entry */
+
+void
+juki_volume_plan(const JukiRequest *req, JukiDecision *d, int64 bound)
+{
+	int64		statement_limit;
+	int64		window_limit;
+	StmtCount  *c;
+	int64		used;
+	JukiPermit *bulk;
+
+	if (d->permit == NULL || d->permit->bulk_rows > 0 || d->session == NULL)
+		return;
+	statement_sync();
+	ceilings(d->purpose, &statement_limit, &window_limit);
+	c = statement_count(req->purpose, 0, false);
+	if ((c ? c->rows : 0) + bound <= statement_limit)
+	{
+		used = window_used(d->session->operator_id, req->purpose);
+		if (used >= 0 && used + bound <= window_limit)
+			return;
+	}
+	bulk = juki_policy_bulk_permit(req, d);
+	if (bulk != NULL)
+		d->permit = bulk;
+}
+
+bool
+juki_volume_charge(const JukiRequest *req, const JukiDecision *d, int64 n, JukiVolumeRefusal *why)
+{
+	int64		statement_limit;
+	int64		window_limit;
+	int64		now;
+	int64		used = 0;
+	bool		full = false;
+	StmtCount  *c;
+	VolumeEntry *e;
+
+	memset(why, 0, sizeof(*why));
+	statement_sync();
+	if (d->permit->bulk_rows > 0)
+	{
+		/* counted even at 0 rows: the log marks the permit used all the same */
+		c = statement_count(NULL, d->permit->id, true);
+		if (c->rows + n > d->permit->bulk_rows)
+			return refuse(why, "bulk_permit", d->permit->bulk_rows, c->rows, n, req);
+		c->rows += n;
+		return true;
+	}
+
+	ceilings(d->purpose, &statement_limit, &window_limit);
+	c = statement_count(req->purpose, 0, true);
+	if (c->rows + n > statement_limit)
+		return refuse(why, "statement", statement_limit, c->rows, n, req);
+	if (n == 0)
+		return true;
+	if (!ensure_seeded())
+		return refuse_untracked(why, n);
+
+	now = twelfth_now();
+	LWLockAcquire(volume->lock, LW_EXCLUSIVE);
+	e = window_enter(d->session->operator_id, req->purpose, now);
+	if (e == NULL)
+		full = true;
+	else
+	{
+		used = window_sum(e, now);
+		if (used + n <= window_limit)
+			window_add(e, now, n);
+	}
+	LWLockRelease(volume->lock);
+	if (full)
+		return refuse_untracked(why, n);
+	if (used + n > window_limit)
+		return refuse(why, "window", window_limit, used, n, req);
+	c->rows += n;
+	return true;
+}

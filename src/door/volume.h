@@ -1,0 +1,63 @@
+/*-------------------------------------------------------------------------
+ * volume.h
+ *		Ceilings on how many residents leave through the door: per
+ *		statement and per window of time (per operator and purpose), and the
+ *		rows a bulk permit allows in its one statement.
+ *-------------------------------------------------------------------------
+ */
+#ifndef JUKI_VOLUME_H
+#define JUKI_VOLUME_H
+
+#include "utils/date.h"
+
+#include "log/audit.h"
+#include "policy.h"
+
+/* GUC variables; see README "Configuration" */
+extern int	juki_statement_rows;
+extern int	juki_window_rows;
+extern int	juki_volume_window_min;
+
+extern void juki_volume_define_gucs(void);
+extern void juki_volume_shmem_request(void);
+extern void juki_volume_shmem_startup(void);
+
+/*
+ * Rows the current statement has disclosed under this bulk permit, or -1 if
+ * the statement has not used it (policy.c: a bulk permit serves the
+ * statement that first used it, and no other).
+ */
+extern int64 juki_volume_statement_permit_rows(int64 permit_id);
+
+/* Why a request was refused for its volume. */
+typedef struct JukiVolumeRefusal
+{
+	const char *reason;			/* volume_exceeded, volume_table_full */
+	int			sqlstate;
+	const char *ceiling;		/* statement, window, bulk_permit */
+	int64		limit;
+	int64		disclosed;		/* rows already counted against the ceiling */
+	int64		requested;		/* rows of this request */
+	char	   *message;
+	char	   *hint;
+} JukiVolumeRefusal;
+
+/*
+ * Before the rows are read: a request that may return up to bound rows and
+ * could pass a ceiling runs under an applicable bulk permit instead of the
+ * permit the decision chose, if the operator holds one (d->permit changes).
+ */
+extern void juki_volume_plan(const JukiRequest *req, JukiDecision *d, int64 bound);
+
+/*
+ * After the rows are read, before they are logged and returned: count n
+ * rows against the ceilings, or fill *why and return false (nothing
+ * counted).
+ */
+extern bool juki_volume_charge(const JukiRequest *req, const JukiDecision *d, int64 n,
+							   JukiVolumeRefusal *why);
+
+/* The refusal's facts for the log entry's detail. */
+extern void juki_volume_detail(JukiDetail *jd, const JukiVolumeRefusal *why);
+
+#endif							/* JUKI_VOLUME_H */

@@ -1,0 +1,66 @@
+/*-------------------------------------------------------------------------
+ * log_scan.h
+ *		Streaming the operation log in seq order, one row at a time, in
+ *		constant memory (verification, export, retention).
+ *-------------------------------------------------------------------------
+ */
+#ifndef JUKI_LOG_SCAN_H
+#define JUKI_LOG_SCAN_H
+
+#include "access/genam.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
+#include "utils/relcache.h"
+#include "utils/snapshot.h"
+
+#include "format/chain.h"
+#include "columns.h"
+
+typedef struct JukiLogScan
+{
+	Relation	heap;
+	Relation	index;
+	IndexScanDesc scan;			/* NULL while reading in heap order */
+	TableScanDesc heapscan;		/* forward scans start in heap order */
+	int64		expected;		/* heap order: the seq the next row must have */
+	TupleTableSlot *slot;
+	MemoryContext row_cxt;		/* reset for every row */
+	Snapshot	snapshot;		/* latest at begin: sees every committed entry */
+	ScanDirection dir;
+	ScanKeyData key;
+	JukiLogColumns cols;		/* the table's columns, by name */
+} JukiLogScan;
+
+typedef struct JukiLogRow
+{
+	JkEntry		e;
+	uint8		prev_hash[JK_HASH_LEN];
+	uint8		hash[JK_HASH_LEN];
+	bool		hashes_ok;		/* both hash columns were 32 bytes */
+} JukiLogRow;
+
+/* Rows with seq >= from (forward) or seq <= from (backward). */
+extern void juki_log_scan_begin(JukiLogScan *s, int64 from, bool backward);
+/* Next row (memory valid until the next call), false at the end. */
+extern bool juki_log_scan_next(JukiLogScan *s, JukiLogRow *row);
+extern void juki_log_scan_end(JukiLogScan *s);
+
+/* Canonical form of a row, into out (palloc'd JkBuf). */
+extern bool juki_log_row_canonical(JukiLogRow *row, JkBuf *out);
+
+/* The purge anchor and chain origin from juki.state. */
+typedef struct JukiChainInfo
+{
+	bool		have_origin;
+	uint8		origin[JK_HASH_LEN];
+	bool		purged;
+	int64		purged_through_seq;
+	uint8		purged_through_hash[JK_HASH_LEN];
+	int			retention_years;
+} JukiChainInfo;
+extern void juki_chain_info(JukiChainInfo *ci);
+
+#define JUKI_UNIX_EPOCH_OFFSET_US \
+	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
+
+#endif							/* JUKI_LOG_SCAN_H */

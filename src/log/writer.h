@@ -1,0 +1,50 @@
+/*-------------------------------------------------------------------------
+ * audit_writer.h
+ *		The audit writer's state and what its files share (audit_writer.c:
+ *		batches, inserting, start; audit_writer_own.c: checkpoints,
+ *		worker_stop, logical slots, the planner-statistics sweep).  Only
+ *		the writer process uses these.
+ *-------------------------------------------------------------------------
+ */
+#ifndef JUKI_AUDIT_WRITER_H
+#define JUKI_AUDIT_WRITER_H
+
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+#include "utils/palloc.h"
+
+#include "format/chain.h"
+#include "signing.h"
+
+#define UNIX_EPOCH_OFFSET_US \
+	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
+
+typedef struct WriterState
+{
+	int64		next_seq;
+	uint8		head[JK_HASH_LEN];
+	uint8		origin[JK_HASH_LEN];
+	int64		last_checkpoint_seq;
+	TimestampTz last_checkpoint_at;
+	char		last_problem[256];	/* last checkpoint problem put on record */
+	int64		last_ts;		/* unix µs of the last entry written, 0 unknown */
+	MemoryContext batch_cxt;
+	List	   *seen_slots;		/* logical slots already on record (names) */
+	TimestampTz last_statistics_sweep;	/* guard_catalog.c */
+} WriterState;
+
+/* audit_writer.c */
+extern char *juki_writer_drain_batch(WriterState *ws, JkEntry *own, uint64 own_pos,
+									 uint64 stop_at, JukiSigningKey *key);
+extern void juki_writer_own_in_order(WriterState *ws, const char *action, const char *outcome,
+									 const char *reason, const char *detail);
+extern void juki_writer_own_entry(JkEntry *e, const char *action, const char *outcome,
+								  const char *reason, const char *detail);
+
+/* audit_writer_own.c */
+extern void juki_writer_checkpoint(WriterState *ws);
+extern void juki_writer_stop(WriterState *ws);
+extern void juki_writer_note_slots(WriterState *ws);
+extern void juki_writer_sweep_statistics(WriterState *ws);
+
+#endif							/* JUKI_AUDIT_WRITER_H */

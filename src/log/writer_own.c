@@ -1,0 +1,226 @@
+/*-------------------------------------------------------------------------
+ * audit_writer_own.c
+ *		Entries of the audit writer's own while it serves: signed
+ *		checkpoints (every juki.checkpoint_interval and on request), the
+ *		worker_stop that ends a run, logical replication slots, and the
+ *		sweep of planner statistics of personal data.
+ *
+ * None of them takes ring space: only the writer frees the ring, so it
+ * would wait on itself.  Each takes a mark in ring order and is written
+ * there (juki_writer_drain_batch, audit_batch.c); a checkpoint, and the
+ * shutdown checkpoint after worker_stop, end their batch and are signed
+ * and stored in the same transaction as the entry they sign.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "juki.h"
+#include "audit.h"
+#include "queue.h"
+#include "writer.h"
+#include "writer_read.h"
+#include "signing.h"
+#include "guard/guard.h"
+
+/* ----------------------------------------------------------- checkpoints */
+
+static void
+note_checkpoint_problem(WriterState *ws, const char *code, const char *msg, int64 seq)
+{
+	JukiDetail	d;
+	char	   *detail;
+	MemoryContext old;
+
+	ereport(WARNING, (errmsg("juki could not sign a checkpoint: %s", msg)));
+	if (strcmp(ws->last_problem, code) == 0)
+		return;					/* already on record; don't repeat every interval */
+	strlcpy(ws->last_problem, code, sizeof(ws->last_problem));
+	old = MemoryContextSwitchTo(ws->batch_cxt);
+	jd_init(&d);
+	jd_str(&d, "problem", msg);
+	if (seq >= 0)
+		jd_int(&d, "seq", seq);
+	detail = jd_finish(&d);
+	MemoryContextSwitchTo(old);
+	juki_writer_own_in_order(ws, "checkpoint", JUKI_ERROR, code, detail);
+}
+
+/*
+ * A signed checkpoint, every juki.checkpoint_interval and on request: a
+ * checkpoint entry in its place in ring order, ending a batch, and the
+ * signature over the head it makes, stored in the same transaction; then
+ * the file in juki.checkpoint_directory.
+ */
+void
+juki_writer_checkpoint(WriterState *ws)
+{
+	JukiSigningKey key;
+	const char *code;
+	char		msg[512];
+	uint64		req;
+	bool		requested = juki_queue_checkpoint_requested(&req);
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (!requested &&
+		!TimestampDifferenceExceeds(ws->last_checkpoint_at, now,
+									juki_checkpoint_interval_s * 1000))
+		return;
+	ws->last_checkpoint_at = now;
+	if (ws->last_checkpoint_seq == ws->next_seq - 1)
+	{
+		juki_queue_checkpoint_done(req);	/* the head is already signed */
+		return;
+	}
+	if (!juki_signing_key_load(&key, &code, msg, sizeof(msg)))
+	{
+		note_checkpoint_problem(ws, code, msg, -1);
+		MemoryContextReset(ws->batch_cxt);
+		juki_queue_checkpoint_done(req);
+		return;
+	}
+
+	PG_TRY();
+	{
+		JukiDetail	d;
+		JkEntry		e;
+		uint64		pos;
+		TimestampTz ts;
+		char	   *line;
+		MemoryContext old = MemoryContextSwitchTo(ws->batch_cxt);
+
+		jd_init(&d);
+		jd_str(&d, "key_id", key.key_id);
+		jd_bool(&d, "shutdown", false);
+		jd_bool(&d, "signs_this_entry", true);
+		juki_writer_own_entry(&e, "checkpoint", JUKI_GRANTED, NULL, jd_finish(&d));
+		MemoryContextSwitchTo(old);
+		juki_queue_mark(&pos, &ts);
+		e.ts_unix_us = ts + UNIX_EPOCH_OFFSET_US;
+		line = juki_writer_drain_batch(ws, &e, pos, pos, &key);
+		if (line &&
+			!juki_checkpoint_write_file(line, ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)))
+			note_checkpoint_problem(ws, "checkpoint_directory_unwritable", msg, ws->last_checkpoint_seq);
+		MemoryContextReset(ws->batch_cxt);
+	}
+	PG_FINALLY();
+	{
+		juki_signing_key_free(&key);
+	}
+	PG_END_TRY();
+	juki_queue_checkpoint_done(req);
+}
+
+/*
+ * The last entry of a run: worker_stop, with where the WAL stood (the next
+ * start checks that nobody ran the server since) and whether a shutdown
+ * checkpoint signs it (then in the same transaction, as above).  Nothing
+ * follows it: it marks a clean stop.
+ */
+void
+juki_writer_stop(WriterState *ws)
+{
+	JukiSigningKey key;
+	const char *code;
+	char		msg[512];
+	bool		signing = juki_signing_key_load(&key, &code, msg, sizeof(msg));
+
+	if (!signing)
+		ereport(WARNING, (errmsg("juki could not sign a checkpoint at shutdown: %s", msg)));
+	PG_TRY();
+	{
+		JukiDetail	d;
+		JkEntry		e;
+		uint64		pos;
+		TimestampTz ts;
+		char	   *line;
+		MemoryContext old = MemoryContextSwitchTo(ws->batch_cxt);
+
+		jd_init(&d);
+		jd_str(&d, "wal_lsn", psprintf("%X/%X", LSN_FORMAT_ARGS(GetXLogInsertRecPtr())));
+		jd_bool(&d, "shutdown_checkpoint", signing);
+		juki_writer_own_entry(&e, "worker_stop", JUKI_GRANTED, NULL, jd_finish(&d));
+		MemoryContextSwitchTo(old);
+		juki_queue_mark(&pos, &ts);
+		e.ts_unix_us = ts + UNIX_EPOCH_OFFSET_US;
+		line = juki_writer_drain_batch(ws, &e, pos, pos, signing ? &key : NULL);
+		if (line &&
+			!juki_checkpoint_write_file(line, ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)))
+			ereport(WARNING, (errmsg("juki could not write the shutdown checkpoint file: %s", msg)));
+	}
+	PG_FINALLY();
+	{
+		if (signing)
+			juki_signing_key_free(&key);
+	}
+	PG_END_TRY();
+}
+
+
+/* ------------------------------------------------------ logical slots */
+
+/* Each new logical slot of juki's database on record, with a warning. */
+void
+juki_writer_note_slots(WriterState *ws)
+{
+	List	   *fresh;
+	ListCell   *lc;
+	MemoryContext old = MemoryContextSwitchTo(ws->batch_cxt);
+
+	fresh = juki_new_logical_slots(&ws->seen_slots);
+	MemoryContextSwitchTo(old);
+	foreach(lc, fresh)
+	{
+		char	   *entry = lfirst(lc);
+		char	   *sp = strchr(entry, ' ');
+		JukiDetail	d;
+		char	   *detail;
+
+		*sp = '\0';
+		ereport(WARNING,
+				(errmsg("a logical replication slot \"%s\" exists in juki's database", entry),
+				 errdetail("Logical decoding can carry juki's tables out of the database; the slot is on record in the operation log."),
+				 errhint("Drop it with pg_drop_replication_slot() unless the security officers approved it.")));
+		old = MemoryContextSwitchTo(ws->batch_cxt);
+		jd_init(&d);
+		jd_str(&d, "slot", entry);
+		jd_str(&d, "plugin", sp + 1);
+		detail = jd_finish(&d);
+		MemoryContextSwitchTo(old);
+		juki_writer_own_in_order(ws, "logical_slot", JUKI_ERROR, "logical_slot_detected", detail);
+	}
+	MemoryContextReset(ws->batch_cxt);
+}
+
+/* --------------------------------------------------- planner statistics */
+
+/*
+ * ANALYZE (autovacuum's too) must find no statistics target of personal
+ * data but 0; whatever it found, the statistics go (guard_catalog.c).  At
+ * every start and every 10 seconds: autovacuum has no hook.  The repair
+ * commits first; its entry follows in ring order like any of the writer's.
+ */
+void
+juki_writer_sweep_statistics(WriterState *ws)
+{
+	char	   *detail;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	detail = juki_statistics_sweep();
+	if (detail)
+		detail = MemoryContextStrdup(ws->batch_cxt, detail);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	if (detail)
+		juki_writer_own_in_order(ws, "planner_statistics", JUKI_ERROR, "statistics_purged", detail);
+	MemoryContextReset(ws->batch_cxt);
+	ws->last_statistics_sweep = GetCurrentTimestamp();
+}
