@@ -9,9 +9,14 @@ OBJS = \
 	src/juki.o \
 	src/format/chain.o \
 	src/format/chain_entry.o \
+	src/core/settings.o \
+	src/core/context.o \
+	src/core/objects.o \
+	src/core/spi.o \
 	src/core/state.o \
 	src/core/version.o \
 	src/log/audit.o \
+	src/log/refusal.o \
 	src/log/queue.o \
 	src/log/batch.o \
 	src/log/writer.o \
@@ -23,10 +28,11 @@ OBJS = \
 	src/log/enforcement.o \
 	src/log/form_ledger.o \
 	src/log/retention.o \
-	src/access/door.o \
+	src/access/caller.o \
 	src/access/identity.o \
-	src/access/roles.o \
+	src/access/duties.o \
 	src/guard/guard.o \
+	src/guard/guard_context.o \
 	src/guard/guard_ident.o \
 	src/guard/guard_objects.o \
 	src/guard/guard_paths.o \
@@ -34,6 +40,7 @@ OBJS = \
 	src/guard/guard_settings.o \
 	src/guard/guard_catalog.o \
 	src/guard/guard_definitions.o \
+	src/guard/role_statements.o \
 	src/guard/redact.o \
 	src/guard/statement_text.o \
 	src/door/codes.o \
@@ -42,10 +49,16 @@ OBJS = \
 	src/door/session.o \
 	src/door/policy.o \
 	src/door/disclose.o \
+	src/door/statement_rows.o \
 	src/door/volume.o \
 	src/door/staging.o \
 	src/door/pgcrypto_fn.o \
 	src/audit/verify.o \
+	src/audit/export.o \
+	src/audit/purge.o \
+	src/sql/internal.o \
+	src/sql/emergency.o \
+	src/sql/status.o \
 	src/sql/sha256_agg.o
 
 # Versions.  The version is written once, as default_version in juki.control;

@@ -29,7 +29,6 @@
 #include "utils/inval.h"
 #include "utils/syscache.h"
 
-#include "juki.h"
 #include "log/audit.h"
 #include "identity.h"
 

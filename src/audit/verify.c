@@ -38,10 +38,12 @@
 #include "storage/fd.h"
 #include "utils/builtins.h"
 
-#include "juki.h"
+#include "core/settings.h"
 #include "log/audit.h"
 #include "log/signing.h"
-#include "access/door.h"
+#include "access/caller.h"
+#include "core/spi.h"
+#include "log/refusal.h"
 #include "log/scan.h"
 
 PG_FUNCTION_INFO_V1(juki_verify_log);

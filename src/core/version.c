@@ -25,10 +25,14 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "juki.h"
-#include "log/audit.h"
+#include "settings.h"
 #include "state.h"
 #include "version.h"
+
+/* written once, as default_version in juki.control; the Makefile passes it */
+#ifndef JUKI_VERSION
+#error "JUKI_VERSION must be defined by the build (see Makefile)"
+#endif
 
 static uint64 checked_generation = 0;
 static char installed[NAMEDATALEN] = "";
@@ -78,34 +82,4 @@ bool
 juki_sql_is_current(void)
 {
 	return strcmp(juki_installed_version(), JUKI_VERSION) == 0;
-}
-
-void
-juki_require_current_sql(const char *function)
-{
-	JukiAuditRecord r;
-	JukiDetail	d;
-	const char *problem = NULL;
-	bool		logged;
-	char		have[NAMEDATALEN];
-
-	if (juki_sql_is_current())
-		return;
-	strlcpy(have, juki_installed_version(), sizeof(have));
-	juki_audit_record_init(&r, "call", JUKI_DENIED, "extension_update_pending");
-	jd_init(&d);
-	jd_str(&d, "function", function);
-	jd_str(&d, "installed_version", have);
-	jd_str(&d, "library_version", JUKI_VERSION);
-	r.detail = jd_finish(&d);
-	logged = juki_audit_log_try(&r, &problem);
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("juki's library is version %s but its SQL objects in this database are version %s",
-					JUKI_VERSION, have),
-			 logged ?
-			 errdetail("reason: extension_update_pending; the refusal is recorded in the operation log.") :
-			 errdetail("reason: extension_update_pending; the refusal could not be logged: %s.", problem),
-			 errhint("A DBA runs ALTER EXTENSION juki UPDATE in database \"%s\"; until then juki discloses nothing.",
-					 juki_database)));
 }

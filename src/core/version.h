@@ -10,7 +10,4 @@
 extern const char *juki_installed_version(void);
 extern bool juki_sql_is_current(void);
 
-/* Refuse (55000, extension_update_pending, logged) unless they match. */
-extern void juki_require_current_sql(const char *function);
-
 #endif							/* JUKI_VERSION_H */

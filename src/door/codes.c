@@ -17,7 +17,8 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 
-#include "juki.h"
+#include "core/settings.h"
+#include "codes.h"
 
 PG_FUNCTION_INFO_V1(juki_is_valid_resident_code);
 PG_FUNCTION_INFO_V1(juki_is_valid_individual_number);

@@ -8,7 +8,7 @@
  */
 #include "postgres.h"
 
-#include "juki.h"
+#include "codes.h"
 #include "criteria.h"
 
 /* sorted: the criteria key of a request lists names in this order */

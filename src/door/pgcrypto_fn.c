@@ -26,10 +26,8 @@
 #include "utils/catcache.h"
 #include "utils/syscache.h"
 
-#include "juki.h"
 #include "log/audit.h"
-#include "access/door.h"
-#include "guard/guard.h"
+#include "core/context.h"
 #include "pgcrypto_fn.h"
 
 PG_FUNCTION_INFO_V1(juki_internal_bcrypt);

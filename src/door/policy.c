@@ -33,13 +33,13 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "juki.h"
-#include "access/door.h"
+#include "core/settings.h"
+#include "core/spi.h"
+#include "access/duties.h"
 #include "core/locks.h"
 #include "policy.h"
-#include "access/roles.h"
 #include "core/state.h"
-#include "volume.h"
+#include "statement_rows.h"
 
 /* One operator's policy rows. */
 typedef struct OpCard
@@ -591,7 +591,7 @@ bulk_permit_used(int64 permit_id)
 static bool
 bulk_permit_spent(const JukiPermit *p)
 {
-	if (juki_volume_statement_permit_rows(p->id) >= 0)
+	if (juki_statement_permit_rows(p->id) >= 0)
 		return false;
 	return bulk_permit_used(p->id);
 }

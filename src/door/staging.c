@@ -57,10 +57,10 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "juki.h"
 #include "log/audit.h"
-#include "access/door.h"
-#include "guard/guard.h"
+#include "access/caller.h"
+#include "core/objects.h"
+#include "core/context.h"
 
 PG_FUNCTION_INFO_V1(juki_staging_check);
 PG_FUNCTION_INFO_V1(juki_staging_rows);

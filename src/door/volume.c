@@ -62,19 +62,14 @@
 #include "utils/timestamp.h"
 #include "access/xact.h"
 
-#include "juki.h"
-#include "access/door.h"
+#include "core/settings.h"
+#include "core/spi.h"
 #include "core/locks.h"
+#include "statement_rows.h"
 #include "volume.h"
 
-int			juki_statement_rows = 20;
-int			juki_window_rows = 200;
-int			juki_volume_window_min = 8 * 60;
-
-#define VOLUME_MAX_ROWS		100000000
 #define TWELFTHS			12
 #define SLOTS				(TWELFTHS + 1)	/* the twelfths of the window, and now's */
-#define STATEMENTS			16	/* statements (cursors) remembered per backend */
 
 typedef struct VolumeKey
 {
@@ -98,28 +93,6 @@ typedef struct VolumeShared
 static VolumeShared *volume = NULL;
 static HTAB *windows = NULL;
 static bool seeded_here = false;	/* seeding never reverts in this shared memory */
-
-/* ------------------------------------------------------------ settings */
-
-void
-juki_volume_define_gucs(void)
-{
-	DefineCustomIntVariable("juki.statement_rows",
-							"Residents one statement may disclose under a purpose without a bulk permit.",
-							"For purposes without their own statement_rows; never below the purpose's max_rows.",
-							&juki_statement_rows, 20, 1, VOLUME_MAX_ROWS,
-							PGC_SIGHUP, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("juki.window_rows",
-							"Residents one operator may disclose under a purpose in juki.volume_window without a bulk permit.",
-							"For purposes without their own window_rows; never below the statement ceiling.",
-							&juki_window_rows, 200, 1, VOLUME_MAX_ROWS,
-							PGC_SIGHUP, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("juki.volume_window",
-							"The sliding window over which an operator's disclosures are counted.",
-							NULL,
-							&juki_volume_window_min, 8 * 60, 1, 7 * 24 * 60,
-							PGC_POSTMASTER, GUC_UNIT_MIN, NULL, NULL, NULL);
-}
 
 /* ------------------------------------------------------- shared memory */
 
@@ -181,104 +154,6 @@ static int64
 twelfth_now(void)
 {
 	return GetCurrentTimestamp() / twelfth_us();
-}
-
-/* --------------------------------------------------------- statements */
-
-/* Rows this statement disclosed under a purpose (permit_id 0) or a bulk permit. */
-typedef struct StmtCount
-{
-	char		purpose[NAMEDATALEN];
-	int64		permit_id;
-	int64		rows;
-} StmtCount;
-
-typedef struct StmtState
-{
-	bool		used;
-	TimestampTz key;
-	uint64		last_use;
-	List	   *counts;			/* StmtCount, in TopMemoryContext */
-} StmtState;
-
-static StmtState statements[STATEMENTS];
-static uint64 statement_tick = 0;
-static StmtState *current = NULL;
-
-/*
- * The statement being run: the active portal's creation time.  A cursor
- * keeps the time of the command that declared it, so fetching it a little
- * at a time is still one statement; several recent statements are
- * remembered so that fetches interleaved with other requests do too.
- */
-static void
-statement_sync(void)
-{
-	TimestampTz key = ActivePortal ? ActivePortal->creation_time
-		: GetCurrentStatementStartTimestamp();
-	StmtState  *victim = NULL;
-	int			i;
-
-	if (current != NULL && current->key == key)
-	{
-		current->last_use = ++statement_tick;
-		return;
-	}
-	for (i = 0; i < STATEMENTS; i++)
-	{
-		StmtState  *s = &statements[i];
-
-		if (s->used && s->key == key)
-		{
-			current = s;
-			s->last_use = ++statement_tick;
-			return;
-		}
-		if (victim == NULL || !s->used || (victim->used && s->last_use < victim->last_use))
-			victim = s;
-	}
-	list_free_deep(victim->counts);
-	victim->counts = NIL;
-	victim->used = true;
-	victim->key = key;
-	victim->last_use = ++statement_tick;
-	current = victim;
-}
-
-static StmtCount *
-statement_count(const char *purpose, int64 permit_id, bool create)
-{
-	ListCell   *lc;
-	StmtCount  *c;
-	MemoryContext old;
-
-	foreach(lc, current->counts)
-	{
-		c = lfirst(lc);
-		if (permit_id > 0 ? c->permit_id == permit_id :
-			(c->permit_id == 0 && strcmp(c->purpose, purpose) == 0))
-			return c;
-	}
-	if (!create)
-		return NULL;
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	c = palloc0(sizeof(StmtCount));
-	if (purpose)
-		strlcpy(c->purpose, purpose, sizeof(c->purpose));
-	c->permit_id = permit_id;
-	current->counts = lappend(current->counts, c);
-	MemoryContextSwitchTo(old);
-	return c;
-}
-
-int64
-juki_volume_statement_permit_rows(int64 permit_id)
-{
-	StmtCount  *c;
-
-	statement_sync();
-	c = statement_count(NULL, permit_id, false);
-	return c ? c->rows : -1;
 }
 
 /* ------------------------------------------------------------ windows */
@@ -609,15 +484,14 @@ juki_volume_plan(const JukiRequest *req, JukiDecision *d, int64 bound)
 {
 	int64		statement_limit;
 	int64		window_limit;
-	StmtCount  *c;
+	JukiStatementRows *c;
 	int64		used;
 	JukiPermit *bulk;
 
 	if (d->permit == NULL || d->permit->bulk_rows > 0 || d->session == NULL)
 		return;
-	statement_sync();
 	ceilings(d->purpose, &statement_limit, &window_limit);
-	c = statement_count(req->purpose, 0, false);
+	c = juki_statement_counter(req->purpose, 0, false);
 	if ((c ? c->rows : 0) + bound <= statement_limit)
 	{
 		used = window_used(d->session->operator_id, req->purpose);
@@ -637,15 +511,14 @@ juki_volume_charge(const JukiRequest *req, const JukiDecision *d, int64 n, JukiV
 	int64		now;
 	int64		used = 0;
 	bool		full = false;
-	StmtCount  *c;
+	JukiStatementRows *c;
 	VolumeEntry *e;
 
 	memset(why, 0, sizeof(*why));
-	statement_sync();
 	if (d->permit->bulk_rows > 0)
 	{
 		/* counted even at 0 rows: the log marks the permit used all the same */
-		c = statement_count(NULL, d->permit->id, true);
+		c = juki_statement_counter(NULL, d->permit->id, true);
 		if (c->rows + n > d->permit->bulk_rows)
 			return refuse(why, "bulk_permit", d->permit->bulk_rows, c->rows, n, req);
 		c->rows += n;
@@ -653,7 +526,7 @@ juki_volume_charge(const JukiRequest *req, const JukiDecision *d, int64 n, JukiV
 	}
 
 	ceilings(d->purpose, &statement_limit, &window_limit);
-	c = statement_count(req->purpose, 0, true);
+	c = juki_statement_counter(req->purpose, 0, true);
 	if (c->rows + n > statement_limit)
 		return refuse(why, "statement", statement_limit, c->rows, n, req);
 	if (n == 0)

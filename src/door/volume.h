@@ -13,21 +13,8 @@
 #include "log/audit.h"
 #include "policy.h"
 
-/* GUC variables; see README "Configuration" */
-extern int	juki_statement_rows;
-extern int	juki_window_rows;
-extern int	juki_volume_window_min;
-
-extern void juki_volume_define_gucs(void);
 extern void juki_volume_shmem_request(void);
 extern void juki_volume_shmem_startup(void);
-
-/*
- * Rows the current statement has disclosed under this bulk permit, or -1 if
- * the statement has not used it (policy.c: a bulk permit serves the
- * statement that first used it, and no other).
- */
-extern int64 juki_volume_statement_permit_rows(int64 permit_id);
 
 /* Why a request was refused for its volume. */
 typedef struct JukiVolumeRefusal

@@ -30,11 +30,10 @@
  * once (log_read).  System catalogs take no DML from anyone while juki is
  * loaded (guard_catalog.c).
  *
- * Extension scripts (issue 13, class 5): juki's own install and upgrade
- * script opens the door, and any extension's own script statements may
- * create that extension's C functions; code such a script merely triggers
- * (event triggers, the caller's SQL or PL functions) is outside both: the
- * depth counters below tell the script's statements from it.
+ * This file holds the hooks and the order of the checks; what the checks
+ * ask of the moment (inside juki's code, inside an extension's own script)
+ * and how a refusal ends are guard_context.c's; each side path has a file
+ * of its own.  No shared memory: every counter is backend-local.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -55,45 +54,25 @@
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 
-#include "juki.h"
-#include "log/audit.h"
-#include "guard.h"
-#include "guard_definitions.h"
-#include "guard_internal.h"
-#include "guard_paths.h"
-#include "access/identity.h"
-#include "access/roles.h"
+#include "core/context.h"
+#include "core/objects.h"
+#include "core/settings.h"
 #include "core/state.h"
-#include "statement_text.h"
 #include "core/version.h"
+#include "log/audit.h"
+#include "access/identity.h"
+#include "guard.h"
+#include "guard_catalog.h"
+#include "guard_context.h"
+#include "guard_definitions.h"
+#include "guard_ident.h"
+#include "guard_objects.h"
+#include "guard_paths.h"
+#include "guard_settings.h"
+#include "guard_files.h"
+#include "role_statements.h"
 
-bool		juki_is_audit_writer = false;
-
-static int	door_depth = 0;			/* juki functions on the stack */
 static List *checked_rtable = NIL;	/* rtable ExecutorStart already judged */
-
-/*
- * Event-trigger functions on the stack, and the door depth each of them
- * put aside: an event trigger is the caller's code wherever it fires.
- */
-#define MAX_EVENT_TRIGGER_DEPTH 64
-static int	event_trigger_depth = 0;
-static int	saved_door_depth[MAX_EVENT_TRIGGER_DEPTH];
-
-/*
- * The caller's SQL and PL functions on the stack (counted only for
- * functions looked up while an extension script runs: needs_fmgr_hook
- * asks for them then), ProcessUtility calls on the stack, and the
- * ProcessUtility depth of the running CREATE/ALTER EXTENSION.  A statement
- * is the script's own when it arrives directly from the script: one level
- * below the extension statement, with no user code or event trigger in
- * between.
- */
-static int	user_code_depth = 0;
-static int	utility_depth = 0;
-static int	ext_frame_depth = -1;
-static int	ext_frame_user_code = 0;
-static bool current_is_script_statement = false;
 
 static bool startup_checked = false;
 
@@ -104,47 +83,44 @@ static object_access_hook_type prev_object_access = NULL;
 static needs_fmgr_hook_type prev_needs_fmgr = NULL;
 static fmgr_hook_type prev_fmgr = NULL;
 
-/* -------------------------------------------------------------- the door */
-
-/* Is juki's own install or upgrade script running? */
-bool
-juki_installing_juki(void)
-{
-	return creating_extension &&
-		CurrentExtensionObject == get_extension_oid("juki", true);
-}
-
-int
-juki_door_depth(void)
-{
-	return door_depth;
-}
-
-bool
-juki_door_open(void)
-{
-	/*
-	 * Not parallel workers: a user's PARALLEL SAFE function run in a worker
-	 * would otherwise read juki's tables.  juki's own queries never go
-	 * parallel (juki_spi_begin, the writer and 99_grants.sql turn it off).
-	 */
-	if (door_depth > 0 || juki_is_audit_writer)
-		return true;
-	/* what an event trigger or the caller's function does is not the script's */
-	if (event_trigger_depth > 0)
-		return false;
-	if (juki_dropping_juki())
-		return true;
-	return juki_installing_juki() && user_code_depth == ext_frame_user_code;
-}
-
-bool
-juki_extension_script_statement(void)
-{
-	return current_is_script_statement;
-}
-
 /* ----------------------------------------------------------- fmgr hooks */
+
+/*
+ * The library and the installed SQL must be the same version (version.c):
+ * between a package upgrade and ALTER EXTENSION juki UPDATE every juki
+ * function but status(), the validators and fold() is refused (55000,
+ * extension_update_pending) and the refusal is logged.
+ */
+static void
+require_current_sql(const char *function)
+{
+	JukiAuditRecord r;
+	JukiDetail	d;
+	const char *problem = NULL;
+	bool		logged;
+	char		have[NAMEDATALEN];
+
+	if (juki_sql_is_current())
+		return;
+	strlcpy(have, juki_installed_version(), sizeof(have));
+	juki_audit_record_init(&r, "call", JUKI_DENIED, "extension_update_pending");
+	jd_init(&d);
+	jd_str(&d, "function", function);
+	jd_str(&d, "installed_version", have);
+	jd_str(&d, "library_version", JUKI_VERSION);
+	r.detail = jd_finish(&d);
+	logged = juki_audit_log_try(&r, &problem);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("juki's library is version %s but its SQL objects in this database are version %s",
+					JUKI_VERSION, have),
+			 logged ?
+			 errdetail("reason: extension_update_pending; the refusal is recorded in the operation log.") :
+			 errdetail("reason: extension_update_pending; the refusal could not be logged: %s.", problem),
+			 errhint("A DBA runs ALTER EXTENSION juki UPDATE in database \"%s\"; until then juki discloses nothing.",
+					 juki_database)));
+}
+
 
 static bool
 juki_needs_fmgr_hook(Oid fn)
@@ -164,8 +140,9 @@ juki_needs_fmgr_hook(Oid fn)
 
 /*
  * Refuse forbidden functions before they start; count juki functions, event
- * triggers and the caller's functions on the stack.  An error at
- * FHET_START is not followed by FHET_ABORT: counters move after the checks.
+ * triggers and the caller's functions on the stack (guard_context.c).  An
+ * error at FHET_START is not followed by FHET_ABORT: counters move after
+ * the checks.
  */
 static void
 juki_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
@@ -182,35 +159,18 @@ juki_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 		 * An internal helper called from outside juki: refused and on record
 		 * (no EXECUTE privilege is what stops it: every role has it).
 		 */
-		if (fi.internal && door_depth == 0 && juki_preloaded && !juki_is_audit_writer &&
+		if (fi.internal && juki_door_depth() == 0 && juki_preloaded && !juki_is_audit_writer &&
 			!juki_installing_juki())
 			juki_refuse_direct("EXECUTE",
 							   psprintf("function %s", format_procedure(flinfo->fn_oid)), true);
 		/* the outermost juki call: library and installed SQL must match */
-		if (fi.is_juki && door_depth == 0 && juki_preloaded &&
+		if (fi.is_juki && juki_door_depth() == 0 && juki_preloaded &&
 			!juki_installing_juki() && !fi.any_version)
-			juki_require_current_sql(get_func_name(flinfo->fn_oid));
-		if (fi.event_trigger)
-		{
-			if (event_trigger_depth >= MAX_EVENT_TRIGGER_DEPTH)
-				elog(ERROR, "event triggers nested too deeply");
-			saved_door_depth[event_trigger_depth++] = door_depth;
-			door_depth = 0;
-		}
-		if (fi.is_juki)
-			door_depth++;
-		if (fi.user_code)
-			user_code_depth++;
+			require_current_sql(get_func_name(flinfo->fn_oid));
+		juki_guard_function_start(&fi);
 	}
 	else
-	{
-		if (fi.user_code && user_code_depth > 0)
-			user_code_depth--;
-		if (fi.is_juki && door_depth > 0)
-			door_depth--;
-		if (fi.event_trigger && event_trigger_depth > 0)
-			door_depth = saved_door_depth[--event_trigger_depth];
-	}
+		juki_guard_function_end(&fi);
 	if (prev_fmgr)
 		prev_fmgr(event, flinfo, private);
 }
@@ -235,137 +195,16 @@ guard_xact_callback(XactEvent event, void *arg)
 		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_PREPARE)
 	{
-		/*
-		 * utility_depth and the extension frame are not reset: VACUUM and
-		 * procedures commit inside ProcessUtility, which restores them itself.
-		 */
-		door_depth = 0;
-		juki_objects_reset();
 		checked_rtable = NIL;
-		if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
-			event != XACT_EVENT_PREPARE)
-		{
-			event_trigger_depth = 0;
-			user_code_depth = 0;
-		}
+		juki_guard_context_reset(event == XACT_EVENT_COMMIT ||
+								 event == XACT_EVENT_PARALLEL_COMMIT ||
+								 event == XACT_EVENT_PREPARE);
 	}
 }
 
 /* ------------------------------------------------------------- refusals */
 
-/*
- * Would waiting for the writer deadlock?  The writer needs RowExclusiveLock
- * on the log tables and state; if we hold anything stronger, queue only.
- */
-static bool
-writer_may_be_blocked(void)
-{
-	static const char *const rels[] = {"operation_log", "audit_checkpoint", "state",
-	"operation_log_pkey", "audit_checkpoint_pkey"};
-	static const LOCKMODE modes[] = {ShareLock, ShareRowExclusiveLock, ExclusiveLock,
-	AccessExclusiveLock};
-	Oid			nsp = juki_namespace();
-	size_t		i,
-				j;
-
-	if (!OidIsValid(nsp))
-		return false;
-	for (i = 0; i < lengthof(rels); i++)
-	{
-		Oid			relid = get_relname_relid(rels[i], nsp);
-		LOCKTAG		tag;
-
-		if (!OidIsValid(relid))
-			continue;
-		SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
-		for (j = 0; j < lengthof(modes); j++)
-			if (LockHeldByMe(&tag, modes[j]))
-				return true;
-	}
-	return false;
-}
-
-/* The statement as sent, clipped: forensic evidence of what was tried. */
-const char *
-juki_statement_text(void)
-{
-	const char *q = juki_statement_as_sent();
-	int			len;
-
-	if (q == NULL)
-		return NULL;
-	len = strlen(q);
-	if (len <= 2000)
-		return q;
-	return pnstrdup(q, pg_mbcliplen(q, len, 2000));
-}
-
-void
-juki_refuse_direct(const char *command, const char *object, bool wait_for_log)
-{
-	JukiAuditRecord r;
-	JukiDetail	d;
-	const char *problem = NULL;
-	bool		logged = false;
-
-	juki_audit_record_init(&r, "direct_access", JUKI_DENIED, "direct_access");
-	jd_init(&d);
-	jd_str(&d, "command", command);
-	jd_str(&d, "object", object);
-	jd_str(&d, "query", juki_statement_text());
-	r.detail = jd_finish(&d);
-	if (wait_for_log && !writer_may_be_blocked())
-		logged = juki_audit_log_try(&r, &problem);
-	else
-	{
-		juki_audit_log_async(&r);
-		logged = true;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("juki refuses %s on %s", command, object),
-			 logged ?
-			 errdetail("reason: direct_access; the refusal is recorded in the operation log.") :
-			 errdetail("reason: direct_access; the refusal could not be logged: %s.", problem),
-			 errhint("juki's data and operation log are reached only through juki's functions.")));
-	pg_unreachable();
-}
-
 /* ------------------------------------------------------- executor paths */
-
-const char *
-juki_rte_command(RangeTblEntry *rte, CmdType op)
-{
-	if (rte->requiredPerms & ACL_DELETE)
-		return "DELETE";
-	if (rte->requiredPerms & ACL_UPDATE)
-		return op == CMD_SELECT ? "SELECT FOR UPDATE/SHARE" : "UPDATE";
-	if (rte->requiredPerms & ACL_INSERT)
-		return "INSERT";
-	return "SELECT";
-}
-
-bool
-juki_is_log_reader(Oid role)
-{
-	Oid			auditor = get_role_oid("juki_auditor", true);
-	Oid			chief = get_role_oid("juki_chief_security_officer", true);
-
-	/* an assumed identity or a superuser reads nothing as an auditor (identity.c) */
-	if (juki_identity_problem(NULL) != NULL)
-		return false;
-	return (OidIsValid(auditor) && is_member_of_role_nosuper(role, auditor)) ||
-		(OidIsValid(chief) && is_member_of_role_nosuper(role, chief));
-}
-
-char *
-juki_qualified_relname(Oid relid)
-{
-	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
-	char	   *rel = get_rel_name(relid);
-
-	return quote_qualified_identifier(nsp ? nsp : "?", rel ? rel : "?");
-}
 
 /*
  * Judge a statement's range table: refuse (and log) DML on a system
@@ -502,16 +341,11 @@ juki_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *stmt = pstmt->utilityStmt;
-	bool		saved_script_statement = current_is_script_statement;
-	int			saved_frame_depth = ext_frame_depth;
-	int			saved_frame_user_code = ext_frame_user_code;
 	bool		extension_stmt = is_extension_statement(stmt);
-	bool		analyze = false;
-	bool		entered = false;
+	volatile bool analyze = false;
+	JukiUtilityFrame frame;
 
-	current_is_script_statement = creating_extension && ext_frame_depth >= 0 &&
-		utility_depth == ext_frame_depth && user_code_depth == ext_frame_user_code &&
-		event_trigger_depth == 0;
+	juki_guard_utility_begin(&frame);
 	PG_TRY();
 	{
 		if (extension_stmt)
@@ -532,13 +366,7 @@ juki_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		if (analyze)
 			juki_statistics_around_analyze(true);
 
-		utility_depth++;
-		entered = true;
-		if (extension_stmt)
-		{
-			ext_frame_depth = utility_depth;
-			ext_frame_user_code = user_code_depth;
-		}
+		juki_guard_utility_enter(&frame, extension_stmt);
 		if (prev_ProcessUtility)
 			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);
@@ -548,11 +376,7 @@ juki_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	}
 	PG_FINALLY();
 	{
-		if (entered)
-			utility_depth--;
-		ext_frame_depth = saved_frame_depth;
-		ext_frame_user_code = saved_frame_user_code;
-		current_is_script_statement = saved_script_statement;
+		juki_guard_utility_end(&frame);
 	}
 	PG_END_TRY();
 

@@ -43,10 +43,10 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "juki.h"
 #include "log/audit.h"
-#include "guard.h"
-#include "guard_internal.h"
+#include "core/objects.h"
+#include "guard_catalog.h"
+#include "guard_context.h"
 
 /* ------------------------------------------------------------ catalog DML */
 

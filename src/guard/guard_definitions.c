@@ -34,10 +34,10 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-#include "juki.h"
-#include "guard.h"
+#include "core/settings.h"
 #include "guard_definitions.h"
-#include "guard_internal.h"
+#include "core/objects.h"
+#include "guard_context.h"
 
 static bool
 protected_namespace(Oid nsp)

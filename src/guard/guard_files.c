@@ -35,9 +35,11 @@
 #include "storage/fd.h"
 #include "utils/guc.h"
 
-#include "juki.h"
-#include "guard.h"
-#include "guard_internal.h"
+#include "core/settings.h"
+#include "core/context.h"
+#include "guard_context.h"
+#include "guard_files.h"
+#include "guard_ident.h"
 
 typedef struct Place
 {

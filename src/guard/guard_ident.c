@@ -58,22 +58,8 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-#include "juki.h"
-#include "guard.h"
-#include "guard_internal.h"
-
-/* ------------------------------------------------ extension and schema */
-
-static uint64 ident_generation = 1;		/* bumped by every invalidation */
-static uint64 ident_filled = 0;			/* the generation the values are of */
-static Oid	ext_oid = InvalidOid;
-static Oid	nsp_oid = InvalidOid;
-
-#define N_LOG_RELS 3
-static const char *const log_names[N_LOG_RELS] = {
-	"operation_log", "audit_checkpoint", "audit_export"
-};
-static Oid	log_oids[N_LOG_RELS];
+#include "core/objects.h"
+#include "guard_ident.h"
 
 static HTAB *fn_cache = NULL;
 
@@ -87,167 +73,18 @@ fn_cache_drop(void)
 	}
 }
 
+/* juki's objects changed (extension, schema): the functions' identities may too */
 static void
 ident_invalidate(Datum arg, int cacheid, uint32 hashvalue)
 {
-	ident_generation++;
 	fn_cache_drop();
 }
 
 void
 juki_ident_reset(void)
 {
-	ident_invalidate((Datum) 0, 0, 0);
-}
-
-/* pg_extension.extnamespace of ext (no syscache for pg_extension in 15). */
-static Oid
-extension_schema(Oid ext)
-{
-	Relation	rel;
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	tup;
-	Oid			nsp = InvalidOid;
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(ext));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return nsp;
-}
-
-static void
-ident_fill(void)
-{
-	int			tries;
-
-	if (ident_filled == ident_generation || !IsTransactionState())
-		return;
-	for (tries = 0; tries < 5; tries++)
-	{
-		uint64		gen = ident_generation;
-		Oid			ext = get_extension_oid("juki", true);
-		Oid			nsp = OidIsValid(ext) ? extension_schema(ext) : InvalidOid;
-		Oid			logs[N_LOG_RELS];
-		int			i;
-
-		for (i = 0; i < N_LOG_RELS; i++)
-			logs[i] = OidIsValid(nsp) ? get_relname_relid(log_names[i], nsp) : InvalidOid;
-		ext_oid = ext;
-		nsp_oid = nsp;
-		memcpy(log_oids, logs, sizeof(logs));
-		if (gen == ident_generation)
-		{
-			ident_filled = gen;
-			return;
-		}
-	}
-}
-
-Oid
-juki_extension_oid(void)
-{
-	ident_fill();
-	return ext_oid;
-}
-
-Oid
-juki_namespace(void)
-{
-	ident_fill();
-	return nsp_oid;
-}
-
-/* ----------------------------------------------------------- relations */
-
-/* The relation a TOAST table belongs to (its internal dependency). */
-static Oid
-toast_owner(Oid toastrel)
-{
-	Relation	rel;
-	SysScanDesc scan;
-	ScanKeyData key[2];
-	HeapTuple	tup;
-	Oid			owner = InvalidOid;
-
-	rel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(RelationRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(toastrel));
-	scan = systable_beginscan(rel, DependDependerIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
-
-		if (d->refclassid == RelationRelationId && d->deptype == DEPENDENCY_INTERNAL)
-		{
-			owner = d->refobjid;
-			break;
-		}
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return owner;
-}
-
-/*
- * Is relid juki's, and is it the log?  Every relation of juki's schema is
- * juki's (whatever it is called), and so are the TOAST tables and indexes
- * of juki's relations; an index, an owned sequence or a TOAST table is of
- * the kind of the table it belongs to.
- */
-JukiRelKind
-juki_rel_kind(Oid relid)
-{
-	HeapTuple	tup;
-	Oid			nsp;
-	char		relkind;
-	Oid			base = relid;
-	int			i;
-
-	ident_fill();
-	if (!OidIsValid(nsp_oid))
-		return JUKI_REL_NONE;
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		return JUKI_REL_NONE;
-	nsp = ((Form_pg_class) GETSTRUCT(tup))->relnamespace;
-	relkind = ((Form_pg_class) GETSTRUCT(tup))->relkind;
-	ReleaseSysCache(tup);
-
-	if (nsp == PG_TOAST_NAMESPACE)
-	{
-		Oid			toast = relid;
-
-		if (relkind == RELKIND_INDEX)
-			toast = IndexGetRelation(relid, true);
-		base = OidIsValid(toast) ? toast_owner(toast) : InvalidOid;
-		return OidIsValid(base) && base != relid ? juki_rel_kind(base) : JUKI_REL_NONE;
-	}
-	if (nsp != nsp_oid)
-		return JUKI_REL_NONE;
-	if (relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX)
-		base = IndexGetRelation(relid, true);
-	else if (relkind == RELKIND_SEQUENCE)
-	{
-		Oid			table;
-		int32		col;
-
-		if (sequenceIsOwned(relid, DEPENDENCY_AUTO, &table, &col) ||
-			sequenceIsOwned(relid, DEPENDENCY_INTERNAL, &table, &col))
-			base = table;
-	}
-	for (i = 0; i < N_LOG_RELS; i++)
-		if (OidIsValid(base) && base == log_oids[i])
-			return JUKI_REL_LOG;
-	return JUKI_REL_DATA;
+	juki_objects_invalidate();
+	fn_cache_drop();
 }
 
 /* ----------------------------------------------------------- functions */

@@ -39,34 +39,15 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "juki.h"
+#include "core/settings.h"
 #include "log/audit.h"
-#include "guard.h"
-#include "guard_internal.h"
+#include "core/objects.h"
+#include "guard_context.h"
+#include "guard_ident.h"
+#include "guard_objects.h"
 #include "log/retention.h"
 #include "core/version.h"
 
-static bool dropping_juki = false;	/* an approved DROP EXTENSION juki */
-static bool updating_juki = false;	/* ALTER EXTENSION juki UPDATE, on record */
-
-bool
-juki_dropping_juki(void)
-{
-	return dropping_juki;
-}
-
-bool
-juki_updating_juki(void)
-{
-	return updating_juki;
-}
-
-void
-juki_objects_reset(void)
-{
-	dropping_juki = false;
-	updating_juki = false;
-}
 
 static bool
 is_juki_extension_name(const char *name)
@@ -213,7 +194,7 @@ check_drop_extension(void)
 						   logged ? "; the refusal is recorded in the operation log." : "."),
 				 errhint("The operation log (操作履歴) is kept for juki.log_retention years.")));
 	}
-	dropping_juki = true;
+	juki_note_dropping_juki();
 }
 
 /*
@@ -244,7 +225,7 @@ note_extension_update(AlterExtensionStmt *stmt)
 	jd_str(&d, "library_version", JUKI_VERSION);
 	r.detail = jd_finish(&d);
 	juki_audit_log(&r);
-	updating_juki = true;
+	juki_note_updating_juki();
 }
 
 
@@ -556,7 +537,7 @@ juki_check_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		return;
 	if (!object_is_juki(classId, objectId))
 		return;
-	if (updating_juki && classId == ExtensionRelationId)
+	if (juki_updating_juki() && classId == ExtensionRelationId)
 		return;					/* its version, on record (note_extension_update) */
 	juki_refuse_direct(access == OAT_DROP ? "DROP" :
 					   access == OAT_TRUNCATE ? "TRUNCATE" :

@@ -40,9 +40,13 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "juki.h"
-#include "guard.h"
-#include "guard_internal.h"
+#include "core/settings.h"
+#include "core/context.h"
+#include "core/objects.h"
+#include "guard_context.h"
+#include "guard_files.h"
+#include "guard_ident.h"
+#include "guard_settings.h"
 #include "guard_paths.h"
 
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;

@@ -29,9 +29,10 @@
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
 
-#include "juki.h"
-#include "guard.h"
-#include "guard_internal.h"
+#include "core/settings.h"
+#include "core/context.h"
+#include "guard_context.h"
+#include "guard_settings.h"
 
 typedef struct ProtectedSetting
 {

@@ -31,11 +31,10 @@
 #include "utils/elog.h"
 #include "utils/memutils.h"
 
-#include "juki.h"
+#include "core/settings.h"
 #include "redact.h"
 #include "statement_text.h"
 
-bool		juki_redact_statements = true;
 
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;

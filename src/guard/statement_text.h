@@ -5,7 +5,6 @@
 #ifndef JUKI_STATEMENT_TEXT_H
 #define JUKI_STATEMENT_TEXT_H
 
-extern bool juki_redact_statements;
 
 extern void juki_statement_text_install(void);
 

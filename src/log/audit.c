@@ -23,10 +23,10 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
-#include "juki.h"
+#include "core/settings.h"
 #include "audit.h"
 #include "queue.h"
-#include "guard/guard.h"
+#include "core/context.h"
 
 /* ------------------------------------------------------------ buffers */
 

@@ -18,7 +18,6 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "juki.h"
 #include "audit.h"
 #include "columns.h"
 

@@ -52,12 +52,12 @@
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
-#include "juki.h"
+#include "core/settings.h"
 #include "audit.h"
 #include "queue.h"
-#include "access/door.h"
+#include "core/spi.h"
 #include "form_ledger.h"
-#include "guard/guard.h"
+#include "core/objects.h"
 #include "core/locks.h"
 
 #define MAX_SERIAL			999999

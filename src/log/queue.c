@@ -66,9 +66,9 @@
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
 
-#include "juki.h"
+#include "core/settings.h"
 #include "queue.h"
-#include "guard/guard.h"
+#include "core/context.h"
 
 typedef struct JukiAuditQueue
 {

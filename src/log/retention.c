@@ -1,37 +1,23 @@
 /*-------------------------------------------------------------------------
  * retention.c
- *		The operation log's life after writing (DESIGN §7.6): export to
- *		external media with the covering signed checkpoint, a receipt for
- *		every export, a retention of at least seven years that can only be
- *		raised, and a purge that removes only what is both old enough and
- *		exported, leaving an anchor so verification continues.
+ *		The operation log's life after writing (DESIGN §7.6): a retention
+ *		of at least seven years that can only be raised, the newest entry,
+ *		and the signed checkpoint covering an entry.  What the auditors'
+ *		functions (audit/export.c, audit/purge.c) and the guard (no DROP
+ *		EXTENSION juki while young entries remain) build on.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "funcapi.h"
-#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
-#include "utils/tuplestore.h"
 
-#include "juki.h"
-#include "audit.h"
-#include "queue.h"
-#include "access/door.h"
-#include "scan.h"
+#include "core/settings.h"
+#include "core/spi.h"
 #include "retention.h"
-
-PG_FUNCTION_INFO_V1(juki_export_log);
-PG_FUNCTION_INFO_V1(juki_purge_expired_log);
-PG_FUNCTION_INFO_V1(juki_checkpoint_now);
-
-static const char *const manager_roles[] = {"juki_access_manager", NULL};
-static const char *const checkpoint_roles[] = {"juki_access_manager", "juki_auditor",
-"juki_chief_security_officer", NULL};
+#include "scan.h"
 
 int
 juki_retention_years(void)
@@ -43,8 +29,8 @@ juki_retention_years(void)
 }
 
 /* now() minus the retention, in calendar years as the law counts them */
-static TimestampTz
-retention_cutoff(int years)
+TimestampTz
+juki_retention_cutoff(int years)
 {
 	Interval   *iv = palloc0(sizeof(Interval));
 
@@ -55,8 +41,8 @@ retention_cutoff(int years)
 }
 
 /* The newest entry (seq and time), if any. */
-static bool
-newest_entry(int64 *seq, TimestampTz *ts, uint8 *hash)
+bool
+juki_log_newest_entry(int64 *seq, TimestampTz *ts, uint8 *hash)
 {
 	JukiLogScan scan;
 	JukiLogRow	row;
@@ -79,14 +65,12 @@ bool
 juki_log_young_entries(int64 *seq, TimestampTz *ts, int *years)
 {
 	*years = juki_retention_years();
-	return newest_entry(seq, ts, NULL) && *ts >= retention_cutoff(*years);
+	return juki_log_newest_entry(seq, ts, NULL) && *ts >= juki_retention_cutoff(*years);
 }
 
-/* ----------------------------------------------------------------- export */
-
 /* The first checkpoint at or after seq: its seq and line, or false. */
-static bool
-covering_checkpoint(int64 seq, int64 *cp_seq, char **line)
+bool
+juki_covering_checkpoint(int64 seq, int64 *cp_seq, char **line)
 {
 	JukiSpi		spi;
 	Datum		arg = Int64GetDatum(seq);
@@ -109,350 +93,4 @@ covering_checkpoint(int64 seq, int64 *cp_seq, char **line)
 	}
 	juki_spi_end(&spi);
 	return found;
-}
-
-typedef struct ExportOut
-{
-	Tuplestorestate *store;
-	TupleDesc	desc;
-	JkBuf		all;			/* every line so far, for the digest */
-	int64		lines;
-} ExportOut;
-
-static void
-emit_line(ExportOut *out, const char *line, size_t len)
-{
-	Datum		v = PointerGetDatum(cstring_to_text_with_len(line, len));
-	bool		n = false;
-
-	tuplestore_putvalues(out->store, out->desc, &v, &n);
-	jk_buf_append(&out->all, line, len);
-	jk_buf_append(&out->all, "\n", 1);
-	out->lines++;
-	pfree(DatumGetPointer(v));
-}
-
-Datum
-juki_export_log(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext old;
-	ExportOut	out;
-	JukiChainInfo ci;
-	int64		first;
-	int64		from;
-	int64		to;
-	int64		head;
-	int64		cp_seq;
-	char	   *cp_line = NULL;
-	TimestampTz head_ts;
-	JukiLogScan scan;
-	JukiLogRow	row;
-	JkBuf		line;
-	JkBuf		canon;
-	bool		header_done = false;
-	int64		expected;
-	uint8		digest[JK_HASH_LEN];
-	char		hex[JK_HEX_LEN + 1];
-	char		ts[JK_TS_LEN + 1];
-	JukiAuditRecord rec;
-	JukiDetail	d;
-
-	juki_require_preload();
-	juki_require_role("export_log", manager_roles);
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("juki.export_log must be called in FROM, e.g. SELECT * FROM juki.export_log(1, NULL)")));
-
-	juki_chain_info(&ci);
-	first = ci.purged ? ci.purged_through_seq + 1 : 0;
-	if (!newest_entry(&head, &head_ts, NULL))
-		juki_bad_input("export_log", "invalid_range", ERRCODE_INVALID_PARAMETER_VALUE,
-					   "the operation log is empty", NULL);
-	if (PG_ARGISNULL(0))
-		juki_bad_input("export_log", "invalid_range", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-					   "from_seq must not be NULL",
-					   "Start where the last export receipt (juki.audit_export) ended, plus one.");
-	from = PG_GETARG_INT64(0);
-	to = PG_ARGISNULL(1) ? head : PG_GETARG_INT64(1);
-	if (from < first)
-		juki_bad_input("export_log", "invalid_range", ERRCODE_INVALID_PARAMETER_VALUE,
-					   psprintf("entries before seq " INT64_FORMAT " were purged; from_seq " INT64_FORMAT " is not in the log",
-								first, from), NULL);
-	if (to < from || to > head)
-		juki_bad_input("export_log", "invalid_range", ERRCODE_INVALID_PARAMETER_VALUE,
-					   psprintf("the range " INT64_FORMAT ".." INT64_FORMAT " is not within the log (seq " INT64_FORMAT ".." INT64_FORMAT ")",
-								from, to, first, head), NULL);
-
-	/* an export ends at a signed checkpoint; ask the writer for one if needed */
-	if (!covering_checkpoint(to, &cp_seq, &cp_line))
-	{
-		uint64		req = juki_queue_request_checkpoint();
-
-		(void) juki_queue_wait_checkpoint(req, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-																		   juki_audit_wait_timeout_ms * 2));
-		if (!covering_checkpoint(to, &cp_seq, &cp_line))
-			juki_bad_input("export_log", "no_signed_checkpoint", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-						   psprintf("no signed checkpoint covers seq " INT64_FORMAT, to),
-						   "Set juki.signing_key_file to an Ed25519 private key outside the data directory, and see the operation log for action checkpoint with outcome error.");
-	}
-	to = cp_seq;
-
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	out.desc = CreateTemplateTupleDesc(1);
-	TupleDescInitEntry(out.desc, (AttrNumber) 1, "line", TEXTOID, -1, 0);
-	out.store = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(old);
-	juki_buf_init(&out.all);
-	out.lines = 0;
-
-	juki_buf_init(&line);
-	juki_buf_init(&canon);
-	if (!jk_format_ts(GetCurrentTimestamp() + JUKI_UNIX_EPOCH_OFFSET_US, ts))
-		elog(ERROR, "cannot format time");
-	expected = from;
-	juki_log_scan_begin(&scan, from, false);
-	while (juki_log_scan_next(&scan, &row) && row.e.seq <= to)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (!header_done)
-		{
-			jk_buf_reset(&line);
-			jk_export_header(&line, from, to, ci.origin, row.prev_hash, ts);
-			emit_line(&out, line.data, line.len);
-			header_done = true;
-		}
-		jk_buf_reset(&canon);
-		if (!juki_log_row_canonical(&row, &canon))
-			elog(ERROR, "juki.operation_log seq " INT64_FORMAT " has a time outside years 0001-9999",
-				 row.e.seq);
-		jk_buf_reset(&line);
-		jk_hex(row.hash, JK_HASH_LEN, hex);
-		jk_buf_append(&line, hex, JK_HEX_LEN);
-		jk_buf_append(&line, " ", 1);
-		jk_buf_append(&line, canon.data, canon.len);
-		emit_line(&out, line.data, line.len);
-		expected = row.e.seq + 1;
-	}
-	juki_log_scan_end(&scan);
-	if (!header_done)
-		elog(ERROR, "juki.operation_log has no entry at seq " INT64_FORMAT, from);
-	emit_line(&out, cp_line, strlen(cp_line));
-	if (!jk_sha256(out.all.data, out.all.len, digest))
-		elog(ERROR, "SHA-256 failed");
-	jk_hex(digest, JK_HASH_LEN, hex);
-	jk_buf_reset(&line);
-	jk_buf_append_str(&line, psprintf("%s lines=" INT64_FORMAT " sha256=%s",
-									  JK_EXPORT_END_TAG, out.lines, hex));
-	{
-		/* the trailer is not part of its own digest */
-		Datum		v = CStringGetTextDatum(line.data);
-		bool		n = false;
-
-		tuplestore_putvalues(out.store, out.desc, &v, &n);
-	}
-
-	/* the receipt, then the record: durable before a line leaves */
-	{
-		JukiSpi		spi;
-		Oid			types[5] = {INT8OID, INT8OID, INT8OID, BYTEAOID, TEXTOID};
-		Datum		args[5];
-		bytea	   *b = palloc(VARHDRSZ + JK_HASH_LEN);
-
-		SET_VARSIZE(b, VARHDRSZ + JK_HASH_LEN);
-		memcpy(VARDATA(b), digest, JK_HASH_LEN);
-		args[0] = Int64GetDatum(from);
-		args[1] = Int64GetDatum(to);
-		args[2] = Int64GetDatum(cp_seq);
-		args[3] = PointerGetDatum(b);
-		args[4] = CStringGetTextDatum(juki_caller_name());
-		juki_spi_begin(&spi);
-		if (SPI_execute_with_args("INSERT INTO juki.audit_export (from_seq, to_seq, checkpoint_seq, digest, exported_by) VALUES ($1, $2, $3, $4, $5)",
-								  5, types, args, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "cannot record the export receipt");
-		juki_spi_end(&spi);
-	}
-	juki_audit_record_init(&rec, "export_log", JUKI_GRANTED, NULL);
-	jd_init(&d);
-	jd_int(&d, "from_seq", from);
-	jd_int(&d, "to_seq", to);
-	jd_int(&d, "checkpoint_seq", cp_seq);
-	jd_int(&d, "lines", out.lines + 1);
-	jd_str(&d, "sha256", hex);
-	if (expected != to + 1)
-		jd_int(&d, "missing_from_seq", expected);
-	rec.detail = jd_finish(&d);
-	juki_audit_log(&rec);
-
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = out.store;
-	rsinfo->setDesc = out.desc;
-	return (Datum) 0;
-}
-
-/* ------------------------------------------------------------------ purge */
-
-/* Highest seq such that every entry from first on is covered by a receipt. */
-static int64
-exported_through(int64 first)
-{
-	JukiSpi		spi;
-	int64		covered = first - 1;
-	uint64		i;
-
-	juki_spi_begin(&spi);
-	if (SPI_execute("SELECT from_seq, to_seq FROM juki.audit_export ORDER BY from_seq", false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "cannot read juki.audit_export");
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		int64		f = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		int64		t = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-
-		if (f <= covered + 1 && t > covered)
-			covered = t;
-	}
-	juki_spi_end(&spi);
-	return covered;
-}
-
-static void
-purge_outcome(const char *outcome, const char *reason, int years, int64 through,
-			  int64 deleted)
-{
-	JukiAuditRecord rec;
-	JukiDetail	d;
-
-	juki_audit_record_init(&rec, "purge_expired_log", outcome, reason);
-	jd_init(&d);
-	jd_int(&d, "retention_years", years);
-	jd_int(&d, "through_seq", through);
-	jd_int(&d, "deleted", deleted);
-	rec.detail = jd_finish(&d);
-	rec.row_count = deleted;
-	juki_audit_log(&rec);
-}
-
-Datum
-juki_purge_expired_log(PG_FUNCTION_ARGS)
-{
-	JukiChainInfo ci;
-	int			years;
-	TimestampTz cutoff;
-	int64		first;
-	int64		old_through;
-	int64		through;
-	uint8		anchor[JK_HASH_LEN];
-	JukiLogScan scan;
-	JukiLogRow	row;
-	bool		have_anchor = false;
-	int64		deleted = 0;
-
-	juki_require_preload();
-	juki_require_role("purge_expired_log", manager_roles);
-	juki_chain_info(&ci);
-	years = Max(ci.retention_years, juki_log_retention_years);
-	cutoff = retention_cutoff(years);
-	first = ci.purged ? ci.purged_through_seq + 1 : 0;
-
-	/* entries are appended in time order: the old ones form a prefix */
-	old_through = first - 1;
-	juki_log_scan_begin(&scan, first, false);
-	while (juki_log_scan_next(&scan, &row))
-	{
-		if (row.e.ts_unix_us - JUKI_UNIX_EPOCH_OFFSET_US >= cutoff ||
-			row.e.seq != old_through + 1)
-			break;
-		old_through = row.e.seq;
-	}
-	juki_log_scan_end(&scan);
-
-	through = Min(old_through, exported_through(first));
-	if (through < first)
-	{
-		const char *reason = old_through < first ? "retention_period" : "not_exported";
-
-		purge_outcome(JUKI_DENIED, reason, years, first - 1, 0);
-		ereport(NOTICE,
-				(errmsg("nothing was purged"),
-				 errdetail("reason: %s; %s", reason,
-						   old_through < first ?
-						   psprintf("no entry is older than %d years", years) :
-						   psprintf("entries up to seq " INT64_FORMAT " are older than %d years but not covered by an export receipt",
-									old_through, years)),
-				 old_through < first ? 0 :
-				 errhint("Export them first: SELECT * FROM juki.export_log(" INT64_FORMAT ", " INT64_FORMAT ");",
-						 first, old_through)));
-		PG_RETURN_INT64(0);
-	}
-
-	juki_log_scan_begin(&scan, through, true);
-	if (juki_log_scan_next(&scan, &row) && row.e.seq == through && row.hashes_ok)
-	{
-		memcpy(anchor, row.hash, JK_HASH_LEN);
-		have_anchor = true;
-	}
-	juki_log_scan_end(&scan);
-	if (!have_anchor)
-		elog(ERROR, "juki.operation_log has no valid entry at seq " INT64_FORMAT, through);
-
-	purge_outcome(JUKI_GRANTED, NULL, years, through, through - first + 1);
-	{
-		JukiSpi		spi;
-		Oid			types[2] = {INT8OID, BYTEAOID};
-		Datum		args[2];
-		bytea	   *b = palloc(VARHDRSZ + JK_HASH_LEN);
-
-		SET_VARSIZE(b, VARHDRSZ + JK_HASH_LEN);
-		memcpy(VARDATA(b), anchor, JK_HASH_LEN);
-		args[0] = Int64GetDatum(through);
-		args[1] = PointerGetDatum(b);
-		juki_spi_begin(&spi);
-		if (SPI_execute_with_args("DELETE FROM juki.operation_log WHERE seq <= $1",
-								  1, types, args, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "cannot purge juki.operation_log");
-		deleted = (int64) SPI_processed;
-		if (SPI_execute_with_args("UPDATE juki.state SET purged_through_seq = $1, purged_through_hash = $2, retention_years = greatest(retention_years, $3)",
-								  3, (Oid[]) {INT8OID, BYTEAOID, INT4OID},
-								  (Datum[]) {args[0], args[1], Int32GetDatum(years)},
-								  NULL, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "cannot record the purge anchor");
-		juki_spi_end(&spi);
-	}
-	PG_RETURN_INT64(deleted);
-}
-
-/* ------------------------------------------------------------- checkpoint */
-
-Datum
-juki_checkpoint_now(PG_FUNCTION_ARGS)
-{
-	JukiQueueStatus st;
-	uint64		req;
-	int64		cp_seq;
-	char	   *line;
-	JukiAuditRecord rec;
-
-	juki_require_preload();
-	juki_require_role("checkpoint", checkpoint_roles);
-	juki_audit_record_init(&rec, "checkpoint_request", JUKI_GRANTED, NULL);
-	juki_audit_log(&rec);
-	juki_queue_status(&st);
-	req = juki_queue_request_checkpoint();
-	if (!juki_queue_wait_checkpoint(req, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-																	 juki_audit_wait_timeout_ms * 2)))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("juki's audit writer did not answer the checkpoint request in time"),
-				 errdetail("reason: audit_unavailable"),
-				 errhint("Check that the juki audit writer runs: SELECT * FROM juki.status();")));
-	if (!covering_checkpoint(Max(st.last_seq, 0), &cp_seq, &line))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("juki could not sign a checkpoint"),
-				 errdetail("reason: no_signed_checkpoint"),
-				 errhint("Set juki.signing_key_file to an Ed25519 private key outside the data directory; the operation log (action checkpoint, outcome error) says what went wrong.")));
-	PG_RETURN_TEXT_P(cstring_to_text(line));
 }

@@ -25,7 +25,7 @@
 
 #include "miscadmin.h"
 
-#include "juki.h"
+#include "core/settings.h"
 #include "signing.h"
 
 /* Is path (resolved) inside the data directory (resolved)? */

@@ -48,7 +48,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "juki.h"
+#include "core/settings.h"
 #include "audit.h"
 #include "enforcement.h"
 #include "form_ledger.h"
@@ -58,7 +58,7 @@
 #include "writer.h"
 #include "writer_read.h"
 #include "signing.h"
-#include "guard/guard.h"
+#include "core/context.h"
 #include "core/state.h"
 
 PGDLLEXPORT void juki_audit_writer_main(Datum arg);

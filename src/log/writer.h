@@ -33,7 +33,7 @@ typedef struct WriterState
 	TimestampTz last_statistics_sweep;	/* guard_catalog.c */
 } WriterState;
 
-/* audit_writer.c */
+/* writer.c */
 extern char *juki_writer_drain_batch(WriterState *ws, JkEntry *own, uint64 own_pos,
 									 uint64 stop_at, JukiSigningKey *key);
 extern void juki_writer_own_in_order(WriterState *ws, const char *action, const char *outcome,
@@ -41,7 +41,15 @@ extern void juki_writer_own_in_order(WriterState *ws, const char *action, const 
 extern void juki_writer_own_entry(JkEntry *e, const char *action, const char *outcome,
 								  const char *reason, const char *detail);
 
-/* audit_writer_own.c */
+/*
+ * The guard's repair of planner statistics of personal data
+ * (guard/guard_catalog.c), run by the writer in a transaction of its own at
+ * start and every 10 seconds; it returns the detail of the entry to write,
+ * or NULL.  Set by juki.c: the guard is above the log.
+ */
+extern char *(*juki_statistics_sweep_hook) (void);
+
+/* writer_own.c */
 extern void juki_writer_checkpoint(WriterState *ws);
 extern void juki_writer_stop(WriterState *ws);
 extern void juki_writer_note_slots(WriterState *ws);

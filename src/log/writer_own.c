@@ -21,13 +21,13 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "juki.h"
+#include "core/settings.h"
 #include "audit.h"
 #include "queue.h"
 #include "writer.h"
 #include "writer_read.h"
 #include "signing.h"
-#include "guard/guard.h"
+#include "core/context.h"
 
 /* ----------------------------------------------------------- checkpoints */
 
@@ -202,19 +202,25 @@ juki_writer_note_slots(WriterState *ws)
 
 /*
  * ANALYZE (autovacuum's too) must find no statistics target of personal
- * data but 0; whatever it found, the statistics go (guard_catalog.c).  At
+ * data but 0; whatever it found, the statistics go (guard/guard_catalog.c,
+ * called through juki_statistics_sweep_hook: the guard is above the log).  At
  * every start and every 10 seconds: autovacuum has no hook.  The repair
  * commits first; its entry follows in ring order like any of the writer's.
  */
+char	   *(*juki_statistics_sweep_hook) (void) = NULL;
+
 void
 juki_writer_sweep_statistics(WriterState *ws)
 {
 	char	   *detail;
 
+	if (juki_statistics_sweep_hook == NULL)
+		return;
+
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	detail = juki_statistics_sweep();
+	detail = juki_statistics_sweep_hook();
 	if (detail)
 		detail = MemoryContextStrdup(ws->batch_cxt, detail);
 	PopActiveSnapshot();

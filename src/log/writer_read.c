@@ -15,7 +15,6 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "juki.h"
 #include "writer_read.h"
 #include "core/state.h"
 

@@ -6,7 +6,8 @@
  */
 #include "postgres.h"
 #include "fmgr.h"
-#include "juki.h"
+#include "core/settings.h"
+#include "door/codes.h"
 
 int			LLVMFuzzerTestOneInput(const uint8 *data, size_t size);
 

@@ -6,7 +6,6 @@
  * criterion promises (a date re-prints as itself, codes are digits).
  */
 #include "postgres.h"
-#include "juki.h"
 #include "door/criteria.h"
 
 static const char *const known[] = {

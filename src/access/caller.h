@@ -1,14 +1,10 @@
 /*-------------------------------------------------------------------------
- * door.h
- *		What every juki function does at the door: establish who is
- *		calling, check real role membership, and run its fixed SQL with
- *		the extension owner's privileges and a safe search_path.
+ * caller.h
+ *		Who is calling a juki function, and may they (caller.c).
  *-------------------------------------------------------------------------
  */
-#ifndef JUKI_DOOR_H
-#define JUKI_DOOR_H
-
-#include "postgres.h"
+#ifndef JUKI_CALLER_H
+#define JUKI_CALLER_H
 
 /*
  * The caller: the role in effect (after SET ROLE), never a definer's.
@@ -30,18 +26,7 @@ extern void juki_require_role(const char *action, const char *const *roles);
 extern void juki_require_role_ex(const char *action, const char *const *roles,
 								 bool check_conflicts);
 
-/* Run SPI as the owner of schema juki with search_path = pg_catalog. */
-typedef struct JukiSpi
-{
-	Oid			save_user;
-	int			save_sec;
-	int			guc_level;
-} JukiSpi;
-extern void juki_spi_begin(JukiSpi *st);
-extern void juki_spi_end(JukiSpi *st);
+/* Refuse (42501 conflict_of_duties, logged) if the caller or the login holds a conflict. */
+extern void juki_require_no_conflict(const char *action);
 
-/* Log a refusal for bad input (outcome error) and raise it: 22023 etc. */
-extern void juki_bad_input(const char *action, const char *reason, int sqlerrcode,
-						   const char *msg, const char *hint) pg_attribute_noreturn();
-
-#endif							/* JUKI_DOOR_H */
+#endif							/* JUKI_CALLER_H */

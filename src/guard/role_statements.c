@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
- * roles.c
- *		Who may hold juki's roles: separation of duties (職務の分離) and
- *		no juki staff who could be, or become, a superuser.
+ * role_statements.c
+ *		Role statements that touch juki's roles or their holders: GRANT and
+ *		REVOKE, CREATE/ALTER/DROP ROLE, ALTER ROLE RENAME (the ProcessUtility
+ *		hook, guard.c, hands them here): no conflicting duties (access/duties.c)
+ *		and no juki staff who could be, or become, a superuser.
  *
  * Refused when granted (GRANT, CREATE ROLE ... IN ROLE / ROLE / ADMIN,
  * ALTER GROUP are intercepted) and again when used, since a membership can
@@ -18,13 +20,6 @@
  *	  rename, a password reset or a drop-and-recreate would hand someone's
  *	  identity to whoever did it.  Revoke the juki roles first (on record).
  * Every GRANT/REVOKE of a juki role, and every refusal, is logged.
- *
- * The pairs: the auditor is independent of every other duty; the access
- * manager (cards, passwords) and the system administrator (purposes,
- * hours) do not operate; the chief does not operate; staff and contractor
- * operators are distinct.  A security officer may operate, but not in the
- * department they answer for: that is checked where departments are known
- * (designation, permits, registration).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -36,84 +31,11 @@
 #include "utils/builtins.h"
 #include "utils/syscache.h"
 
-#include "juki.h"
 #include "log/audit.h"
-#include "door.h"
-#include "guard/guard.h"
-#include "identity.h"
-#include "roles.h"
-
-static const char *const conflicts[][2] = {
-	{"juki_auditor", "juki_operator"},
-	{"juki_auditor", "juki_contractor_operator"},
-	{"juki_auditor", "juki_security_officer"},
-	{"juki_auditor", "juki_access_manager"},
-	{"juki_auditor", "juki_system_administrator"},
-	{"juki_auditor", "juki_registrar"},
-	{"juki_auditor", "juki_chief_security_officer"},
-	{"juki_auditor", "juki_terminal"},
-	{"juki_access_manager", "juki_operator"},
-	{"juki_access_manager", "juki_contractor_operator"},
-	{"juki_system_administrator", "juki_operator"},
-	{"juki_system_administrator", "juki_contractor_operator"},
-	{"juki_chief_security_officer", "juki_operator"},
-	{"juki_chief_security_officer", "juki_contractor_operator"},
-	{"juki_operator", "juki_contractor_operator"},
-};
-
-/* Does a role set (given by a membership test) contain a conflicting pair? */
-static bool
-set_conflict(bool (*has) (const char *, void *), void *arg, const char **a, const char **b)
-{
-	size_t		i;
-
-	for (i = 0; i < lengthof(conflicts); i++)
-		if (has(conflicts[i][0], arg) && has(conflicts[i][1], arg))
-		{
-			*a = conflicts[i][0];
-			*b = conflicts[i][1];
-			return true;
-		}
-	return false;
-}
-
-static bool
-role_has(const char *juki_role, void *arg)
-{
-	Oid			r = get_role_oid(juki_role, true);
-
-	return OidIsValid(r) && is_member_of_role_nosuper(*(Oid *) arg, r);
-}
-
-bool
-juki_role_conflict(Oid role, const char **a, const char **b)
-{
-	return set_conflict(role_has, &role, a, b);
-}
-
-/* The caller (the role in effect) and the login: a conflict in either. */
-void
-juki_require_no_conflict(const char *action)
-{
-	const char *a;
-	const char *b;
-	JukiAuditRecord r;
-	JukiDetail	d;
-
-	if (!juki_role_conflict(juki_caller(), &a, &b) &&
-		!juki_role_conflict(GetAuthenticatedUserId(), &a, &b))
-		return;
-	juki_audit_record_init(&r, action, JUKI_DENIED, "conflict_of_duties");
-	jd_init(&d);
-	jd_str(&d, "roles", psprintf("%s + %s", a, b));
-	r.detail = jd_finish(&d);
-	juki_audit_log(&r);
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("juki refuses %s: the role holds both %s and %s", action, a, b),
-			 errdetail("reason: conflict_of_duties"),
-			 errhint("Separate these duties between different people.")));
-}
+#include "access/duties.h"
+#include "access/identity.h"
+#include "guard_context.h"
+#include "role_statements.h"
 
 /* A grantee's juki roles plus those a grant would add. */
 typedef struct Prospective
@@ -259,7 +181,7 @@ membership_change(bool grant, List *role_oids, List *role_names, Oid grantee,
 								 name_of(list_member_oid(gainers, login) ? login : current),
 								 grantee_name),
 						"Another administrator grants juki's roles, and the grant is on record.");
-		if (set_conflict(prospective_has, &p, &a, &b))
+		if (juki_roles_conflict(prospective_has, &p, &a, &b))
 		{
 			jd_str(&d, "conflict", psprintf("%s + %s", a, b));
 			refuse_role("role_grant", what, "conflict_of_duties", &d,

@@ -1,0 +1,173 @@
+/*-------------------------------------------------------------------------
+ * settings.c
+ *		Every juki.* setting (definition, variable, check hook), and
+ *		whether juki came in through shared_preload_libraries.
+ *
+ * juki only enforces anything when it is in shared_preload_libraries: its
+ * hooks must be in place before the first query of every backend, and its
+ * shared memory must exist before any backend starts.  When loaded any
+ * other way, _PG_init defines nothing (not even the settings), so that
+ * CREATE EXTENSION and a pg_restore still work, and every function that
+ * needs the enforcement machinery refuses with juki_require_preload().
+ * Nothing security relevant is PGC_USERSET; ALTER SYSTEM of juki.* is
+ * refused by the guard (guard/guard_settings.c).
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "pgtime.h"
+#include "utils/guc.h"
+
+#include "settings.h"
+
+int			juki_idle_timeout_ms = 5 * 60 * 1000;
+int			juki_max_login_failures = 5;
+int			juki_password_max_age_min = 90 * 24 * 60;
+int			juki_max_sessions = 500;
+int			juki_audit_wait_timeout_ms = 5000;
+int			juki_audit_queue_size_kb = 1024;
+int			juki_checkpoint_interval_s = 60;
+char	   *juki_signing_key_file = NULL;
+char	   *juki_checkpoint_directory = NULL;
+int			juki_log_retention_years = 7;
+char	   *juki_timezone = NULL;
+char	   *juki_database = NULL;
+bool		juki_check_resident_code_digit = false;
+int			juki_statement_rows = 20;
+int			juki_window_rows = 200;
+int			juki_volume_window_min = 8 * 60;
+bool		juki_redact_statements = true;
+
+bool		juki_preloaded = false;
+
+/* juki.timezone must name a zone PostgreSQL knows, or hours would be wrong */
+static bool
+check_juki_timezone(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0' || pg_tzset(*newval) == NULL)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errmsg("juki.timezone \"%s\" is not a known time zone",
+						 *newval ? *newval : "");
+		GUC_check_errhint("Use a name from pg_timezone_names, e.g. Asia/Tokyo.");
+		return false;
+	}
+	return true;
+}
+
+/* juki.database must be a plausible database name: the writer connects there */
+static bool
+check_juki_database(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0')
+	{
+		GUC_check_errmsg("juki.database must name the database that holds juki");
+		return false;
+	}
+	return true;
+}
+
+void
+juki_settings_define(void)
+{
+	DefineCustomIntVariable("juki.idle_timeout",
+							"Idle time after which an operator session locks.",
+							"A locked session needs juki.unlock with a new card signature and the password.",
+							&juki_idle_timeout_ms, 5 * 60 * 1000, 1000, 24 * 60 * 60 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.max_login_failures",
+							"Consecutive failed logins after which an operator is locked.",
+							NULL,
+							&juki_max_login_failures, 5, 1, 100,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.password_max_age",
+							"Age after which an operator password expires.",
+							NULL,
+							&juki_password_max_age_min, 90 * 24 * 60, 60, 366 * 24 * 60,
+							PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.audit_wait_timeout",
+							"How long a request waits for its audit record to become durable.",
+							"When it passes, the request fails and nothing is disclosed.",
+							&juki_audit_wait_timeout_ms, 5000, 100, 600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.audit_queue_size",
+							"Shared memory for audit records waiting for the writer.",
+							NULL,
+							&juki_audit_queue_size_kb, 1024, 64, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.checkpoint_interval",
+							"Interval between signed checkpoints of the operation log.",
+							NULL,
+							&juki_checkpoint_interval_s, 60, 1, 24 * 60 * 60,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomStringVariable("juki.signing_key_file",
+							   "PEM file of the Ed25519 private key that signs checkpoints.",
+							   "Keep it outside the data directory.",
+							   &juki_signing_key_file, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("juki.checkpoint_directory",
+							   "Directory (external media or another host) that receives checkpoint files.",
+							   NULL,
+							   &juki_checkpoint_directory, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.log_retention",
+							"Years the operation log is kept; at least 7 and never lowered.",
+							NULL,
+							&juki_log_retention_years, 7, 7, 100,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("juki.timezone",
+							   "Time zone in which operating hours are evaluated.",
+							   NULL,
+							   &juki_timezone, "Asia/Tokyo",
+							   PGC_SIGHUP, 0, check_juki_timezone, NULL, NULL);
+	DefineCustomStringVariable("juki.database",
+							   "The one database that holds juki; the audit writer connects there.",
+							   NULL,
+							   &juki_database, "postgres",
+							   PGC_POSTMASTER, 0, check_juki_database, NULL, NULL);
+	DefineCustomBoolVariable("juki.check_resident_code_digit",
+							 "Check the 11th digit of resident codes (住民票コード).",
+							 "The formula is an assumption documented in the README; off by default.",
+							 &juki_check_resident_code_digit, false,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("juki.max_sessions",
+							"Operator sessions (and pending card challenges) held in shared memory.",
+							NULL,
+							&juki_max_sessions, 500, 10, 100000,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("juki.redact_statements",
+							 "Take literals and comments out of statement texts in pg_stat_activity and the server log.",
+							 "Search terms, resident codes and session tokens written into SQL text stay out of both.",
+							 &juki_redact_statements, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.statement_rows",
+							"Residents one statement may disclose under a purpose without a bulk permit.",
+							"For purposes without their own statement_rows; never below the purpose's max_rows.",
+							&juki_statement_rows, 20, 1, JUKI_VOLUME_MAX_ROWS,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.window_rows",
+							"Residents one operator may disclose under a purpose in juki.volume_window without a bulk permit.",
+							"For purposes without their own window_rows; never below the statement ceiling.",
+							&juki_window_rows, 200, 1, JUKI_VOLUME_MAX_ROWS,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.volume_window",
+							"The sliding window over which an operator's disclosures are counted.",
+							NULL,
+							&juki_volume_window_min, 8 * 60, 1, 7 * 24 * 60,
+							PGC_POSTMASTER, GUC_UNIT_MIN, NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("juki");
+}
+
+/* Refuse to do anything that needs the hooks, shared memory or the writer. */
+void
+juki_require_preload(void)
+{
+	if (!juki_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("juki must be loaded via shared_preload_libraries"),
+				 errhint("Add juki to shared_preload_libraries in postgresql.conf and restart the server.")));
+}

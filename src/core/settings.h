@@ -1,0 +1,49 @@
+/*-------------------------------------------------------------------------
+ * settings.h
+ *		juki's settings (every juki.* GUC) and whether juki was preloaded
+ *		in this process; see README "Configuration".
+ *-------------------------------------------------------------------------
+ */
+#ifndef JUKI_SETTINGS_H
+#define JUKI_SETTINGS_H
+
+/* sessions and logins */
+extern int	juki_idle_timeout_ms;
+extern int	juki_max_login_failures;
+extern int	juki_password_max_age_min;
+extern int	juki_max_sessions;
+
+/* the operation log */
+extern int	juki_audit_wait_timeout_ms;
+extern int	juki_audit_queue_size_kb;
+extern int	juki_checkpoint_interval_s;
+extern char *juki_signing_key_file;
+extern char *juki_checkpoint_directory;
+extern int	juki_log_retention_years;
+
+/* where and when */
+extern char *juki_timezone;
+extern char *juki_database;
+
+/* codes */
+extern bool juki_check_resident_code_digit;
+
+/* volume: ceilings per statement and per window (door/volume.c) */
+#define JUKI_VOLUME_MAX_ROWS	100000000
+extern int	juki_statement_rows;
+extern int	juki_window_rows;
+extern int	juki_volume_window_min;
+
+/* statement texts (guard/statement_text.c) */
+extern bool juki_redact_statements;
+
+/* Define every juki.* setting and reserve the prefix (_PG_init). */
+extern void juki_settings_define(void);
+
+/* true only in processes where juki came in via shared_preload_libraries */
+extern bool juki_preloaded;
+
+/* Refuse (55000) anything that needs the hooks, shared memory or the writer. */
+extern void juki_require_preload(void);
+
+#endif							/* JUKI_SETTINGS_H */
