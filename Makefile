@@ -7,15 +7,23 @@ EXTENSION = juki
 MODULE_big = juki
 OBJS = \
 	src/juki.o \
-	src/format/chain.o \
-	src/format/chain_entry.o \
+	src/format/buf.o \
+	src/format/json_scan.o \
+	src/format/json.o \
+	src/format/json_check.o \
+	src/format/hash.o \
+	src/format/timestamp.o \
+	src/format/entry.o \
+	src/format/checkpoint.o \
+	src/format/export.o \
 	src/core/settings.o \
 	src/core/context.o \
 	src/core/objects.o \
 	src/core/spi.o \
 	src/core/state.o \
 	src/core/version.o \
-	src/log/audit.o \
+	src/log/record.o \
+	src/log/append.o \
 	src/log/refusal.o \
 	src/log/queue.o \
 	src/log/batch.o \
@@ -75,7 +83,7 @@ DATA_built = juki--$(EXTVERSION).sql
 PG_CPPFLAGS = -DJUKI_VERSION=\"$(EXTVERSION)\" -I$(srcdir)/src
 
 # The offline verifier: a standalone program, installed next to pg_config's
-# binaries, built from the same chain.c as the extension.
+# binaries, built from the same src/format as the extension.
 SCRIPTS_built = src/tools/juki_verify
 EXTRA_CLEAN = src/tools/juki_verify test/unit/chain_test test/unit/fastpath_call juki_test.conf keys checkpoints sign_challenge.sh login.psql town.tsv
 
@@ -126,11 +134,16 @@ $(shell mkdir -p src/tools $(sort $(dir $(OBJS))))
 juki--$(EXTVERSION).sql: $(sort $(wildcard $(srcdir)/extension/parts/*.sql))
 	cat $^ > $@
 
+# The log's public format (src/format: canonical entries, JSON, the hash
+# chain, checkpoint lines, export files): libc and libcrypto only, linked
+# into juki.so (OBJS above), juki_verify, the unit test and the fuzzers.
 CHAIN_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wmissing-prototypes -O2 -I$(srcdir)/src
-CHAIN_SRC = $(srcdir)/src/format/chain.c $(srcdir)/src/format/chain_entry.c
-src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(CHAIN_SRC) $(srcdir)/src/format/chain.h
+CHAIN_SRC = $(addprefix $(srcdir)/src/format/,buf.c json_scan.c json.c json_check.c hash.c \
+	timestamp.c entry.c checkpoint.c export.c)
+CHAIN_HDRS = $(wildcard $(srcdir)/src/format/*.h)
+src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(CHAIN_SRC) $(CHAIN_HDRS)
 	$(CC) $(CHAIN_CFLAGS) $(COPT) -o $@ $(srcdir)/src/tools/juki_verify.c $(CHAIN_SRC) -lcrypto
-test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) $(srcdir)/src/format/chain.h
+test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) $(CHAIN_HDRS)
 	@mkdir -p test/unit
 	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) -lcrypto
 # A fast-path (PQfn) client for the side-door test; test-only, never installed.
@@ -142,7 +155,7 @@ all: src/tools/juki_verify test/unit/chain_test test/unit/fastpath_call
 
 # The Merkle tree, tiles, signed notes, checkpoints, cosignatures and the
 # witness check (src/format, doc/MERKLE.md): libc and libcrypto only, like
-# chain.c.  Its unit test is run by test/t/003_merkle_unit.pl.
+# the log format above.  Its unit test is run by test/t/003_merkle_unit.pl.
 FORMAT_SRCS = $(srcdir)/src/format/merkle.c $(srcdir)/src/format/tile.c \
 	$(srcdir)/src/format/note.c $(srcdir)/src/format/witness.c
 FORMAT_HDRS = $(srcdir)/src/format/merkle.h $(srcdir)/src/format/note.h
@@ -163,7 +176,7 @@ test/bench/merkle_bench: $(srcdir)/test/bench/merkle_bench.c $(FORMAT_SRCS) $(FO
 merkle-bench: test/bench/merkle_bench
 	./test/bench/merkle_bench
 
-# libFuzzer targets (clang): chain.c's canonical encoder and parsers,
+# libFuzzer targets (clang): src/format's canonical encoder and parsers,
 # juki_verify's export parser, PEM and signature handling, the code
 # validators, search-criteria validation, the statement-text redactor,
 # src/format's signed notes, checkpoints, keys (fuzz_note) and proofs, tile

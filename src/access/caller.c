@@ -17,7 +17,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
-#include "log/audit.h"
+#include "log/append.h"
 #include "caller.h"
 #include "duties.h"
 #include "identity.h"

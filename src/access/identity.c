@@ -29,7 +29,7 @@
 #include "utils/inval.h"
 #include "utils/syscache.h"
 
-#include "log/audit.h"
+#include "log/append.h"
 #include "identity.h"
 
 static const char *const juki_role_names[] = {

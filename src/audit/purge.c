@@ -17,7 +17,7 @@
 
 #include "core/settings.h"
 #include "core/spi.h"
-#include "log/audit.h"
+#include "log/append.h"
 #include "log/retention.h"
 #include "log/scan.h"
 #include "access/caller.h"

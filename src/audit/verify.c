@@ -39,7 +39,7 @@
 #include "utils/builtins.h"
 
 #include "core/settings.h"
-#include "log/audit.h"
+#include "log/append.h"
 #include "log/signing.h"
 #include "access/caller.h"
 #include "core/spi.h"

@@ -49,7 +49,7 @@
 
 #include "core/settings.h"
 #include "codes.h"
-#include "log/audit.h"
+#include "log/append.h"
 #include "criteria.h"
 #include "access/caller.h"
 #include "core/spi.h"

@@ -26,7 +26,7 @@
 #include "utils/catcache.h"
 #include "utils/syscache.h"
 
-#include "log/audit.h"
+#include "log/append.h"
 #include "core/context.h"
 #include "pgcrypto_fn.h"
 

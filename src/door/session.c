@@ -42,7 +42,8 @@
 #include "utils/timestamp.h"
 
 #include "core/settings.h"
-#include "log/audit.h"
+#include "format/hash.h"
+#include "log/append.h"
 #include "card.h"
 #include "access/caller.h"
 #include "core/spi.h"

@@ -57,7 +57,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "log/audit.h"
+#include "log/append.h"
 #include "access/caller.h"
 #include "core/objects.h"
 #include "core/context.h"

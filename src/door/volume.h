@@ -10,7 +10,7 @@
 
 #include "utils/date.h"
 
-#include "log/audit.h"
+#include "log/record.h"
 #include "policy.h"
 
 extern void juki_volume_shmem_request(void);

@@ -43,7 +43,8 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "log/audit.h"
+#include "format/json.h"
+#include "log/append.h"
 #include "core/objects.h"
 #include "guard_catalog.h"
 #include "guard_context.h"

@@ -34,7 +34,7 @@
 
 #include "core/context.h"
 #include "core/objects.h"
-#include "log/audit.h"
+#include "log/append.h"
 #include "access/identity.h"
 #include "guard_context.h"
 #include "statement_text.h"

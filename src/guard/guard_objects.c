@@ -40,7 +40,7 @@
 #include "utils/timestamp.h"
 
 #include "core/settings.h"
-#include "log/audit.h"
+#include "log/append.h"
 #include "core/objects.h"
 #include "guard_context.h"
 #include "guard_ident.h"

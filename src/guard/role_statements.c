@@ -31,7 +31,7 @@
 #include "utils/builtins.h"
 #include "utils/syscache.h"
 
-#include "log/audit.h"
+#include "log/append.h"
 #include "access/duties.h"
 #include "access/identity.h"
 #include "guard_context.h"

@@ -19,7 +19,7 @@
  */
 #include "postgres.h"
 
-#include "audit.h"
+#include "record.h"
 #include "batch.h"
 
 typedef struct Extra

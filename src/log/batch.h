@@ -7,7 +7,7 @@
 #define JUKI_AUDIT_BATCH_H
 
 #include "queue.h"
-#include "format/chain.h"
+#include "format/entry.h"
 
 typedef enum JukiStepKind
 {

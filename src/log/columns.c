@@ -18,7 +18,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "audit.h"
+#include "record.h"
 #include "columns.h"
 
 #define UNIX_EPOCH_OFFSET_US \

@@ -18,7 +18,8 @@
 #include "access/tupdesc.h"
 #include "executor/tuptable.h"
 
-#include "format/chain.h"
+#include "format/entry.h"
+#include "format/hash.h"
 
 typedef struct JukiLogColumns
 {

@@ -53,7 +53,7 @@
 #include "utils/snapmgr.h"
 
 #include "core/settings.h"
-#include "audit.h"
+#include "record.h"
 #include "queue.h"
 #include "core/spi.h"
 #include "form_ledger.h"

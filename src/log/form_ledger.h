@@ -8,7 +8,7 @@
 
 #include "datatype/timestamp.h"
 
-#include "format/chain.h"
+#include "format/entry.h"
 
 /*
  * An issuer: take the form-serial lock of the year and the next serial

@@ -8,7 +8,7 @@
  */
 #include "postgres.h"
 
-#include "audit.h"
+#include "append.h"
 #include "refusal.h"
 
 void

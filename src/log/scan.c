@@ -32,7 +32,6 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "audit.h"
 #include "columns.h"
 #include "scan.h"
 

@@ -13,7 +13,9 @@
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
 
-#include "format/chain.h"
+#include "format/buf.h"
+#include "format/hash.h"
+#include "format/entry.h"
 #include "columns.h"
 
 typedef struct JukiLogScan

@@ -6,7 +6,7 @@
 #ifndef JUKI_CHECKPOINT_H
 #define JUKI_CHECKPOINT_H
 
-#include "format/chain.h"
+#include "format/checkpoint.h"
 
 typedef struct JukiSigningKey
 {

@@ -49,7 +49,8 @@
 #include "utils/timestamp.h"
 
 #include "core/settings.h"
-#include "audit.h"
+#include "format/json.h"
+#include "record.h"
 #include "enforcement.h"
 #include "form_ledger.h"
 #include "columns.h"
@@ -153,26 +154,35 @@ bytea_datum(const uint8 *data, int len)
 }
 
 /*
- * A record's JSON must be canonical or the entry could never be verified
- * (and a malformed record must not wedge the writer): keep it as a string.
+ * A record's criteria and detail, as the log keeps them: canonical
+ * (format/json.c, the one canonicaliser; numbers an entry cannot hold
+ * become strings), and an object.  Anything else (a malformed record must
+ * not wedge the writer, and a value that is not an object could never be
+ * verified as one) is kept as a string under "malformed".
  */
 static const char *
-safe_json(const char *json, const char *what)
+canonical_json(const char *json, const char *what)
 {
 	JkBuf		b;
 	JkBuf		w;
 	char		err[JK_ERR_LEN];
+	const char *keep = json;
 
 	if (json == NULL)
 		return NULL;
 	juki_buf_init(&b);
-	if (jk_json_canonicalize(json, strlen(json), &b, err, sizeof(err)) &&
-		strcmp(b.data, json) == 0 && json[0] == '{')
-		return json;
+	if (jk_json_canonicalize_ex(json, strlen(json), &b, JK_JSON_NUMBERS_AS_STRINGS,
+								err, sizeof(err)))
+	{
+		if (b.data[0] == '{')
+			return b.data;
+		keep = b.data;
+		snprintf(err, sizeof(err), "not a JSON object");
+	}
 	ereport(WARNING, (errmsg("juki audit record had malformed %s: %s", what, err)));
 	juki_buf_init(&w);
 	jk_buf_append_str(&w, "{\"malformed\":");
-	jk_json_string(&w, json, strlen(json));
+	jk_json_string(&w, keep, strlen(keep));
 	jk_buf_append_str(&w, "}");
 	return w.data;
 }
@@ -187,8 +197,8 @@ write_entry(WriterState *ws, Inserter *ins, JkEntry *e)
 	bool	   *n = palloc(sizeof(bool) * ins->cols.natts);
 
 	e->seq = ws->next_seq;
-	e->criteria = safe_json(e->criteria, "criteria");
-	e->detail = safe_json(e->detail, "detail");
+	e->criteria = canonical_json(e->criteria, "criteria");
+	e->detail = canonical_json(e->detail, "detail");
 	/* a field the table has no column for is neither stored nor hashed */
 	juki_log_columns_restrict(&ins->cols, e);
 	juki_buf_init(&canon);

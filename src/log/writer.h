@@ -13,7 +13,8 @@
 #include "nodes/pg_list.h"
 #include "utils/palloc.h"
 
-#include "format/chain.h"
+#include "format/hash.h"
+#include "format/entry.h"
 #include "signing.h"
 
 #define UNIX_EPOCH_OFFSET_US \

@@ -22,7 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "core/settings.h"
-#include "audit.h"
+#include "record.h"
 #include "queue.h"
 #include "writer.h"
 #include "writer_read.h"

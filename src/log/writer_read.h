@@ -10,7 +10,7 @@
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
-#include "format/chain.h"
+#include "format/hash.h"
 
 typedef struct JukiChainHead
 {

@@ -16,7 +16,7 @@
 #include "core/settings.h"
 #include "core/spi.h"
 #include "core/state.h"
-#include "log/audit.h"
+#include "log/append.h"
 #include "log/refusal.h"
 #include "access/caller.h"
 

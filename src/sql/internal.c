@@ -20,7 +20,7 @@
 
 #include "core/context.h"
 #include "core/state.h"
-#include "log/audit.h"
+#include "log/append.h"
 #include "log/refusal.h"
 #include "access/caller.h"
 #include "door/card.h"

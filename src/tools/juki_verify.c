@@ -23,7 +23,14 @@
  * fuzz target can call it on an fmemopen()ed buffer.
  *-------------------------------------------------------------------------
  */
-#include "format/chain.h"
+#include "format/buf.h"
+#include "format/json.h"
+#include "format/json_check.h"
+#include "format/hash.h"
+#include "format/timestamp.h"
+#include "format/checkpoint.h"
+#include "format/export.h"
+#include "format/entry.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -6,7 +6,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "format/chain.h"
+#include "format/buf.h"
+#include "format/json.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "format/chain.h"
+#include "format/buf.h"
+#include "format/json_check.h"
+#include "format/timestamp.h"
+#include "format/checkpoint.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

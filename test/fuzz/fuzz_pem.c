@@ -10,7 +10,7 @@
 #include <openssl/err.h>
 #include "postgres.h"		/* the shim: PostgreSQL's integer types */
 #include "door/card.h"
-#include "format/chain.h"
+#include "format/checkpoint.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,14 @@
  * bytes written out by hand from DESIGN §7.2.
  *-------------------------------------------------------------------------
  */
-#include "format/chain.h"
+#include "format/buf.h"
+#include "format/json.h"
+#include "format/json_check.h"
+#include "format/hash.h"
+#include "format/timestamp.h"
+#include "format/checkpoint.h"
+#include "format/export.h"
+#include "format/entry.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -1105,6 +1112,58 @@ test_buf(void)
 	free(b.data);
 }
 
+/*
+ * JK_JSON_NUMBERS_AS_STRINGS: how the log keeps numbers of the jsonb values
+ * it is given (criteria, a PL/pgSQL detail), through the one canonicaliser.
+ * The texts are what PostgreSQL's jsonb prints (numeric_out: no exponent).
+ */
+static void
+loose_is(const char *in, const char *want, const char *desc)
+{
+	JkBuf		b;
+	char		err[JK_ERR_LEN];
+	bool		r;
+
+	err[0] = '\0';
+	jk_buf_init(&b, xrealloc);
+	r = jk_json_canonicalize_ex(in, strlen(in), &b, JK_JSON_NUMBERS_AS_STRINGS,
+								err, sizeof(err));
+	ok(r && strcmp(b.data, want) == 0, "numbers as strings: %s", desc);
+	if (!r)
+		diag("error: %s", err);
+	else if (strcmp(b.data, want) != 0)
+		diag("got %s", b.data);
+	free(b.data);
+}
+
+static void
+test_numbers_as_strings(void)
+{
+	JkBuf		b;
+	char		err[JK_ERR_LEN];
+
+	loose_is("{\"a\": 1, \"b\": -7}", "{\"a\":1,\"b\":-7}", "integers stay integers");
+	loose_is("{\"a\": 1.0, \"b\": -12.000}", "{\"a\":1,\"b\":-12}",
+			 "a fraction of zeros is the integer");
+	loose_is("{\"a\": 1.50}", "{\"a\":\"1.50\"}", "a fraction is kept as written, as a string");
+	loose_is("{\"a\": 0.0, \"b\": -0.0}", "{\"a\":0,\"b\":0}", "zero has no sign");
+	loose_is("{\"a\": 99999999999999999999}", "{\"a\":\"99999999999999999999\"}",
+			 "beyond int64: a string");
+	loose_is("{\"a\": 99999999999999999999.0}", "{\"a\":\"99999999999999999999.0\"}",
+			 "beyond int64 with a zero fraction: a string of the text");
+	loose_is("{\"a\": 9223372036854775807.00, \"b\": -9223372036854775808}",
+			 "{\"a\":9223372036854775807,\"b\":-9223372036854775808}", "the int64 bounds");
+	loose_is("[1e2, 2.5E-3]", "[\"1e2\",\"2.5E-3\"]", "exponents: strings");
+	jk_buf_init(&b, xrealloc);
+	ok(!jk_json_canonicalize_ex("[1.]", 4, &b, JK_JSON_NUMBERS_AS_STRINGS, err, sizeof(err)) &&
+	   !jk_json_canonicalize_ex("[01.5]", 6, &b, JK_JSON_NUMBERS_AS_STRINGS, err, sizeof(err)) &&
+	   !jk_json_canonicalize_ex("[1e]", 4, &b, JK_JSON_NUMBERS_AS_STRINGS, err, sizeof(err)) &&
+	   b.len == 0, "numbers as strings: malformed numbers are still refused");
+	ok(!jk_json_canonicalize("[1.0]", 5, &b, err, sizeof(err)),
+	   "without the flag a fraction is refused");
+	free(b.data);
+}
+
 int
 main(void)
 {
@@ -1115,6 +1174,7 @@ main(void)
 	test_pem();
 	test_json_string();
 	test_canonicalize();
+	test_numbers_as_strings();
 	test_entry_seq();
 	test_ts();
 	test_entry();

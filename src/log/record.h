@@ -1,16 +1,17 @@
 /*-------------------------------------------------------------------------
- * audit.h
- *		The C API every decision of juki goes through: build a record,
- *		enqueue it, wait until the audit writer has made it durable.
+ * record.h
+ *		The operation-log record as producers build it and the audit writer
+ *		reads it (record.c): one module both include.
  *-------------------------------------------------------------------------
  */
-#ifndef JUKI_AUDIT_H
-#define JUKI_AUDIT_H
+#ifndef JUKI_RECORD_H
+#define JUKI_RECORD_H
 
 #include "nodes/pg_list.h"
 #include "utils/jsonb.h"
 
-#include "format/chain.h"
+#include "format/buf.h"
+#include "format/entry.h"
 
 #define JUKI_GRANTED	"granted"
 #define JUKI_DENIED		"denied"
@@ -21,7 +22,8 @@
 /*
  * One decision.  action and outcome are required; everything else may be
  * left as set by juki_audit_record_init (absent).  The database role,
- * backend pid, client address and time are filled in by juki_audit_*.
+ * login, backend pid, client address and time are filled in when it is
+ * logged.
  */
 typedef struct JukiAuditRecord
 {
@@ -37,25 +39,12 @@ typedef struct JukiAuditRecord
 	List	   *subjects;		/* of char *, NIL = null */
 	List	   *fields;			/* of char *, NIL = null */
 	Jsonb	   *criteria;		/* as given; NULL = null */
-	const char *detail;			/* canonical JSON object (JukiDetail), or NULL */
+	const char *detail;			/* a JSON object (JukiDetail's, or any JSON
+								 * text: the writer canonicalises it), or NULL */
 } JukiAuditRecord;
 
 extern void juki_audit_record_init(JukiAuditRecord *r, const char *action,
 								   const char *outcome, const char *reason);
-
-/* Durable before return, or ERROR 55000: the caller must not go on. */
-extern void juki_audit_log(JukiAuditRecord *r);
-
-/* Durable before return, or false with *problem; never throws for the log. */
-extern bool juki_audit_log_try(JukiAuditRecord *r, const char **problem);
-
-/* Queued but not waited for: only where the caller holds locks the writer
- * may need (deep in DDL), and always followed by an ERROR of the caller. */
-extern void juki_audit_log_async(JukiAuditRecord *r);
-
-/* Canonical JSON (DESIGN §7.2) of a jsonb value; non-integer numbers and
- * integers beyond int64 become strings, as documented. */
-extern char *juki_jsonb_canonical(Jsonb *jb);
 
 /* palloc-backed JkBuf */
 extern void juki_buf_init(JkBuf *b);
@@ -73,8 +62,15 @@ extern void jd_bool(JukiDetail *d, const char *key, bool val);
 extern void jd_json(JukiDetail *d, const char *key, const char *canonical);
 extern char *jd_finish(JukiDetail *d);
 
-/* Flattened records (queue payload) and their decoding in the writer. */
+/*
+ * Flattened records (the queue's payload) and their decoding by the writer
+ * into a JkEntry that points into the payload (seq and ts not set); false
+ * if it is malformed.
+ */
 extern char *juki_audit_flatten(JukiAuditRecord *r, Size *len);
 extern bool juki_audit_unflatten(const char *payload, Size len, JkEntry *e);
 
-#endif							/* JUKI_AUDIT_H */
+/* A stored jsonb value in canonical form, to hash it again. */
+extern char *juki_jsonb_canonical(Jsonb *jb);
+
+#endif							/* JUKI_RECORD_H */

@@ -1,15 +1,18 @@
 /*-------------------------------------------------------------------------
- * chain_entry.c
+ * entry.c
  *		The fields of an operation-log entry and its canonical form
- *		(DESIGN §7.2, chain.h): which fields there are, in which order, which
+ *		(DESIGN §7.2, entry.h): which fields there are, in which order, which
  *		were added after format 1.0 (and so appear only with a value), and
  *		the check of an entry's fields that the offline verifier makes.
  *
- * Free of PostgreSQL, like chain.c, and linked with it into the backend,
- * juki_verify, the unit tests and the fuzz targets.
+ * Free of PostgreSQL, like the rest of format/, and linked with it into the
+ * backend, juki_verify, the unit tests and the fuzz targets.
  *-------------------------------------------------------------------------
  */
-#include "chain.h"
+#include "entry.h"
+#include "json.h"
+#include "json_check.h"
+#include "timestamp.h"
 
 #include <stdio.h>
 #include <string.h>

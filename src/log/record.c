@@ -1,12 +1,17 @@
 /*-------------------------------------------------------------------------
- * audit.c
- *		Building operation-log records, queueing them, and waiting until the
- *		audit writer has committed and flushed them (DESIGN §7.3).
+ * record.c
+ *		The operation-log record, as the producers (every backend that
+ *		decides something) build it and as the audit writer reads it back:
+ *		one module both include, so that neither calls into the other.
  *
- * "Log before you disclose": juki_audit_log returns only once the record
- * is durable, independently of the caller's transaction, so it survives
- * the caller's rollback; if that cannot be confirmed within
- * juki.audit_wait_timeout it raises 55000 and the caller discloses nothing.
+ *	- JukiAuditRecord: the fields a producer fills (DESIGN §7.1); the role,
+ *	  login, backend pid and client address are added when it is flattened;
+ *	- JukiDetail: the builder of the detail object, keys emitted sorted;
+ *	- flatten/unflatten: the record as bytes in the queue (host byte order,
+ *	  only ever read by the writer of the same server); criteria and detail
+ *	  travel as JSON text and the writer canonicalises them (format/json.c);
+ *	- juki_jsonb_canonical: a stored jsonb value read back for hashing.
+ * Nothing here touches shared memory.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -14,19 +19,15 @@
 #include <sys/socket.h>
 #include <netdb.h>
 
-#include "access/xlog.h"
 #include "common/ip.h"
 #include "libpq/libpq-be.h"
 #include "miscadmin.h"
-#include "storage/ipc.h"
 #include "utils/builtins.h"
-#include "utils/numeric.h"
-#include "utils/timestamp.h"
+#include "utils/jsonb.h"
 
-#include "core/settings.h"
-#include "audit.h"
-#include "queue.h"
+#include "format/json.h"
 #include "core/context.h"
+#include "record.h"
 
 /* ------------------------------------------------------------ buffers */
 
@@ -44,162 +45,26 @@ juki_buf_init(JkBuf *b)
 
 /* -------------------------------------------------- jsonb → canonical */
 
-static void canon_container(JkBuf *out, JsonbContainer *c, int depth);
-
-/* An integral numeric within int64 stays a number, anything else a string. */
-static void
-canon_numeric(JkBuf *out, Numeric num)
-{
-	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
-	char	   *dot = strchr(s, '.');
-	bool		integral = strpbrk(s, "eEnN") == NULL;
-	char	   *end;
-	long long	v;
-
-	if (integral && dot != NULL)
-	{
-		char	   *p;
-
-		for (p = dot + 1; *p; p++)
-			if (*p != '0')
-				integral = false;
-		if (integral)
-			*dot = '\0';
-	}
-	if (integral)
-	{
-		errno = 0;
-		v = strtoll(s, &end, 10);
-		if (errno == 0 && *end == '\0')
-		{
-			char		buf[32];
-
-			snprintf(buf, sizeof(buf), "%lld", v);
-			jk_buf_append_str(out, buf);
-			return;
-		}
-		if (dot)
-			*dot = '.';
-	}
-	jk_json_string(out, s, strlen(s));
-}
-
-static void
-canon_value(JkBuf *out, JsonbValue *v, int depth)
-{
-	switch (v->type)
-	{
-		case jbvNull:
-			jk_buf_append_str(out, "null");
-			break;
-		case jbvBool:
-			jk_buf_append_str(out, v->val.boolean ? "true" : "false");
-			break;
-		case jbvString:
-			jk_json_string(out, v->val.string.val, v->val.string.len);
-			break;
-		case jbvNumeric:
-			canon_numeric(out, v->val.numeric);
-			break;
-		case jbvBinary:
-			canon_container(out, v->val.binary.data, depth + 1);
-			break;
-		default:
-			elog(ERROR, "unexpected jsonb value type %d", (int) v->type);
-	}
-}
-
-typedef struct CanonPair
-{
-	char	   *key;
-	int			keylen;
-	char	   *value;
-} CanonPair;
-
-static int
-pair_cmp(const void *a, const void *b)
-{
-	const CanonPair *x = a;
-	const CanonPair *y = b;
-	int			c = memcmp(x->key, y->key, Min(x->keylen, y->keylen));
-
-	return c != 0 ? c : x->keylen - y->keylen;
-}
-
-/* Objects: jsonb orders keys by length first, the log by code point. */
-static void
-canon_container(JkBuf *out, JsonbContainer *c, int depth)
-{
-	JsonbIterator *it = JsonbIteratorInit(c);
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-
-	check_stack_depth();
-	tok = JsonbIteratorNext(&it, &v, true);
-	if (tok == WJB_BEGIN_ARRAY)
-	{
-		bool		first = true;
-
-		if (v.val.array.rawScalar)
-		{
-			tok = JsonbIteratorNext(&it, &v, true);
-			canon_value(out, &v, depth);
-			return;
-		}
-		jk_buf_append_str(out, "[");
-		while ((tok = JsonbIteratorNext(&it, &v, true)) == WJB_ELEM)
-		{
-			if (!first)
-				jk_buf_append_str(out, ",");
-			first = false;
-			canon_value(out, &v, depth);
-		}
-		jk_buf_append_str(out, "]");
-	}
-	else if (tok == WJB_BEGIN_OBJECT)
-	{
-		int			n = v.val.object.nPairs;
-		CanonPair  *pairs = palloc(sizeof(CanonPair) * Max(n, 1));
-		int			i = 0;
-
-		while ((tok = JsonbIteratorNext(&it, &v, true)) == WJB_KEY)
-		{
-			JkBuf		vb;
-
-			Assert(i < n);
-			pairs[i].key = v.val.string.val;
-			pairs[i].keylen = v.val.string.len;
-			tok = JsonbIteratorNext(&it, &v, true);
-			Assert(tok == WJB_VALUE);
-			juki_buf_init(&vb);
-			canon_value(&vb, &v, depth);
-			pairs[i].value = vb.data;
-			i++;
-		}
-		qsort(pairs, i, sizeof(CanonPair), pair_cmp);
-		jk_buf_append_str(out, "{");
-		for (n = 0; n < i; n++)
-		{
-			if (n > 0)
-				jk_buf_append_str(out, ",");
-			jk_json_string(out, pairs[n].key, pairs[n].keylen);
-			jk_buf_append_str(out, ":");
-			jk_buf_append_str(out, pairs[n].value);
-		}
-		jk_buf_append_str(out, "}");
-	}
-	else
-		elog(ERROR, "unexpected jsonb iterator token %d", (int) tok);
-}
-
+/*
+ * A stored jsonb value (criteria, detail) in canonical form, to hash it
+ * again (verify_log, export_log): PostgreSQL's text of it through the one
+ * canonicaliser, numbers the log cannot hold as strings, as the writer
+ * stored it.  A value no entry could hold (nested deeper than 64: only a
+ * hand-edited row) is returned as PostgreSQL's text, so that its hash
+ * simply does not match.
+ */
 char *
 juki_jsonb_canonical(Jsonb *jb)
 {
+	char	   *text = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
 	JkBuf		out;
+	char		err[JK_ERR_LEN];
 
 	juki_buf_init(&out);
-	canon_container(&out, &jb->root, 0);
-	return out.data;
+	if (jk_json_canonicalize_ex(text, strlen(text), &out, JK_JSON_NUMBERS_AS_STRINGS,
+								err, sizeof(err)))
+		return out.data;
+	return text;
 }
 
 /* ------------------------------------------------------- detail builder */
@@ -402,7 +267,8 @@ juki_audit_flatten(JukiAuditRecord *r, Size *len)
 	flat_str(&buf, r->purpose);
 	flat_str(&buf, r->outcome);
 	flat_str(&buf, r->reason);
-	flat_str(&buf, r->criteria ? juki_jsonb_canonical(r->criteria) : NULL);
+	/* as text: the writer canonicalises it (format/json.c), the one canonicaliser */
+	flat_str(&buf, r->criteria ? JsonbToCString(NULL, &r->criteria->root, VARSIZE(r->criteria)) : NULL);
 	flat_str(&buf, r->detail);
 	flat_list(&buf, r->subjects);
 	flat_list(&buf, r->fields);
@@ -521,123 +387,4 @@ juki_audit_unflatten(const char *payload, Size len, JkEntry *e)
 	e->subjects = flat_read_list(&fr, &e->nsubjects, &e->subjects_null);
 	e->fields = flat_read_list(&fr, &e->nfields, &e->fields_null);
 	return !fr.bad && e->action != NULL && e->outcome != NULL && fr.p == fr.end;
-}
-
-/* ------------------------------------------------------------- logging */
-
-/*
- * The record this backend is waiting for, if any: should the backend end
- * while it waits (pg_terminate_backend, shutdown), its exit callback
- * withdraws the record, as a timeout or a cancel does.
- */
-static JukiTicket waiting_for;
-static bool waiting = false;
-
-static void
-withdraw_at_exit(int code, Datum arg)
-{
-	if (waiting)
-	{
-		waiting = false;
-		(void) juki_queue_withdraw(&waiting_for, JUKI_WITHHOLD_EXIT);
-	}
-}
-
-/*
- * Wait until the record is durable.  A waiter that gives up (the deadline
- * passed, the statement was cancelled, the backend ends) withdraws it: the
- * record stays queued and is written as decided, followed by a withheld
- * entry, so that the log says the client never got the answer.  If it
- * became durable meanwhile, the wait succeeded after all.
- */
-static bool
-wait_durable(const JukiTicket *ticket)
-{
-	static bool registered = false;
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													   juki_audit_wait_timeout_ms);
-	bool		done;
-
-	if (!registered)
-	{
-		before_shmem_exit(withdraw_at_exit, (Datum) 0);
-		registered = true;
-	}
-	waiting_for = *ticket;
-	waiting = true;
-	PG_TRY();
-	{
-		done = juki_queue_wait(ticket->end, deadline);
-	}
-	PG_CATCH();
-	{
-		waiting = false;
-		(void) juki_queue_withdraw(ticket, JUKI_WITHHOLD_CANCEL);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	waiting = false;
-	if (!done)
-		done = !juki_queue_withdraw(ticket, JUKI_WITHHOLD_TIMEOUT);
-	return done;
-}
-
-/* Queue and wait; on failure say why.  Never throws for the log itself. */
-bool
-juki_audit_log_try(JukiAuditRecord *r, const char **problem)
-{
-	Size		len;
-	char	   *flat;
-	JukiTicket	ticket;
-
-	juki_require_preload();
-	if (RecoveryInProgress())
-	{
-		*problem = "this server is a standby and the operation log is written only on the primary";
-		return false;
-	}
-	flat = juki_audit_flatten(r, &len);
-	if (!juki_queue_put(flat, len, &ticket, problem))
-	{
-		pfree(flat);
-		return false;
-	}
-	pfree(flat);
-	if (!wait_durable(&ticket))
-	{
-		*problem = "the audit writer did not confirm the record within juki.audit_wait_timeout";
-		return false;
-	}
-	return true;
-}
-
-void
-juki_audit_log(JukiAuditRecord *r)
-{
-	const char *problem;
-
-	if (!juki_audit_log_try(r, &problem))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("juki cannot make the audit record of this request durable, so it is refused"),
-				 errdetail("reason: audit_unavailable; %s.", problem),
-				 errhint("Check that the juki audit writer runs (SELECT * FROM juki.status()) and read the server log.")));
-}
-
-void
-juki_audit_log_async(JukiAuditRecord *r)
-{
-	Size		len;
-	char	   *flat;
-	JukiTicket	ticket;
-	const char *problem;
-
-	if (!juki_preloaded || RecoveryInProgress())
-		return;
-	flat = juki_audit_flatten(r, &len);
-	if (!juki_queue_put(flat, len, &ticket, &problem))
-		ereport(WARNING,
-				(errmsg("juki could not queue the audit record of action \"%s\": %s",
-						r->action, problem)));
-	pfree(flat);
 }
