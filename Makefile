@@ -55,8 +55,13 @@ OBJS = \
 	src/door/criteria.o \
 	src/door/card.o \
 	src/door/session.o \
+	src/door/policy_cache.o \
 	src/door/policy.o \
+	src/door/resident.o \
+	src/door/visibility.o \
+	src/door/request.o \
 	src/door/disclose.o \
+	src/door/search.o \
 	src/door/statement_rows.o \
 	src/door/volume.o \
 	src/door/staging.o \
@@ -100,7 +105,7 @@ REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify \
 	admin_operators admin_officers admin_purposes admin_registrar \
 	door_setup door_session door_policy door_guard \
 	contractors forms reports bypass door_volume registrar_safety definer_review \
-	api_refusals
+	api_refusals door_visibility
 # pg_regress would first DROP DATABASE IF EXISTS, which juki refuses on a
 # server where it is loaded; installcheck-prep creates the database as
 # pg_regress would, and pg_regress uses it as it is (--use-existing).
