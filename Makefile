@@ -54,6 +54,8 @@ OBJS = \
 	src/door/codes.o \
 	src/door/criteria.o \
 	src/door/card.o \
+	src/door/session_table.o \
+	src/door/login.o \
 	src/door/session.o \
 	src/door/policy_cache.o \
 	src/door/policy.o \
@@ -146,8 +148,10 @@ CHAIN_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wmissing-prototypes -O2 -I$(src
 CHAIN_SRC = $(addprefix $(srcdir)/src/format/,buf.c json_scan.c json.c json_check.c hash.c \
 	timestamp.c entry.c checkpoint.c export.c)
 CHAIN_HDRS = $(wildcard $(srcdir)/src/format/*.h)
-src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(CHAIN_SRC) $(CHAIN_HDRS)
-	$(CC) $(CHAIN_CFLAGS) $(COPT) -o $@ $(srcdir)/src/tools/juki_verify.c $(CHAIN_SRC) -lcrypto
+VERIFY_SRC = $(addprefix $(srcdir)/src/tools/,verify_export.c export_reader.c)
+VERIFY_HDRS = $(wildcard $(srcdir)/src/tools/*.h)
+src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(VERIFY_SRC) $(CHAIN_SRC) $(VERIFY_HDRS) $(CHAIN_HDRS)
+	$(CC) $(CHAIN_CFLAGS) $(COPT) -o $@ $(srcdir)/src/tools/juki_verify.c $(VERIFY_SRC) $(CHAIN_SRC) -lcrypto
 test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) $(CHAIN_HDRS)
 	@mkdir -p test/unit
 	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) -lcrypto
@@ -200,9 +204,9 @@ test/fuzz/fuzz_canonical: $(srcdir)/test/fuzz/fuzz_canonical.c $(CHAIN_SRC)
 test/fuzz/fuzz_checkpoint: $(srcdir)/test/fuzz/fuzz_checkpoint.c $(CHAIN_SRC)
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ -lcrypto
-test/fuzz/fuzz_export: $(srcdir)/test/fuzz/fuzz_export.c $(CHAIN_SRC) $(srcdir)/src/tools/juki_verify.c
+test/fuzz/fuzz_export: $(srcdir)/test/fuzz/fuzz_export.c $(CHAIN_SRC) $(VERIFY_SRC)
 	@mkdir -p test/fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(srcdir)/test/fuzz/fuzz_export.c $(CHAIN_SRC) -lcrypto
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(srcdir)/test/fuzz/fuzz_export.c $(VERIFY_SRC) $(CHAIN_SRC) -lcrypto
 test/fuzz/fuzz_pem: $(srcdir)/test/fuzz/fuzz_pem.c $(CHAIN_SRC) $(srcdir)/src/door/card.c
 	@mkdir -p test/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(srcdir)/test/fuzz/shim -o $@ $^ -lcrypto

@@ -21,7 +21,7 @@
 #include "core/state.h"
 #include "log/queue.h"
 #include "log/writer.h"
-#include "door/session.h"
+#include "door/session_table.h"
 #include "door/volume.h"
 #include "guard/guard.h"
 #include "guard/guard_catalog.h"

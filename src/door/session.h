@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  * session.h
- *		Operator sessions: card challenge, login, attach, idle lock.
+ *		The operator session attached to this transaction (session.c).
  *-------------------------------------------------------------------------
  */
 #ifndef JUKI_SESSION_H
@@ -8,9 +8,6 @@
 
 #include "datatype/timestamp.h"
 #include "fmgr.h"
-
-extern void juki_session_shmem_request(void);
-extern void juki_session_shmem_startup(void);
 
 /* The session attached to the current transaction, if any. */
 typedef struct JukiCurrentSession

@@ -1,11 +1,14 @@
 /*
  * libFuzzer target: juki_verify's export-file parser (the offline verifier
  * reads files from external media).  Any bytes: no crash, no leak, a clear
- * verdict.  The tool's source is included so its static parser is reached.
+ * verdict.  The tool's own verification (src/tools/verify_export.c).
  */
-#define main juki_verify_main
-#include "tools/juki_verify.c"
-#undef main
+#include <stdio.h>
+#include <string.h>
+
+#include "format/buf.h"
+#include "format/checkpoint.h"
+#include "tools/verify_export.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f = fmemopen((void *) data, size, "r");
 	if (f == NULL)
 		return 0;
-	(void) verify_export(f, &keys, &extra, &r);
+	(void) juki_verify_export(f, &keys, &extra, &r);
 	fclose(f);
 	return 0;
 }
