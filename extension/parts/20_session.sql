@@ -20,12 +20,3 @@ CREATE FUNCTION juki.whoami(OUT db_role text, OUT session_id bigint, OUT operato
 							OUT card_serial text, OUT display_name text, OUT department text,
 							OUT kind text, OUT logged_in_at timestamptz)
 	AS 'MODULE_PATHNAME', 'juki_whoami' LANGUAGE C VOLATILE;
-
-/* ----------------------------------------------------- 作動停止 (emergency) */
-
-CREATE FUNCTION juki.emergency_stop(reason text) RETURNS void
-	AS 'MODULE_PATHNAME', 'juki_emergency_stop' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION juki.emergency_stop(text) IS
-	'作動停止: refuse every disclosure and login until resumed (chief security officer)';
-CREATE FUNCTION juki.emergency_resume(reason text) RETURNS void
-	AS 'MODULE_PATHNAME', 'juki_emergency_resume' LANGUAGE C VOLATILE;

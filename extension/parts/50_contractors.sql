@@ -108,7 +108,7 @@ DECLARE
 	v_id bigint;
 	n_ok integer := 0;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_security_officer']);
+	PERFORM juki._start(a, ARRAY['juki_security_officer']);
 	IF NOT EXISTS (SELECT 1 FROM juki.department_officer d WHERE d.role_name = juki._caller()
 					AND d.retired_at IS NULL) THEN
 		PERFORM juki._fail(a, 'not_appointed', '42501', 'you are not appointed security officer of any department',
@@ -216,10 +216,9 @@ DECLARE
 	v_note text := $3;
 	c record;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_chief_security_officer']);
-	IF v_id IS NULL OR v_on IS NULL OR v_note IS NULL THEN
-		PERFORM juki._fail(a, 'null_argument', '22004', 'contractor, reviewed_on and note must not be NULL');
-	END IF;
+	PERFORM juki._start(a, ARRAY['juki_chief_security_officer'],
+		'contractor, reviewed_on and note must not be NULL',
+		ARRAY[v_id IS NULL, v_on IS NULL, v_note IS NULL]);
 	IF pg_catalog.btrim(v_note) = '' OR pg_catalog.length(v_note) > 2000 THEN
 		PERFORM juki._fail(a, 'invalid_argument', '22023', 'a note (the committee''s conclusion) has 1 to 2000 characters');
 	END IF;
@@ -250,10 +249,9 @@ DECLARE
 	c record;
 	bad text[];
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_chief_security_officer']);
-	IF v_id IS NULL THEN
-		PERFORM juki._fail(a, 'null_argument', '22004', 'contractor must not be NULL');
-	END IF;
+	PERFORM juki._start(a, ARRAY['juki_chief_security_officer'],
+		'contractor must not be NULL',
+		ARRAY[v_id IS NULL]);
 	SELECT * INTO c FROM juki.contractor x WHERE x.id = v_id FOR UPDATE;
 	IF NOT FOUND THEN
 		PERFORM juki._fail(a, 'contractor_unknown', '22023', pg_catalog.format('contractor %s does not exist', v_id));
@@ -308,7 +306,7 @@ DECLARE
 	other text;
 	v_id bigint;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_security_officer']);
+	PERFORM juki._start(a, ARRAY['juki_security_officer']);
 	IF v_sub IS NOT NULL THEN
 		PERFORM juki._fail(a, 'subcontracting_prohibited', '42501',
 			pg_catalog.format('a contract naming a subcontractor (%s) is 再委託', v_sub),
@@ -439,7 +437,7 @@ DECLARE
 	v_on date := $2;
 	c juki.contract;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_security_officer']);
+	PERFORM juki._start(a, ARRAY['juki_security_officer']);
 	c := juki._contract_for_officer(a, $1);
 	IF v_on IS NULL THEN
 		PERFORM juki._fail(a, 'null_argument', '22004', 'received_on must not be NULL');
@@ -470,7 +468,7 @@ DECLARE
 	v_reason text := $2;
 	c juki.contract;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_security_officer']);
+	PERFORM juki._start(a, ARRAY['juki_security_officer']);
 	c := juki._contract_for_officer(a, $1);
 	IF v_reason IS NULL OR pg_catalog.btrim(v_reason) = '' OR pg_catalog.length(v_reason) > 1000 THEN
 		PERFORM juki._fail(a, 'invalid_argument', '22023', 'a reason has 1 to 1000 characters');
@@ -498,10 +496,9 @@ DECLARE
 	c record;
 	k record;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_chief_security_officer']);
-	IF v_id IS NULL THEN
-		PERFORM juki._fail(a, 'null_argument', '22004', 'contract must not be NULL');
-	END IF;
+	PERFORM juki._start(a, ARRAY['juki_chief_security_officer'],
+		'contract must not be NULL',
+		ARRAY[v_id IS NULL]);
 	SELECT * INTO c FROM juki.contract x WHERE x.id = v_id FOR UPDATE;
 	IF NOT FOUND THEN
 		PERFORM juki._fail(a, 'contract_unknown', '22023', pg_catalog.format('contract %s does not exist', v_id));
@@ -542,10 +539,9 @@ DECLARE
 	v_reason text := $2;
 	c record;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_chief_security_officer']);
-	IF v_id IS NULL OR v_reason IS NULL THEN
-		PERFORM juki._fail(a, 'null_argument', '22004', 'contract and reason must not be NULL');
-	END IF;
+	PERFORM juki._start(a, ARRAY['juki_chief_security_officer'],
+		'contract and reason must not be NULL',
+		ARRAY[v_id IS NULL, v_reason IS NULL]);
 	IF pg_catalog.btrim(v_reason) = '' OR pg_catalog.length(v_reason) > 1000 THEN
 		PERFORM juki._fail(a, 'invalid_argument', '22023', 'a reason has 1 to 1000 characters');
 	END IF;
@@ -583,10 +579,9 @@ DECLARE
 	n integer;
 	v_id bigint;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_security_officer']);
-	IF v_c IS NULL OR v_op IS NULL OR v_from IS NULL OR v_until IS NULL THEN
-		PERFORM juki._fail(a, 'null_argument', '22004', 'contract, operator, valid_from and valid_until must not be NULL');
-	END IF;
+	PERFORM juki._start(a, ARRAY['juki_security_officer'],
+		'contract, operator, valid_from and valid_until must not be NULL',
+		ARRAY[v_c IS NULL, v_op IS NULL, v_from IS NULL, v_until IS NULL]);
 	-- one designation at a time per contract: the handler count is exact
 	SELECT * INTO c FROM juki.contract x WHERE x.id = v_c FOR UPDATE;
 	IF NOT FOUND THEN
@@ -693,10 +688,9 @@ DECLARE
 	h record;
 	o record;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_security_officer']);
-	IF v_id IS NULL OR v_reason IS NULL THEN
-		PERFORM juki._fail(a, 'null_argument', '22004', 'id and reason must not be NULL');
-	END IF;
+	PERFORM juki._start(a, ARRAY['juki_security_officer'],
+		'id and reason must not be NULL',
+		ARRAY[v_id IS NULL, v_reason IS NULL]);
 	IF pg_catalog.btrim(v_reason) = '' OR pg_catalog.length(v_reason) > 1000 THEN
 		PERFORM juki._fail(a, 'invalid_argument', '22023', 'a reason has 1 to 1000 characters');
 	END IF;
@@ -733,7 +727,7 @@ DECLARE
 	a constant text := 'contractors';
 	n bigint;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_security_officer', 'juki_chief_security_officer', 'juki_auditor']);
+	PERFORM juki._start(a, ARRAY['juki_security_officer', 'juki_chief_security_officer', 'juki_auditor']);
 	RETURN QUERY
 	SELECT k.id, k.name, k.address,
 		   (SELECT pg_catalog.jsonb_object_agg(v.item, pg_catalog.jsonb_build_object('satisfactory', v.satisfactory,
@@ -759,7 +753,7 @@ DECLARE
 	a constant text := 'contracts';
 	n bigint;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_security_officer', 'juki_chief_security_officer', 'juki_auditor',
+	PERFORM juki._start(a, ARRAY['juki_security_officer', 'juki_chief_security_officer', 'juki_auditor',
 										'juki_access_manager']);
 	RETURN QUERY
 	SELECT c.id, c.contractor_id, k.name, c.scope, c.purposes, c.starts_on, c.ends_on, c.max_handlers,
@@ -782,7 +776,7 @@ DECLARE
 	a constant text := 'contract_handlers';
 	n bigint;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_security_officer', 'juki_chief_security_officer', 'juki_auditor']);
+	PERFORM juki._start(a, ARRAY['juki_security_officer', 'juki_chief_security_officer', 'juki_auditor']);
 	RETURN QUERY
 	SELECT h.id, h.contract_id, h.operator_id, o.role_name, o.department, h.designated_by, h.valid_from,
 		   h.valid_until, h.revoked_at

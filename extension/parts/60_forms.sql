@@ -70,7 +70,7 @@ DECLARE
 	a constant text := 'file_form';
 	f juki.printed_form;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_security_officer']);
+	PERFORM juki._start(a, ARRAY['juki_security_officer']);
 	f := juki._form_for_officer(a, $1);
 	IF f.status = 'filed' THEN
 		PERFORM juki._fail(a, 'form_filed', '55000', pg_catalog.format('form %s is already filed', f.serial),
@@ -90,7 +90,7 @@ DECLARE
 	v_method text := $2;
 	f juki.printed_form;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_security_officer']);
+	PERFORM juki._start(a, ARRAY['juki_security_officer']);
 	f := juki._form_for_officer(a, $1);
 	IF v_method IS NULL OR pg_catalog.btrim(v_method) = '' OR pg_catalog.length(v_method) > 200 THEN
 		PERFORM juki._fail(a, 'invalid_argument', '22023', 'a destruction method has 1 to 200 characters',
@@ -125,7 +125,7 @@ BEGIN
 	IF a IS NULL OR a NOT IN ('approve_form_destruction', 'destroy_form') THEN
 		RAISE EXCEPTION 'juki._approve_destruction is internal' USING ERRCODE = '42501';
 	END IF;
-	PERFORM juki._require_role(a, ARRAY['juki_security_officer']);
+	PERFORM juki._start(a, ARRAY['juki_security_officer']);
 	IF a = 'destroy_form' AND (v_method IS NULL OR pg_catalog.btrim(v_method) = '') THEN
 		PERFORM juki._fail(a, 'null_argument', '22004', 'a form serial and a destruction method are required',
 			'e.g. juki.destroy_form(''2026-000001'', ''shredded'')');
@@ -191,7 +191,7 @@ DECLARE
 	see_all boolean;
 	n bigint;
 BEGIN
-	PERFORM juki._require_role(a, ARRAY['juki_security_officer', 'juki_chief_security_officer']);
+	PERFORM juki._start(a, ARRAY['juki_security_officer', 'juki_chief_security_officer']);
 	see_all := juki._has_role('juki_chief_security_officer');
 	RETURN QUERY
 	SELECT f.serial, f.form_type, f.purpose, f.operator_id, o.role_name, o.department, f.residents, f.printed_at,

@@ -23,10 +23,9 @@ BEGIN
 	IF a IS NULL OR a !~ '^report_[a-z_]+$' THEN
 		RAISE EXCEPTION 'juki._report_start is internal' USING ERRCODE = '42501';
 	END IF;
-	PERFORM juki._require_role(a, ARRAY['juki_auditor', 'juki_chief_security_officer']);
-	IF since IS NULL OR until IS NULL THEN
-		PERFORM juki._fail(a, 'null_argument', '22004', 'since and until must not be NULL');
-	END IF;
+	PERFORM juki._start(a, ARRAY['juki_auditor', 'juki_chief_security_officer'],
+		'since and until must not be NULL',
+		ARRAY[since IS NULL, until IS NULL]);
 	IF until < since THEN
 		PERFORM juki._fail(a, 'dates_out_of_order', '22023', 'until is before since');
 	END IF;
