@@ -9,7 +9,7 @@
  * the role in effect: an identity switched to a role the login does not
  * really belong to, and a login or role that is (or can become, through a
  * membership) a superuser or CREATEROLE role, cannot act as juki staff.
- * roles.c keeps such memberships from arising; this file refuses them at
+ * guard/role_statements.c keeps such memberships from arising; this file refuses them at
  * use, for memberships that predate juki or its checks.
  *
  * The answer for the current (login, session, current) roles is cached per

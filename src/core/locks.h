@@ -8,9 +8,9 @@
  * or two int4 keys), so no SQL-level advisory lock can take, wait for or
  * block one of juki's, whoever calls them.  The 64-bit id fills the second
  * and third fields whole.  In pg_locks they show as locktype "advisory"
- * with objsubid 19024 (bulk permit: policy.c), 19027 (operator session:
- * session.c), 18003 (form serials of a year: form_ledger.c) or 19030 (the
- * one rebuild of the volume windows from the log: volume.c).
+ * with objsubid 19024 (bulk permit: door/policy.c), 19027 (operator session:
+ * door/session.c), 18003 (form serials of a year: log/form_ledger.c) or 19030 (the
+ * one rebuild of the volume windows from the log: door/volume.c).
  *-------------------------------------------------------------------------
  */
 #ifndef JUKI_LOCKS_H

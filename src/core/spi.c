@@ -40,7 +40,7 @@ juki_spi_begin(JukiSpi *st)
 	st->guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	/* parallel workers are outside the door (guard.c): keep juki's queries in-process */
+	/* parallel workers are outside the door (guard/guard.c): keep juki's queries in-process */
 	(void) set_config_option("max_parallel_workers_per_gather", "0", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)

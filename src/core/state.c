@@ -10,7 +10,14 @@
  * them under the new generation.  The emergency flag is persisted in
  * juki.state (so it survives a restart: the writer republishes it at
  * start-up) and mirrored here so that every request checks it in a few
- * nanoseconds.
+ * nanoseconds.  The SQL functions that set it are sql/emergency.c.
+ *
+ * Locking: none.  Both values are atomics (one 64-bit counter, one 32-bit
+ * flag), written whole and read whole; the struct is created once under
+ * AddinShmemInitLock.  A reader that sees the flag still unknown (the
+ * writer has not published it yet) reads juki.state instead.  What to
+ * publish at commit is backend-local until the transaction callback writes
+ * it.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

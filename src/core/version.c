@@ -10,7 +10,7 @@
  * extension_update_pending (55000), and the refusal is logged (the audit
  * writer files into the older log table by column name).  The installed
  * version is read from pg_extension once per policy generation; ALTER
- * EXTENSION juki bumps the generation when it commits (guard.c).
+ * EXTENSION juki bumps the generation when it commits (guard/guard.c).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

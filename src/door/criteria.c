@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  * criteria.c
  *		The rules for search criteria: which names exist and what form
- *		each value must have.  disclose.c walks the jsonb object and raises
+ *		each value must have.  search.c walks the jsonb object and raises
  *		the refusals; the rules themselves are pure so that libFuzzer can
  *		drive them (test/fuzz/fuzz_criteria.c).
  *-------------------------------------------------------------------------

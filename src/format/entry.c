@@ -231,7 +231,7 @@ put_field_value(JkBuf *out, const JkEntry *e, JkFieldId id, const char *ts)
 	}
 }
 
-/* Keys in jk_fields order, which is code-point order; see chain.h. */
+/* Keys in jk_fields order, which is code-point order; see entry.h. */
 bool
 jk_canonical_entry(JkBuf *out, const JkEntry *e)
 {
@@ -247,7 +247,7 @@ jk_canonical_entry(JkBuf *out, const JkEntry *e)
 	{
 		const JkField *f = &jk_fields[i];
 
-		/* a field added after 1.0 appears only with a value (chain.h) */
+		/* a field added after 1.0 appears only with a value (entry.h) */
 		if (f->added && jk_entry_field_absent(e, f->id))
 			continue;
 		if (!first)
@@ -289,7 +289,7 @@ note_key(const char *key, size_t len, char value_first, void *arg)
 		fc->null_added = f;
 }
 
-/* The top-level keys of an entry against jk_fields (see chain.h). */
+/* The top-level keys of an entry against jk_fields (see entry.h). */
 bool
 jk_entry_check_fields(const char *canon, size_t len, char *err, size_t errlen)
 {

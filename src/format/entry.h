@@ -20,7 +20,7 @@
  * object with sorted keys, and a log table that lacks the column simply
  * never has the value.  Adding a field = a JkFieldId in its sorted place, a
  * row of jk_fields (with the version that added it), a member of JkEntry,
- * its cases in chain_entry.c and log_columns.c, and a column appended to
+ * its cases in entry.c and log/columns.c, and a column appended to
  * juki.operation_log.
  */
 typedef enum JkFieldId

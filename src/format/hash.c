@@ -37,7 +37,7 @@ jk_chain_hash(const uint8_t prev[JK_HASH_LEN], const char *canon,
 			  size_t len, uint8_t out[JK_HASH_LEN])
 {
 	/*
-	 * One fetched digest and one context per process (every user of chain.c
+	 * One fetched digest and one context per process (every user of format/
 	 * is single-threaded): fetching SHA-256 and allocating a context per
 	 * entry cost more than hashing a typical entry.
 	 */

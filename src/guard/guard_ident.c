@@ -1,12 +1,8 @@
 /*-------------------------------------------------------------------------
  * guard_ident.c
- *		What the guard recognises, by identity rather than by name
- *		(issue 13, class 2):
- *	- extension juki by its pg_extension OID (its one name is the key to
- *	  that row; PostgreSQL has no way to rename an extension), its schema as
- *	  the extension's extnamespace OID, its relations as the relations of
- *	  that namespace (with their indexes, owned sequences and TOAST), the
- *	  three log tables by OID;
+ *		What the guard recognises of functions and languages, by identity
+ *		rather than by name (issue 13, class 2; juki's extension, schema and
+ *		relations are core/objects.c's):
  *	- juki's functions by extension membership (pg_depend); among them the
  *	  internal helpers (juki._*, refused unless another juki function is
  *	  below them) and the few that run whatever SQL version is installed,
@@ -19,8 +15,8 @@
  *	  libraries: a language is trusted only if every handler it has is one
  *	  of PL/pgSQL's, PL/Perl's (trusted) or PL/Tcl's (trusted).
  *
- * Everything is cached per backend and dropped on pg_proc, pg_namespace
- * and pg_language invalidations (and around CREATE/ALTER/DROP EXTENSION);
+ * Everything is cached per backend (no shared memory, no locks) and
+ * dropped on pg_proc, pg_namespace and pg_language invalidations (and around CREATE/ALTER/DROP EXTENSION);
  * renames change nothing here.  What pg_depend and pg_extension say is only
  * as trustworthy as the catalogs, which is why catalog DML is refused
  * (guard_catalog.c).

@@ -1,5 +1,5 @@
 /*-------------------------------------------------------------------------
- * audit_batch.c
+ * batch.c
  *		The order in which the audit writer writes one batch: the queued
  *		records in ring order, with the writer's own entry and the withheld
  *		entries placed where they belong in that order.
@@ -13,7 +13,7 @@
  * come first.  Ordering by position, then time, keeps the chain in the
  * order in which things happened and the entries' times never go back.
  *
- * No PostgreSQL state is touched here: the writer (audit_writer.c) writes
+ * No PostgreSQL state is touched here: the writer (writer.c) writes
  * the steps in the order given.
  *-------------------------------------------------------------------------
  */

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
- * audit_batch.h
- *		The order of one batch of the audit writer (audit_batch.c).
+ * batch.h
+ *		The order of one batch of the audit writer (batch.c).
  *-------------------------------------------------------------------------
  */
 #ifndef JUKI_AUDIT_BATCH_H

@@ -1,10 +1,10 @@
 /*-------------------------------------------------------------------------
- * log_columns.c
+ * columns.c
  *		juki.operation_log's columns by name, and rows <-> JkEntry.
  *
  * Positions are never assumed: a library newer than the installed SQL
  * (ALTER EXTENSION juki UPDATE not yet run) writes into the 1.0 table, and
- * the chain's format lets a field added after 1.0 be absent (chain.h), so
+ * the chain's format lets a field added after 1.0 be absent (format/entry.h), so
  * a field without a column is simply not stored and not hashed.  The
  * writer and every reader use the same map, so what is hashed is exactly
  * what the table can give back.

@@ -1,10 +1,10 @@
 /*-------------------------------------------------------------------------
- * log_columns.h
+ * columns.h
  *		The columns of juki.operation_log, found by name, and the
  *		conversion between a row and the chain's JkEntry.
  *
  * The writer and the readers (verify_log, export, retention) map the
- * table's columns to the entry fields of chain.h by name, once per batch
+ * table's columns to the entry fields of format/entry.h by name, once per batch
  * or scan: a library that knows fields added after 1.0 still logs into a
  * table that lacks their columns (the installed SQL not yet updated), and
  * such a field is then neither stored nor hashed, so the entry verifies

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
- * audit_queue.c
+ * queue.c
  *		Shared-memory ring of audit records waiting for the writer.
  *
- * Backends append flattened records (audit.c) and receive a ticket: the
+ * Backends append flattened records (record.c, append.c) and receive a ticket: the
  * ring positions of their record.  The single audit writer copies out
  * everything between tail and head, chains and inserts it, commits with
  * synchronous commit, and only then advances tail and durable_upto and

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
- * audit_queue.h
+ * queue.h
  *		Shared-memory queue between backends (producers) and the audit
- *		writer (the single consumer).  See audit_queue.c for the protocol.
+ *		writer (the single consumer).  See queue.c for the protocol.
  *-------------------------------------------------------------------------
  */
 #ifndef JUKI_AUDIT_QUEUE_H
@@ -9,7 +9,7 @@
 
 #include "datatype/timestamp.h"
 
-/* Header of a record in the ring; the flattened record follows (audit.c). */
+/* Header of a record in the ring; the flattened record follows (record.c). */
 typedef struct JukiQueuedHeader
 {
 	uint32		len;			/* bytes of header + payload, MAXALIGNed */
@@ -67,7 +67,7 @@ typedef struct JukiQueueStatus
 } JukiQueueStatus;
 extern void juki_queue_status(JukiQueueStatus *st);
 
-/* The writer (audit_writer.c) only. */
+/* The writer (writer.c) only. */
 extern void juki_queue_writer_attach(void);
 extern void juki_queue_writer_detach(int code, Datum arg);
 extern void juki_queue_stop_accepting(void);

@@ -1,5 +1,5 @@
 /*-------------------------------------------------------------------------
- * log_scan.c
+ * scan.c
  *		Read juki.operation_log in seq order through its primary key, one
  *		row at a time with per-row memory, and decode rows into the
  *		chain's JkEntry so that verification recomputes exactly the bytes
@@ -132,7 +132,7 @@ juki_log_scan_next(JukiLogScan *s, JukiLogRow *row)
 	old = MemoryContextSwitchTo(s->row_cxt);
 	slot_getallattrs(slot);
 	memset(row, 0, sizeof(*row));
-	/* columns by name (log_columns.c): what the writer stored is what is hashed */
+	/* columns by name (columns.c): what the writer stored is what is hashed */
 	row->hashes_ok = juki_log_entry_from_slot(&s->cols, slot, e, row->prev_hash, row->hash);
 	MemoryContextSwitchTo(old);
 	return true;

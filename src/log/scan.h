@@ -1,5 +1,5 @@
 /*-------------------------------------------------------------------------
- * log_scan.h
+ * scan.h
  *		Streaming the operation log in seq order, one row at a time, in
  *		constant memory (verification, export, retention).
  *-------------------------------------------------------------------------

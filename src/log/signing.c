@@ -1,5 +1,5 @@
 /*-------------------------------------------------------------------------
- * checkpoint.c
+ * signing.c
  *		Signing checkpoints with the Ed25519 key of juki.signing_key_file
  *		and writing them to juki.checkpoint_directory (DESIGN §7.4).
  *

@@ -1,5 +1,5 @@
 /*-------------------------------------------------------------------------
- * audit_writer.c
+ * writer.c
  *		The audit writer: the one process that appends to juki's operation
  *		log (DESIGN §7.3).
  *
@@ -10,7 +10,7 @@
  *
  * The writer never takes ring space for entries of its own: only it frees
  * space, so it would wait on itself.  It takes a mark in ring order instead
- * and writes its entry there (audit_batch.c); the same order places the
+ * and writes its entry there (batch.c); the same order places the
  * withheld entries of requests whose client gave up waiting.
  *
  * After any restart the chain head is read back from the table.  The first
@@ -291,7 +291,7 @@ write_own(WriterState *ws, JkEntry *entries, int n)
 
 static char *store_checkpoint(WriterState *ws, JukiSigningKey *key);
 
-/* Write a step of a batch (audit_batch.c decides the order). */
+/* Write a step of a batch (batch.c decides the order). */
 static void
 write_step(WriterState *ws, Inserter *ins, JukiBatch *b, JukiBatchStep *st, JkEntry *own)
 {
@@ -439,7 +439,7 @@ juki_writer_own_entry(JkEntry *e, const char *action, const char *outcome,
  * Sign the chain head and store the checkpoint, inside the batch's
  * transaction (the line is returned in batch_cxt): the entry it signs and the stored checkpoint are committed
  * together, so the log never records a signing that is not stored (and an
- * auditor may count on that, see verify.c).
+ * auditor may count on that, see audit/verify.c).
  */
 static char *
 store_checkpoint(WriterState *ws, JukiSigningKey *key)
@@ -637,7 +637,7 @@ juki_audit_writer_main(Datum arg)
 	on_shmem_exit(juki_queue_writer_detach, (Datum) 0);
 	juki_queue_writer_attach();
 	pgstat_report_appname("juki audit writer");
-	/* parallel workers are outside the door (guard.c) */
+	/* parallel workers are outside the door (guard/guard.c) */
 	SetConfigOption("max_parallel_workers_per_gather", "0", PGC_USERSET, PGC_S_OVERRIDE);
 
 	if (!wait_for_extension())

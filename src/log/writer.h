@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
- * audit_writer.h
- *		The audit writer's state and what its files share (audit_writer.c:
- *		batches, inserting, start; audit_writer_own.c: checkpoints,
+ * writer.h
+ *		The audit writer's state and what its files share (writer.c:
+ *		batches, inserting, start; writer_own.c: checkpoints,
  *		worker_stop, logical slots, the planner-statistics sweep).  Only
  *		the writer process uses these.
  *-------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /*-------------------------------------------------------------------------
- * audit_writer_own.c
+ * writer_own.c
  *		Entries of the audit writer's own while it serves: signed
  *		checkpoints (every juki.checkpoint_interval and on request), the
  *		worker_stop that ends a run, logical replication slots, and the
@@ -7,7 +7,7 @@
  *
  * None of them takes ring space: only the writer frees the ring, so it
  * would wait on itself.  Each takes a mark in ring order and is written
- * there (juki_writer_drain_batch, audit_batch.c); a checkpoint, and the
+ * there (juki_writer_drain_batch, batch.c); a checkpoint, and the
  * shutdown checkpoint after worker_stop, end their batch and are signed
  * and stored in the same transaction as the entry they sign.
  *-------------------------------------------------------------------------

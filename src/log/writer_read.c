@@ -1,8 +1,13 @@
 /*-------------------------------------------------------------------------
- * audit_writer_read.c
+ * writer_read.c
  *		What the audit writer reads rather than writes: the chain head and
  *		how the last run ended (at start), and the logical replication slots
  *		of juki's database (every round).
+ *
+ * Locking: the slots are PostgreSQL's shared array, read under
+ * ReplicationSlotControlLock (shared) and each slot's spinlock, as
+ * pg_get_replication_slots reads them; nothing of juki's shared memory is
+ * touched here.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

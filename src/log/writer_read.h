@@ -1,5 +1,5 @@
 /*-------------------------------------------------------------------------
- * audit_writer_read.h
+ * writer_read.h
  *		What the audit writer reads: the chain head, the logical slots.
  *-------------------------------------------------------------------------
  */
