@@ -81,7 +81,6 @@ juki_lookup(PG_FUNCTION_ARGS)
 	rq.req.resident_code = code;
 	juki_request_decide(&rq);
 
-	juki_volume_plan(&rq.req, &rq.dec, 1);
 	f = fetch_one(&rq, code);
 	juki_request_charge(&rq, f.nrows);
 	juki_request_log_granted(&rq, &f, NULL, NULL);
@@ -125,7 +124,6 @@ juki_issue_form(PG_FUNCTION_ARGS)
 	rq.req.form = true;
 	juki_request_decide(&rq);
 
-	juki_volume_plan(&rq.req, &rq.dec, 1);
 	/*
 	 * The serial first, under the form-serial lock; the audit writer enters
 	 * the form in the ledger with the granted entry, in the log's own

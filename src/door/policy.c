@@ -39,6 +39,7 @@
 #include "policy.h"
 #include "policy_cache.h"
 #include "statement_rows.h"
+#include "volume.h"
 
 /* ------------------------------------------------------------ clock */
 
@@ -418,23 +419,6 @@ bulk_permit_instead(OpPolicy *op, const JukiRequest *req, JukiPurpose *pur,
 	return p;
 }
 
-JukiPermit *
-juki_policy_bulk_permit(const JukiRequest *req, const JukiDecision *d)
-{
-	LocalNow	ln;
-	JukiDecision scratch;
-	OpPolicy   *op;
-
-	if (d->session == NULL || d->purpose == NULL)
-		return NULL;
-	local_now(&ln);
-	memset(&scratch, 0, sizeof(scratch));
-	/* the rows this request was decided on; never reload them mid-request */
-	op = juki_policy_cached_operator(d->session->operator_id);
-	if (op == NULL)
-		return NULL;
-	return choose_permit(op, req, d->purpose, &ln, !d->off_hours, true, &scratch);
-}
 
 /* What disclosure needs of the purpose: its fields, as a mask and for the log. */
 static void
@@ -538,4 +522,21 @@ juki_policy_decide(const JukiRequest *req, JukiDecision *d)
 		d->row_limit = d->permit->bulk_rows;
 	else
 		d->row_limit = pur->max_rows;
+
+	/*
+	 * Beyond a ceiling of the statement or the operator's window (volume.c)
+	 * only a bulk permit lets rows through: the request runs under one the
+	 * operator holds, chosen by the same rules, if there is one; otherwise
+	 * volume.c refuses the rows it cannot let through.
+	 */
+	if (juki_volume_beyond(req, d, req->resident_code ? 1 : d->row_limit))
+	{
+		JukiDecision scratch;
+		JukiPermit *bulk;
+
+		memset(&scratch, 0, sizeof(scratch));
+		bulk = choose_permit(op, req, pur, &ln, !d->off_hours, true, &scratch);
+		if (bulk != NULL)
+			d->permit = bulk;
+	}
 }

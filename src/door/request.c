@@ -3,7 +3,9 @@
  *		The steps every disclosure request shares (lookup, forms, search):
  *	1. who may ask and the purpose argument (bad input is logged and
  *	   refused);
- *	2. the decision (policy.c), a refusal logged and raised;
+ *	2. the decision (policy.c: who, which purpose and permit — a bulk
+ *	   permit where the request could pass a volume ceiling — and what it
+ *	   may see), a refusal logged and raised;
  *	3. (the caller reads its rows, each judged by visibility.c)
  *	4. the rows counted against the ceilings per statement and per window
  *	   (volume.c), then the granted record logged — which residents, which

@@ -286,7 +286,6 @@ juki_search(PG_FUNCTION_ARGS)
 	crit = parse_criteria(&rq, rq.criteria);
 
 	juki_request_decide(&rq);
-	juki_volume_plan(&rq.req, &rq.dec, rq.dec.row_limit);
 
 	sql = search_sql(crit, types, values, nulls, &nargs);
 	f = fetch_visible(&rq, sql, nargs, types, values, nulls, rq.dec.row_limit + 1);

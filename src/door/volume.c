@@ -479,28 +479,25 @@ juki_volume_detail(JukiDetail *jd, const JukiVolumeRefusal *why)
 
 /* --------------------------------------------------------------- entry */
 
-void
-juki_volume_plan(const JukiRequest *req, JukiDecision *d, int64 bound)
+bool
+juki_volume_beyond(const JukiRequest *req, const JukiDecision *d, int64 bound)
 {
 	int64		statement_limit;
 	int64		window_limit;
 	JukiStatementRows *c;
 	int64		used;
-	JukiPermit *bulk;
 
 	if (d->permit == NULL || d->permit->bulk_rows > 0 || d->session == NULL)
-		return;
+		return false;
 	ceilings(d->purpose, &statement_limit, &window_limit);
 	c = juki_statement_counter(req->purpose, 0, false);
 	if ((c ? c->rows : 0) + bound <= statement_limit)
 	{
 		used = window_used(d->session->operator_id, req->purpose);
 		if (used >= 0 && used + bound <= window_limit)
-			return;
+			return false;
 	}
-	bulk = juki_policy_bulk_permit(req, d);
-	if (bulk != NULL)
-		d->permit = bulk;
+	return true;
 }
 
 bool

@@ -11,7 +11,7 @@
 #include "utils/date.h"
 
 #include "log/record.h"
-#include "policy.h"
+#include "decision.h"
 
 extern void juki_volume_shmem_request(void);
 extern void juki_volume_shmem_startup(void);
@@ -30,11 +30,12 @@ typedef struct JukiVolumeRefusal
 } JukiVolumeRefusal;
 
 /*
- * Before the rows are read: a request that may return up to bound rows and
- * could pass a ceiling runs under an applicable bulk permit instead of the
- * permit the decision chose, if the operator holds one (d->permit changes).
+ * Before the rows are read (policy.c, deciding): could a request that may
+ * return up to bound rows pass a ceiling of this statement or of the
+ * operator's window?  Then only a bulk permit lets it through.  False for
+ * a request already under a bulk permit.
  */
-extern void juki_volume_plan(const JukiRequest *req, JukiDecision *d, int64 bound);
+extern bool juki_volume_beyond(const JukiRequest *req, const JukiDecision *d, int64 bound);
 
 /*
  * After the rows are read, before they are logged and returned: count n
