@@ -39,14 +39,14 @@ static Fetched
 fetch_one(Request *rq, const char *code)
 {
 	Fetched		f = {0};
-	HeapTuple	row = juki_resident_read(code);
 	bool		restricted;
+	HeapTuple	row = juki_resident_read(code, rq->dec.today, &restricted);
 
 	f.rows = palloc(sizeof(HeapTuple));
 	f.restricted = palloc(sizeof(bool));
 	if (row == NULL)
 		return f;
-	switch (juki_visibility(&rq->dec, row, &restricted))
+	switch (juki_visibility(&rq->dec, row, restricted))
 	{
 		case JUKI_HIDDEN:
 			return f;

@@ -4,9 +4,10 @@
  *		their order, one resident by code through the primary key, and
  *		whether a support measure (DV等支援措置) is in force for one today.
  *
- * These are facts only; who may see them is visibility.c's rule.  Both
- * lookup (one probe) and search (per row its query found) ask
- * juki_resident_restricted, so the two can never disagree about it.  Reads
+ * These are facts only; who may see them is visibility.c's rule.  Lookup
+ * (one probe) and search (for each row its query found) take whether a
+ * support measure is in force from juki_resident_restricted alike, so the
+ * two can never disagree about it.  Reads
  * use the active snapshot, as the request's own queries do; no locks but
  * the relation locks every read takes.
  *-------------------------------------------------------------------------
@@ -83,7 +84,7 @@ probe(Relation rel, Relation idx, const char *code, Snapshot snap, ScanKeyData *
 }
 
 HeapTuple
-juki_resident_read(const char *code)
+juki_resident_read(const char *code, DateADT today, bool *restricted)
 {
 	Snapshot	snap = GetActiveSnapshot();
 	Relation	rel = table_open(juki_relid("resident"), AccessShareLock);
@@ -112,6 +113,7 @@ juki_resident_read(const char *code)
 	ExecDropSingleTupleTableSlot(slot);
 	index_close(idx, NoLock);
 	table_close(rel, NoLock);
+	*restricted = row != NULL && juki_resident_restricted(code, today);
 	return row;
 }
 

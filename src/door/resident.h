@@ -28,9 +28,10 @@ extern TupleDesc juki_resident_row_desc(void);
 /*
  * The resident with this code, read directly through the primary key (a
  * lookup is one index probe, not an executor run) with the active
- * snapshot, as a row of juki_resident_row_desc(); NULL if there is none.
+ * snapshot, as a row of juki_resident_row_desc(), and whether a support
+ * measure is in force for them on day today; NULL if there is none.
  */
-extern HeapTuple juki_resident_read(const char *code);
+extern HeapTuple juki_resident_read(const char *code, DateADT today, bool *restricted);
 
 /* Is a support measure in force for this resident on day today? */
 extern bool juki_resident_restricted(const char *code, DateADT today);

@@ -236,11 +236,13 @@ fetch_visible(Request *rq, const char *sql, int nargs, Oid *types, Datum *values
 		{
 			MemoryContext old = MemoryContextSwitchTo(caller);
 			HeapTuple	row = heap_copytuple(SPI_tuptable->vals[i]);
+			char	   *code = SPI_getvalue(row, SPI_tuptable->tupdesc, 1);
 			bool		restricted;
 			JukiVisibility v;
 
 			CHECK_FOR_INTERRUPTS();
-			v = juki_visibility(&rq->dec, row, &restricted);
+			restricted = juki_resident_restricted(code, rq->dec.today);
+			v = juki_visibility(&rq->dec, row, restricted);
 			if (v == JUKI_VISIBLE || v == JUKI_VISIBLE_PROTECTED)
 			{
 				if (f.nrows == cap)

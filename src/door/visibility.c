@@ -12,8 +12,9 @@
  *	4. a resident under a support measure in force today only for purposes
  *	   that allow it (allows_support_measure) with a permit naming that
  *	   resident; then disclosed with a reminder (NOTICE).
- * Everything comes from the decision (purpose, permit, today) and the row;
- * policy is not asked again.  Pure but for the support-measure probe.
+ * Everything comes from the decision (purpose, permit, today) and the
+ * resident's facts (resident.c: the row, and whether a support measure is
+ * in force today); policy is not asked again, nothing is read: pure.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -40,7 +41,7 @@ born_by(DateADT today, int min_age)
 }
 
 JukiVisibility
-juki_visibility(const JukiDecision *d, HeapTuple row, bool *restricted)
+juki_visibility(const JukiDecision *d, HeapTuple row, bool restricted)
 {
 	TupleDesc	desc = juki_resident_row_desc();
 	const JukiPurpose *p = d->purpose;
@@ -48,7 +49,6 @@ juki_visibility(const JukiDecision *d, HeapTuple row, bool *restricted)
 	Datum		v;
 	char	   *code;
 
-	*restricted = false;
 	v = heap_getattr(row, JUKI_RESIDENT_COL_STATUS + 1, desc, &isnull);
 	if (!p->allows_removed && (isnull || strcmp(TextDatumGetCString(v), "active") != 0))
 		return JUKI_HIDDEN;
@@ -61,8 +61,7 @@ juki_visibility(const JukiDecision *d, HeapTuple row, bool *restricted)
 	code = TextDatumGetCString(heap_getattr(row, 1, desc, &isnull));
 	if (d->permit->residents != NIL && !juki_permit_names(d->permit, code))
 		return JUKI_HIDDEN;
-	*restricted = juki_resident_restricted(code, d->today);
-	if (!*restricted)
+	if (!restricted)
 		return JUKI_VISIBLE;
 	if (p->allows_support_measure && juki_permit_names(d->permit, code))
 		return JUKI_VISIBLE_PROTECTED;

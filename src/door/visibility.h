@@ -23,13 +23,12 @@ typedef enum JukiVisibility
 
 /*
  * What the decision d may see of the resident row (a row of
- * juki_resident_row_desc()); *restricted says whether a support measure is
- * in force for the resident today (asked only of residents not hidden
- * otherwise).  A lookup refuses a JUKI_RESTRICTED resident
+ * juki_resident_row_desc()) for whom a support measure is, or is not, in
+ * force today (restricted: juki_resident_restricted).  A lookup refuses a JUKI_RESTRICTED resident
  * (resident_restricted): the counter must know to stop; a search leaves
  * it out silently: a search must not reveal that a protected person lives
  * at an address.  Both leave a JUKI_HIDDEN one out as unknown.
  */
-extern JukiVisibility juki_visibility(const JukiDecision *d, HeapTuple row, bool *restricted);
+extern JukiVisibility juki_visibility(const JukiDecision *d, HeapTuple row, bool restricted);
 
 #endif							/* JUKI_VISIBILITY_H */
