@@ -20,6 +20,7 @@ OBJS = \
 	src/core/context.o \
 	src/core/objects.o \
 	src/core/spi.o \
+	src/core/result.o \
 	src/core/state.o \
 	src/core/version.o \
 	src/log/record.o \

@@ -38,6 +38,7 @@
 #include "storage/fd.h"
 #include "utils/builtins.h"
 
+#include "core/result.h"
 #include "core/settings.h"
 #include "log/append.h"
 #include "log/signing.h"
@@ -497,22 +498,6 @@ check_chain(List *cps, JukiChainInfo *ci, VResult *r, List **deferred)
 	}
 }
 
-/* Set a column of the result by name, if the installed verify_log() has it. */
-static void
-set_column(TupleDesc desc, Datum *values, bool *nulls, const char *name,
-		   Datum value, bool isnull)
-{
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-		if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
-		{
-			values[i] = value;
-			nulls[i] = isnull;
-			return;
-		}
-}
-
 /*
  * Columns are filled by name: the library answers 1.0's verify_log (the
  * first four columns) as well as the newest.
@@ -590,7 +575,7 @@ juki_verify_log(PG_FUNCTION_ARGS)
 	nulls = palloc(sizeof(bool) * tupdesc->natts);
 	for (i = 0; i < tupdesc->natts; i++)
 		nulls[i] = true;
-#define SET(name, value, isnull) set_column(tupdesc, values, nulls, name, value, isnull)
+#define SET(name, value, isnull) juki_result_set(tupdesc, values, nulls, name, value, isnull)
 	SET("ok", BoolGetDatum(r.ok), false);
 	SET("entries_checked", Int64GetDatum(r.checked), false);
 	SET("first_bad_seq", Int64GetDatum(r.first_bad), r.ok);

@@ -13,28 +13,13 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
+#include "core/result.h"
 #include "core/settings.h"
 #include "core/state.h"
 #include "core/version.h"
 #include "log/queue.h"
 
 PG_FUNCTION_INFO_V1(juki_status);
-
-/* Set column name of the result row, if the installed status() has it. */
-static void
-status_set(TupleDesc desc, Datum *values, bool *nulls, const char *name,
-		   Datum value, bool isnull)
-{
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-		if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
-		{
-			values[i] = value;
-			nulls[i] = isnull;
-			return;
-		}
-}
 
 /*
  * juki.status(): what a DBA checks first — is juki enforcing, and where.
@@ -58,7 +43,7 @@ juki_status(PG_FUNCTION_ARGS)
 	for (i = 0; i < tupdesc->natts; i++)
 		nulls[i] = true;
 
-#define SET(name, value, isnull) status_set(tupdesc, values, nulls, name, value, isnull)
+#define SET(name, value, isnull) juki_result_set(tupdesc, values, nulls, name, value, isnull)
 	SET("preloaded", BoolGetDatum(juki_preloaded), false);
 	SET("version", CStringGetTextDatum(JUKI_VERSION), false);
 	SET("sql_version", CStringGetTextDatum(juki_installed_version()), false);

@@ -105,18 +105,6 @@ is_octal(char c)
 	return c >= '0' && c <= '7';
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Undo COPY's text-format escaping in place (PostgreSQL docs, COPY "File
  * Formats"); returns the new length.  Any other backslashed character
@@ -161,11 +149,11 @@ copy_unescape(char *s, size_t len)
 				s[o++] = '\v';
 				break;
 			case 'x':
-				if (i < len && hexval(s[i]) >= 0)
+				if (i < len && jk_hex_value(s[i]) >= 0)
 				{
-					val = hexval(s[i++]);
-					if (i < len && hexval(s[i]) >= 0)
-						val = val * 16 + hexval(s[i++]);
+					val = jk_hex_value(s[i++]);
+					if (i < len && jk_hex_value(s[i]) >= 0)
+						val = val * 16 + jk_hex_value(s[i++]);
 					s[o++] = (char) val;
 				}
 				else
@@ -255,14 +243,11 @@ juki_verify_wanted_find(Verifier *v, int64_t seq)
 	return bsearch(&key, v->wanted, v->nwanted, sizeof(WantedHash), wanted_cmp);
 }
 
-/* Pass 1: the seqs named by any checkpoint, whose entry hashes we keep. */
+
+/* Back to the start of the file, line 1 read; 0, or 1 with the failure. */
 int
-juki_verify_collect_wanted(Verifier *v, const Checkpoints *extra)
+juki_verify_first_line(Verifier *v)
 {
-	JkCheckpoint cp;
-	char		err[JK_ERR_LEN];
-	size_t		i;
-	size_t		o;
 	int			rc;
 
 	if (fseeko(v->f, 0, SEEK_SET) != 0)
@@ -274,6 +259,20 @@ juki_verify_collect_wanted(Verifier *v, const Checkpoints *extra)
 		return juki_verify_fail(v, "read error: %s", strerror(errno));
 	if (rc == 0)
 		return juki_verify_fail(v, "line 1: the file is empty");
+	return 0;
+}
+/* Pass 1: the seqs named by any checkpoint, whose entry hashes we keep. */
+int
+juki_verify_collect_wanted(Verifier *v, const Checkpoints *extra)
+{
+	JkCheckpoint cp;
+	char		err[JK_ERR_LEN];
+	size_t		i;
+	size_t		o;
+	int			rc;
+
+	if (juki_verify_first_line(v) != 0)
+		return 1;
 	juki_verify_detect_copy_escaping(v);
 	while ((rc = juki_verify_read_line(v)) > 0)
 	{

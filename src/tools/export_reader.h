@@ -111,6 +111,8 @@ extern bool juki_verify_all_lower_hex(const char *s, size_t n);
 
 /* The next line into v->line (COPY escaping undone): 1, 0 at the end, -1 on error. */
 extern int	juki_verify_read_line(Verifier *v);
+/* Back to the start, line 1 read: 0, or 1 with the failure recorded. */
+extern int	juki_verify_first_line(Verifier *v);
 /* Did the file go through COPY's text escaping?  (the header's probe) */
 extern void juki_verify_detect_copy_escaping(Verifier *v);
 

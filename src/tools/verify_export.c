@@ -258,15 +258,8 @@ check_file(Verifier *v)
 	char		where[64];
 	int			rc;
 
-	if (fseeko(v->f, 0, SEEK_SET) != 0)
-		return juki_verify_fail(v, "cannot rewind the export file: %s", strerror(errno));
-	v->lineno = 0;
-	v->copy_escaped = false;
-	rc = juki_verify_read_line(v);
-	if (rc < 0)
-		return juki_verify_fail(v, "read error: %s", strerror(errno));
-	if (rc == 0)
-		return juki_verify_fail(v, "line 1: the file is empty");
+	if (juki_verify_first_line(v) != 0)
+		return 1;
 	if (!v->newline)
 		return juki_verify_fail(v, "line 1: no newline at the end of the line: truncated");
 	if (v->len > 0 && v->line[v->len - 1] == '\r')
