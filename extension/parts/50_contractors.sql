@@ -4,7 +4,7 @@
  * 損害賠償能力・不祥事), the セキュリティ会議 review and the chief's approval;
  * contracts (scope, purposes, period, max_handlers, 誓約書, approval); the
  * per-contract designation of handlers (委託の都度の指定).  Conventions as in
- * 30_admin.sql.
+ * 30_admin_helpers.sql.
  *
  * Who does what:
  *   security officer  register_contractor (the caller is the checker of

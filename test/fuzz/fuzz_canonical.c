@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the canonical JSON encoder of chain.c (DESIGN §7.2).
+ * libFuzzer target: the canonical JSON encoder of src/format (DESIGN §7.2).
  * Whatever the input, no crash, no leak; a canonical result is itself
  * canonical (canonicalising it again changes nothing), and every string
  * jk_json_string writes parses back.

@@ -1,6 +1,6 @@
 /*
  * libFuzzer target: IC-card public keys (card.c) and checkpoint keys
- * (chain.c) are parsed from PEM given by an access manager; signatures come
+ * (src/format/checkpoint.c) are parsed from PEM given by an access manager; signatures come
  * from the client.  Any bytes: no crash, no leak, no OpenSSL error left
  * behind; a key that parses gives a definite yes or no for a signature.
  */

@@ -1,12 +1,13 @@
 /*-------------------------------------------------------------------------
  * chain_test.c
- *		Unit tests of src/chain.c, printing TAP.  Links chain.c and libcrypto
- *		only:
+ *		Unit tests of the log's format (src/format: buffer, JSON, hash,
+ *		timestamps, entries, checkpoints, exports), printing TAP.  Links
+ *		those files and libcrypto only (the Makefile's CHAIN_SRC):
  *
  *   gcc -std=gnu99 -Wall -Wextra -Werror -Wmissing-prototypes -O2 -Isrc \
- *       -o chain_test test/unit/chain_test.c src/chain.c -lcrypto
+ *       -o chain_test test/unit/chain_test.c src/format/{buf,json_scan,json,json_check,hash,timestamp,entry,checkpoint,export}.c -lcrypto
  *
- * Expected values come from outside chain.c: FIPS 180-2 and RFC 8032 test
+ * Expected values come from outside src/format: FIPS 180-2 and RFC 8032 test
  * vectors, openssl(1), sha256sum(1), python3's datetime, and canonical
  * bytes written out by hand from DESIGN §7.2.
  *-------------------------------------------------------------------------
@@ -606,7 +607,7 @@ test_ts(void)
 /*
  * The worked test vector published in the README.  Its canonical bytes are
  * written here by hand from DESIGN §7.2; the hash was computed outside
- * chain.c with:
+ * src/format with:
  *
  *   printf '%s' "$CANONICAL" > sample.json
  *   head -c 32 /dev/zero > zero32
@@ -631,7 +632,7 @@ static const char sample_hash[] =
 /*
  * The same entry in format 1.1, with the login role (a field added after
  * 1.0): "login_role" goes between "fields" and "operator_id" by code point;
- * bytes and hash computed the same way, outside chain.c.
+ * bytes and hash computed the same way, outside src/format.
  */
 static const char sample11_canonical[] =
 	"{\"action\":\"lookup\",\"backend_pid\":4242,\"card_serial\":\"C0FFEE01\","
