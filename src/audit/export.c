@@ -238,16 +238,16 @@ juki_checkpoint_now(PG_FUNCTION_ARGS)
 	req = juki_queue_request_checkpoint();
 	if (!juki_queue_wait_checkpoint(req, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 																	 juki_audit_wait_timeout_ms * 2)))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("juki's audit writer did not answer the checkpoint request in time"),
-				 errdetail("reason: audit_unavailable"),
-				 errhint("Check that the juki audit writer runs: SELECT * FROM juki.status();")));
+		juki_refuse_on_record("checkpoint_request", false, "audit_unavailable",
+							  ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+							  "juki's audit writer did not answer the checkpoint request in time",
+							  "Check that the juki audit writer runs: SELECT * FROM juki.status();",
+							  JUKI_NO_ID, NULL);
 	if (!juki_covering_checkpoint(Max(st.last_seq, 0), &cp_seq, &line))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("juki could not sign a checkpoint"),
-				 errdetail("reason: no_signed_checkpoint"),
-				 errhint("Set juki.signing_key_file to an Ed25519 private key outside the data directory; the operation log (action checkpoint, outcome error) says what went wrong.")));
+		juki_refuse_on_record("checkpoint_request", false, "no_signed_checkpoint",
+							  ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+							  "juki could not sign a checkpoint",
+							  "Set juki.signing_key_file to an Ed25519 private key outside the data directory; the operation log (action checkpoint, outcome error) says what went wrong.",
+							  JUKI_NO_ID, NULL);
 	PG_RETURN_TEXT_P(cstring_to_text(line));
 }

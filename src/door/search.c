@@ -103,8 +103,8 @@ parse_criteria(Request *rq, Jsonb *jb)
 		if (name == NULL)
 			juki_request_refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE,
 								psprintf("Known criteria: %s.", juki_criteria_known),
-								psprintf("unknown criterion \"%s\"",
-										 pnstrdup(v.val.string.val, v.val.string.len)));
+								/* the key is the caller's text: it may be a name or a code */
+								"a criterion is not one juki knows");
 		tok = JsonbIteratorNext(&it, &v, true);
 		if (tok != WJB_VALUE || v.type != jbvString)
 			juki_request_refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE, hint,
