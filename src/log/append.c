@@ -240,12 +240,18 @@ wait_standbys(XLogRecPtr lsn, const char **cause)
 	int			nest;
 	bool		ok;
 
+	HOLD_INTERRUPTS();			/* resumed by the caller */
 	if (!juki_synchronous_standby_wait || max_wal_senders == 0 || WalSndCtl == NULL ||
 		!(((volatile WalSndCtlData *) WalSndCtl)->sync_standbys_status & SYNC_STANDBY_DEFINED))
 		return true;
 	nest = NewGUCNestLevel();
 	(void) set_config_option("synchronous_commit", "on", PGC_SUSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	/*
+	 * The wait watches cancel and die itself; held interrupts keep the
+	 * WARNING it ends with from ending the backend before the withheld
+	 * entry is on record.
+	 */
 	SyncRepWaitForLSN(lsn, false);
 	AtEOXact_GUC(true, nest);
 	LWLockAcquire(SyncRepLock, LW_SHARED);
@@ -301,9 +307,11 @@ audit_log(JukiAuditRecord *r, const char **problem)
 	if (!wait_standbys(end, &cause))
 	{
 		append_withheld(seq, cause);
+		RESUME_INTERRUPTS();
 		*problem = "the synchronous standbys did not confirm the record (the wait was cancelled)";
 		return APPEND_UNAVAILABLE;
 	}
+	RESUME_INTERRUPTS();
 	return APPEND_OK;
 }
 

@@ -42,6 +42,7 @@
 
 #include "core/context.h"
 #include "core/settings.h"
+#include "append.h"
 #include "head.h"
 
 JukiLogHead *juki_log_head = NULL;
@@ -132,6 +133,8 @@ juki_head_wait_filed(TimestampTz deadline)
 	int64		upto;
 	bool		done;
 
+	if (!juki_head_wait_gate(deadline))
+		return false;
 	LWLockAcquire(juki_log_head->lock, LW_SHARED);
 	upto = juki_log_head->gate == JUKI_GATE_UNKNOWN ? -1 : juki_log_head->next_seq;
 	LWLockRelease(juki_log_head->lock);
@@ -158,21 +161,33 @@ juki_head_wait_filed(TimestampTz deadline)
 /*
  * Before a read of the log (a query of a log table, verify_log, export):
  * every entry appended before it must be visible, so wait until the writer
- * has filed them.  The caller takes its snapshot afterwards.  If the
- * writer does not file them within juki.audit_wait_timeout the read goes
- * on with what is filed, and says so.  The writer itself never waits.
+ * has filed them; the caller takes its snapshot afterwards.  If the writer
+ * does not file them within juki.audit_wait_timeout, the read is refused
+ * (an incomplete log is not shown as if it were complete), and the refusal
+ * is logged.  The writer itself never waits.
  */
 void
 juki_log_read_barrier(void)
 {
+	JukiAuditRecord r;
+	const char *problem = NULL;
+	bool		logged;
+
 	if (!juki_preloaded || juki_is_audit_writer || juki_log_head == NULL ||
 		IsParallelWorker() || RecoveryInProgress())
 		return;
-	if (!juki_head_wait_filed(TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														  juki_audit_wait_timeout_ms)))
-		ereport(WARNING,
-				(errmsg("the newest entries of juki's operation log are not filed yet; this read may lack them"),
-				 errhint("Check that the juki audit writer runs: SELECT * FROM juki.status();")));
+	if (juki_head_wait_filed(TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														 juki_audit_wait_timeout_ms)))
+		return;
+	juki_audit_record_init(&r, "log_read", JUKI_ERROR, "audit_unavailable");
+	logged = juki_audit_log_try(&r, &problem);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("juki's audit writer has not filed the newest entries of the operation log, so reading it is refused"),
+			 logged ?
+			 errdetail("reason: audit_unavailable; the refusal is recorded in the operation log.") :
+			 errdetail("reason: audit_unavailable; the refusal could not be logged: %s.", problem),
+			 errhint("Check that the juki audit writer runs: SELECT * FROM juki.status();")));
 }
 
 /* ---------------------------------------------------------------- writer */

@@ -286,8 +286,6 @@ file_batch(WriterState *ws, int64 stop_seq, JukiSigningKey *key, bool *reached, 
 
 	pgstat_report_activity(STATE_RUNNING, "filing audit records");
 	begin_xact();
-	/* the WAL holds every record already; this commit need not wait */
-	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	inserter_open(&ins, "operation_log");
 	juki_head_set_columns(ins.cols.field_att[JK_F_LOGIN_ROLE] >= 0);
 	for (i = 0; i < n; i++)
@@ -307,6 +305,9 @@ file_batch(WriterState *ws, int64 stop_seq, JukiSigningKey *key, bool *reached, 
 	if (key && *reached)
 		*line = store_checkpoint(ws, key);
 	commit_xact();
+	/* a stored signature is in no WAL record of ours: flush it (locally) */
+	if (key && *reached)
+		XLogFlush(XactLastCommitEnd);
 	ws->slot_target = juki_filing_position();
 	ws->slot_commit = XactLastCommitEnd;
 	pg_atomic_write_u64(&juki_log_head->filed_next, (uint64) ws->next_seq);
@@ -494,6 +495,7 @@ write_genesis(WriterState *ws)
 		elog(ERROR, "cannot record the chain origin");
 	SPI_finish();
 	commit_xact();
+	XLogFlush(XactLastCommitEnd);	/* the genesis is in no WAL record of ours */
 	ws->last_clean = true;
 }
 
@@ -617,6 +619,13 @@ juki_audit_writer_main(Datum arg)
 
 	juki_is_audit_writer = true;
 	BackgroundWorkerInitializeConnection(juki_database, NULL, 0);
+	/*
+	 * The WAL holds every entry before the writer files it and the slot
+	 * keeps it until the filing commit is flushed: no commit of the writer
+	 * waits for the disk or for standbys (a signed checkpoint and the
+	 * genesis, which no record of ours carries, are flushed explicitly).
+	 */
+	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
