@@ -62,7 +62,6 @@
 #include "core/state.h"
 #include "core/version.h"
 #include "log/append.h"
-#include "log/head.h"
 #include "access/identity.h"
 #include "guard.h"
 #include "guard_catalog.h"

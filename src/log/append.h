@@ -19,6 +19,9 @@ extern bool juki_audit_log_try(JukiAuditRecord *r, const char **problem);
  * its own ERROR anyway (deep in DDL). */
 extern void juki_audit_log_async(JukiAuditRecord *r);
 
+/* Before a read of the log: wait until what was appended is filed, or refuse. */
+extern void juki_log_read_barrier(void);
+
 /* The writer's own entry (e prepared, seq and ts set here); returns its seq. */
 extern int64 juki_log_append_own(JkEntry *e);
 

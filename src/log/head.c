@@ -31,8 +31,6 @@
  */
 #include "postgres.h"
 
-#include "access/parallel.h"
-#include "access/xlog.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/ipc.h"
@@ -40,9 +38,6 @@
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
 
-#include "core/context.h"
-#include "core/settings.h"
-#include "append.h"
 #include "head.h"
 
 JukiLogHead *juki_log_head = NULL;
@@ -156,38 +151,6 @@ juki_head_wait_filed(TimestampTz deadline)
 	}
 	ConditionVariableCancelSleep();
 	return done;
-}
-
-/*
- * Before a read of the log (a query of a log table, verify_log, export):
- * every entry appended before it must be visible, so wait until the writer
- * has filed them; the caller takes its snapshot afterwards.  If the writer
- * does not file them within juki.audit_wait_timeout, the read is refused
- * (an incomplete log is not shown as if it were complete), and the refusal
- * is logged.  The writer itself never waits.
- */
-void
-juki_log_read_barrier(void)
-{
-	JukiAuditRecord r;
-	const char *problem = NULL;
-	bool		logged;
-
-	if (!juki_preloaded || juki_is_audit_writer || juki_log_head == NULL ||
-		IsParallelWorker() || RecoveryInProgress())
-		return;
-	if (juki_head_wait_filed(TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														 juki_audit_wait_timeout_ms)))
-		return;
-	juki_audit_record_init(&r, "log_read", JUKI_ERROR, "audit_unavailable");
-	logged = juki_audit_log_try(&r, &problem);
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("juki's audit writer has not filed the newest entries of the operation log, so reading it is refused"),
-			 logged ?
-			 errdetail("reason: audit_unavailable; the refusal is recorded in the operation log.") :
-			 errdetail("reason: audit_unavailable; the refusal could not be logged: %s.", problem),
-			 errhint("Check that the juki audit writer runs: SELECT * FROM juki.status();")));
 }
 
 /* ---------------------------------------------------------------- writer */

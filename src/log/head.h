@@ -56,7 +56,6 @@ extern void juki_head_shmem_startup(void);
 extern bool juki_head_wait_gate(TimestampTz deadline);
 extern bool juki_head_wait_filed(TimestampTz deadline);
 extern void juki_head_wake_writer(void);
-extern void juki_log_read_barrier(void);
 
 /* The writer. */
 extern void juki_head_writer_attach(void);

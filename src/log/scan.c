@@ -29,7 +29,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "head.h"
+#include "append.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"

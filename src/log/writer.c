@@ -532,14 +532,24 @@ recover(WriterState *ws)
 		read_filed_head(ws, &ch);
 	}
 	else
+	{
+		/*
+		 * No slot, no retention: juki refuses requests (the gate stays
+		 * shut), but its own entries are still filed from WAL, and what the
+		 * WAL since the last checkpoint still holds is filed first.
+		 */
 		ereport(WARNING, (errmsg("juki refuses requests: %s", why)));
+		juki_filing_start(GetRedoRecPtr());
+		if (ch.have_head)
+			(void) juki_writer_file_upto(ws, PG_INT64_MAX, NULL);
+		read_filed_head(ws, &ch);
+	}
 	if (!ch.have_head)
 	{
 		write_genesis(ws);
 		fresh = true;
 		/* records of an earlier chain (the extension dropped) are not this one's */
-		if (have_slot)
-			juki_filing_start(GetXLogInsertRecPtr());
+		juki_filing_start(GetXLogInsertRecPtr());
 	}
 	clean = ws->last_clean;
 

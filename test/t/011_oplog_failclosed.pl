@@ -63,4 +63,15 @@ is($gone->safe_psql('postgres', 'SELECT writer_pid IS NULL FROM juki.status()'),
 	'no writer: juki.status() shows it');
 $gone->stop;
 
+# no WAL retention possible (wal_level minimal: no replication slot): an
+# entry could be lost with its WAL before it is filed, so juki refuses
+# whatever must be logged, and says why
+my $min = juki_node('minimal', conf => "wal_level = minimal\nmax_wal_senders = 0\n");
+is($min->safe_psql('postgres', 'SELECT accepting FROM juki.status()'), 'f',
+	'wal_level minimal: juki.status() shows it is not accepting');
+($rc, $out, $err) = $min->psql('postgres', 'CREATE ROLE aud LOGIN; GRANT juki_auditor TO aud');
+isnt($rc, 0, 'wal_level minimal: granting a juki role fails');
+like($err, qr/reason: audit_unavailable; wal_level is minimal/, 'wal_level minimal: and says why');
+$min->stop;
+
 done_testing();
