@@ -11,9 +11,10 @@
 # juki.synchronous_standby_wait = off nobody waits for it.
 # (Before issue 16 the waits were for the audit writer: a stopped writer,
 # a timeout, a writer mid-batch; those waits no longer exist.)
-# Shown to fail: with the standby wait removed from append.c (or on the
-# ring, commit f67965a, which never waits for standbys) the lookups are
-# answered and no withheld entry exists (6 of these fail).
+# Shown to fail: with the standby wait removed from append.c (as on the
+# ring, commit f67965a, which never waited for standbys) the cancelled
+# lookups are answered (checks 3-6 fail) and the test stops: no backend ever
+# waits for the standby.
 # The operator logs in as itself (juki staff act only as themselves).
 use strict;
 use warnings;

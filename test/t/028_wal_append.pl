@@ -11,13 +11,17 @@
 #      (audit_backlog, logged); past twice the bound nothing is logged or
 #      served; once the writer resumes, requests are granted again;
 #  (d) sixteen sessions at once: seq without a gap, the chain verifies.
-# Shown to fail: on the ring (commit f67965a) lookups with a stopped or
-# blocked writer fail with audit_unavailable after juki.audit_wait_timeout
-# ((a), (b), (c)); with the writer reading from the redo point instead of
-# the slot's restart_lsn, (a) loses entries; with the skip of filed seqs
-# removed from filing.c, (b)'s writer fails on a duplicate seq; with the
-# backlog check removed from append.c, (c) is never refused; with the append
-# lock taken shared, (d) finds forks and gaps.
+# Shown to fail (this test run against other builds of the library):
+#  - the ring (commit f67965a): (a) all 25 lookups with the writer stopped
+#    are refused, audit_unavailable after juki.audit_wait_timeout;
+#  - the writer reading from the last checkpoint's redo point instead of its
+#    slot's restart_lsn: (a) and (b) lose every entry older than the
+#    checkpoint (the 25 and the 10 disclosures have no entry), while the
+#    chain still verifies and seq has no gap: the loss cannot be seen from
+#    inside, only from what clients received;
+#  - the backlog check removed from append.c: (c) is never refused (4 fail);
+#  - the append lock taken shared: (d) seqs are taken twice, the writer
+#    fails on the primary key and the log can no longer be read.
 use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
