@@ -7,9 +7,10 @@
  *	- JukiAuditRecord: the fields a producer fills (DESIGN §7.1); the role,
  *	  login, backend pid and client address are added when it is flattened;
  *	- JukiDetail: the builder of the detail object, keys emitted sorted;
- *	- flatten/unflatten: the record as bytes in the queue (host byte order,
- *	  only ever read by the writer of the same server); criteria and detail
- *	  travel as JSON text and the writer canonicalises them (format/json.c);
+ *	- flatten/unflatten: the record as bytes in juki's WAL record (host byte
+ *	  order: read back by this server's writer, or replayed by a physical
+ *	  standby, which has the same architecture); the appender canonicalises
+ *	  criteria and detail (format/json.c) before the bytes are final;
  *	- juki_jsonb_canonical: a stored jsonb value read back for hashing.
  * Nothing here touches shared memory.
  *-------------------------------------------------------------------------
@@ -196,8 +197,8 @@ client_addr(void)
 }
 
 /*
- * Flattened record layout (payload of a queue entry; host byte order, only
- * ever read by the writer of the same server):
+ * Flattened record layout (payload of juki's WAL record, log/wal.h; host
+ * byte order):
  *	FlatFixed, then 10 strings (db_role, login_role, card_serial, client_addr,
  *	action, purpose, outcome, reason, criteria, detail), then subjects and fields
  *	as a count followed by that many strings.  A string is a uint32 length

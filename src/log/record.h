@@ -63,8 +63,8 @@ extern void jd_json(JukiDetail *d, const char *key, const char *canonical);
 extern char *jd_finish(JukiDetail *d);
 
 /*
- * Flattened records (the queue's payload) and their decoding by the writer
- * into a JkEntry that points into the payload (seq and ts not set); false
+ * Flattened records (the payload of juki's WAL record) and their decoding
+ * by the writer into a JkEntry that points into the payload (seq and ts not set); false
  * if it is malformed.
  */
 extern char *juki_audit_flatten(JukiAuditRecord *r, Size *len);
