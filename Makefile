@@ -26,8 +26,9 @@ OBJS = \
 	src/log/record.o \
 	src/log/append.o \
 	src/log/refusal.o \
-	src/log/queue.o \
-	src/log/batch.o \
+	src/log/head.o \
+	src/log/wal.o \
+	src/log/filing.o \
 	src/log/writer.o \
 	src/log/writer_own.o \
 	src/log/writer_read.o \

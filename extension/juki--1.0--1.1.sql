@@ -2962,6 +2962,26 @@ END
 $$;
 ALTER FUNCTION juki._report_start(text, timestamp with time zone, timestamp with time zone) SET max_parallel_workers_per_gather = 0;
 
+-- Issue 16 (the log append through WAL): status() reports the last entry
+-- durable in WAL (last_seq), the last filed into juki.operation_log
+-- (filed_seq), the backlog between them and its bound, and where juki's
+-- replication slot holds WAL from; the ring's queued_bytes and
+-- queue_capacity are gone with the ring.
+DROP FUNCTION juki.status();
+CREATE FUNCTION juki.status(OUT preloaded boolean, OUT version text, OUT database text,
+							OUT timezone text, OUT writer_pid integer, OUT accepting boolean,
+							OUT last_seq bigint, OUT filed_seq bigint, OUT backlog bigint,
+							OUT max_backlog bigint, OUT wal_retained_from pg_lsn,
+							OUT standby boolean,
+							OUT emergency_stop boolean, OUT sql_version text,
+							OUT sql_current boolean)
+	AS 'MODULE_PATHNAME', 'juki_status'
+	LANGUAGE C STABLE;
+COMMENT ON FUNCTION juki.status() IS
+	'Is juki enforcing, and with which settings; last_seq is the last entry durable in WAL, filed_seq the last in juki.operation_log; version is the library''s, sql_version the installed objects'' (works without preload)';
+REVOKE ALL ON FUNCTION juki.status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki.status() TO PUBLIC;
+
 -- Issue 13, class 3: no planner statistics of personal or secret data:
 -- every column of juki's tables but the log tables' bookkeeping columns
 -- gets statistics target 0 (as extension/parts/95_statistics.sql).  Keep

@@ -25,7 +25,7 @@
 #include "core/settings.h"
 #include "core/spi.h"
 #include "log/append.h"
-#include "log/queue.h"
+#include "log/head.h"
 #include "log/refusal.h"
 #include "log/retention.h"
 #include "log/scan.h"
@@ -116,9 +116,9 @@ juki_export_log(PG_FUNCTION_ARGS)
 	/* an export ends at a signed checkpoint; ask the writer for one if needed */
 	if (!juki_covering_checkpoint(to, &cp_seq, &cp_line))
 	{
-		uint64		req = juki_queue_request_checkpoint();
+		uint64		req = juki_head_request_checkpoint();
 
-		(void) juki_queue_wait_checkpoint(req, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+		(void) juki_head_wait_checkpoint(req, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 																		   juki_audit_wait_timeout_ms * 2));
 		if (!juki_covering_checkpoint(to, &cp_seq, &cp_line))
 			juki_bad_input("export_log", "no_signed_checkpoint", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
@@ -224,7 +224,7 @@ juki_export_log(PG_FUNCTION_ARGS)
 Datum
 juki_checkpoint_now(PG_FUNCTION_ARGS)
 {
-	JukiQueueStatus st;
+	JukiHeadStatus st;
 	uint64		req;
 	int64		cp_seq;
 	char	   *line;
@@ -234,9 +234,9 @@ juki_checkpoint_now(PG_FUNCTION_ARGS)
 	juki_require_role("checkpoint", checkpoint_roles);
 	juki_audit_record_init(&rec, "checkpoint_request", JUKI_GRANTED, NULL);
 	juki_audit_log(&rec);
-	juki_queue_status(&st);
-	req = juki_queue_request_checkpoint();
-	if (!juki_queue_wait_checkpoint(req, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+	juki_head_status(&st);
+	req = juki_head_request_checkpoint();
+	if (!juki_head_wait_checkpoint(req, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 																	 juki_audit_wait_timeout_ms * 2)))
 		juki_refuse_on_record("checkpoint_request", false, "audit_unavailable",
 							  ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,

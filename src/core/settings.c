@@ -25,7 +25,8 @@ int			juki_max_login_failures = 5;
 int			juki_password_max_age_min = 90 * 24 * 60;
 int			juki_max_sessions = 500;
 int			juki_audit_wait_timeout_ms = 5000;
-int			juki_audit_queue_size_kb = 1024;
+int			juki_audit_max_backlog = 100000;
+bool		juki_synchronous_standby_wait = true;
 int			juki_checkpoint_interval_s = 60;
 char	   *juki_signing_key_file = NULL;
 char	   *juki_checkpoint_directory = NULL;
@@ -90,11 +91,16 @@ juki_settings_define(void)
 							"When it passes, the request fails and nothing is disclosed.",
 							&juki_audit_wait_timeout_ms, 5000, 100, 600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("juki.audit_queue_size",
-							"Shared memory for audit records waiting for the writer.",
-							NULL,
-							&juki_audit_queue_size_kb, 1024, 64, 1024 * 1024,
-							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.audit_max_backlog",
+							"Entries appended but not yet filed by the audit writer beyond which disclosures are refused.",
+							"Past it granted decisions are logged as refused (audit_backlog); past twice it nothing is logged or served.",
+							&juki_audit_max_backlog, 100000, 10, 100000000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("juki.synchronous_standby_wait",
+							 "Whether a request waits for synchronous standbys to flush its log entry before anything is disclosed.",
+							 "Only when synchronous_standby_names names standbys; the wait is that of a commit with synchronous_commit = on.",
+							 &juki_synchronous_standby_wait, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("juki.checkpoint_interval",
 							"Interval between signed checkpoints of the operation log.",
 							NULL,

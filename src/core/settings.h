@@ -15,7 +15,8 @@ extern int	juki_max_sessions;
 
 /* the operation log */
 extern int	juki_audit_wait_timeout_ms;
-extern int	juki_audit_queue_size_kb;
+extern int	juki_audit_max_backlog;
+extern bool juki_synchronous_standby_wait;
 extern int	juki_checkpoint_interval_s;
 extern char *juki_signing_key_file;
 extern char *juki_checkpoint_directory;
