@@ -16,6 +16,10 @@ OBJS = \
 	src/format/entry.o \
 	src/format/checkpoint.o \
 	src/format/export.o \
+	src/format/merkle.o \
+	src/format/tile.o \
+	src/format/note.o \
+	src/format/witness.o \
 	src/core/settings.o \
 	src/core/context.o \
 	src/core/objects.o \
@@ -37,6 +41,8 @@ OBJS = \
 	src/log/enforcement.o \
 	src/log/form_ledger.o \
 	src/log/retention.o \
+	src/log/tiles.o \
+	src/log/tree_read.o \
 	src/access/caller.o \
 	src/access/identity.o \
 	src/access/duties.o \
@@ -72,6 +78,8 @@ OBJS = \
 	src/audit/verify.o \
 	src/audit/export.o \
 	src/audit/purge.o \
+	src/audit/tree.o \
+	src/audit/verify_tree.o \
 	src/sql/internal.o \
 	src/sql/emergency.o \
 	src/sql/status.o \
@@ -104,7 +112,7 @@ SHLIB_LINK = -lcrypto
 # a running server set up as test/juki.conf says, found through PGHOST, PGPORT
 # and PGUSER; test/installcheck_prep.sh checks that server first.  make test
 # runs them in a temp instance instead (regresscheck, below).
-REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify \
+REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify oplog_tree \
 	admin_operators admin_officers admin_purposes admin_registrar \
 	door_setup door_session door_policy door_guard \
 	contractors forms reports bypass door_volume registrar_safety definer_review \

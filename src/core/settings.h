@@ -20,6 +20,8 @@ extern int	juki_checkpoint_interval_s;
 extern char *juki_signing_key_file;
 extern char *juki_checkpoint_directory;
 extern int	juki_log_retention_years;
+extern char *juki_log_origin;
+extern char *juki_witness_keys;
 
 /* where and when */
 extern char *juki_timezone;

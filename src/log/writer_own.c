@@ -27,6 +27,7 @@
 #include "writer.h"
 #include "writer_read.h"
 #include "signing.h"
+#include "tiles.h"
 #include "core/context.h"
 
 /* ----------------------------------------------------------- checkpoints */
@@ -105,7 +106,9 @@ juki_writer_checkpoint(WriterState *ws)
 		e.ts_unix_us = ts + UNIX_EPOCH_OFFSET_US;
 		line = juki_writer_drain_batch(ws, &e, pos, pos, &key);
 		if (line &&
-			!juki_checkpoint_write_file(line, ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)))
+			(!juki_checkpoint_write_file(line, ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)) ||
+			 !juki_checkpoint_write_note(juki_tree_last_note(ws->last_checkpoint_seq), ws->origin,
+										 ws->last_checkpoint_seq, msg, sizeof(msg))))
 			note_checkpoint_problem(ws, "checkpoint_directory_unwritable", msg, ws->last_checkpoint_seq);
 		MemoryContextReset(ws->batch_cxt);
 	}
@@ -151,7 +154,9 @@ juki_writer_stop(WriterState *ws)
 		e.ts_unix_us = ts + UNIX_EPOCH_OFFSET_US;
 		line = juki_writer_drain_batch(ws, &e, pos, pos, signing ? &key : NULL);
 		if (line &&
-			!juki_checkpoint_write_file(line, ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)))
+			(!juki_checkpoint_write_file(line, ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)) ||
+			 !juki_checkpoint_write_note(juki_tree_last_note(ws->last_checkpoint_seq), ws->origin,
+										 ws->last_checkpoint_seq, msg, sizeof(msg))))
 			ereport(WARNING, (errmsg("juki could not write the shutdown checkpoint file: %s", msg)));
 	}
 	PG_FINALLY();
