@@ -119,17 +119,22 @@ compare_tile(void *arg, int level, uint64 index, int width, const uint8 *hashes)
 	JukiVTree  *t = arg;
 	uint64		count = (uint64) t->stored >> (JUKI_TILE_HEIGHT * level);
 	int			want = juki_tile_width(level, index, (uint64) t->stored);
-	int			swidth;
-	uint8	   *stored;
-	int64		first = (int64) (index * JUKI_TILE_WIDTH) << (JUKI_TILE_HEIGHT * level);
+	int			swidth = 0;
+	uint8	   *stored = NULL;
+	int			k = 0;
 
 	if (want == 0 || index * JUKI_TILE_WIDTH >= count)
 		return;					/* beyond the stored tree: newer than the snapshot */
 	if (width > want)
 		width = want;
-	if (!juki_tree_stored_tile(level, index, &swidth, &stored) || swidth < width ||
-		memcmp(stored, hashes, (size_t) width * JUKI_HASH_LEN) != 0)
-		t->fail(t->arg, first,
+	if (juki_tree_stored_tile(level, index, &swidth, &stored))
+		while (k < Min(width, swidth) &&
+			   memcmp(stored + (size_t) k * JUKI_HASH_LEN, hashes + (size_t) k * JUKI_HASH_LEN,
+					  JUKI_HASH_LEN) == 0)
+			k++;
+	/* the first entry under the first hash that differs */
+	if (k < width)
+		t->fail(t->arg, (int64) ((index * JUKI_TILE_WIDTH + k) << (JUKI_TILE_HEIGHT * level)),
 				psprintf("Merkle tree tile %d/" UINT64_FORMAT " differs from the entries it covers (entries or tiles rewritten)",
 						 level, index));
 }
@@ -203,6 +208,9 @@ juki_vtree_end(JukiVTree *t, int64 next)
 {
 	if (t == NULL)
 		return;
+	/* a log shorter than the tree: are the entries it has the tree's? */
+	if (!t->edges_done)
+		juki_tree_builder_flush(&t->b, compare_tile, t);
 	if (t->stored > next)
 		t->fail(t->arg, next,
 				psprintf("the log ends at seq " INT64_FORMAT " but the Merkle tree covers " INT64_FORMAT " entries: entries were removed (truncated)",
