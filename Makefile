@@ -80,6 +80,7 @@ OBJS = \
 	src/audit/purge.o \
 	src/audit/tree.o \
 	src/audit/verify_tree.o \
+	src/audit/witness.o \
 	src/sql/internal.o \
 	src/sql/emergency.o \
 	src/sql/status.o \

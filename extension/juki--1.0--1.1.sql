@@ -2963,8 +2963,9 @@ $$;
 ALTER FUNCTION juki._report_start(text, timestamp with time zone, timestamp with time zone) SET max_parallel_workers_per_gather = 0;
 
 -- Issue 17: the operation log's Merkle tree (tiles, checkpoint notes,
--- tree_head and the proofs), as extension/parts/80_tree.sql; EXECUTE to
--- PUBLIC as 99_grants.sql gives every function (juki's role check first).
+-- tree_head and the proofs) and witnessing, as extension/parts/80_tree.sql;
+-- EXECUTE to PUBLIC as 99_grants.sql gives every function (juki's role
+-- check first), and the DO block's setting for PL/pgSQL functions.
 
 -- RFC 6962 Merkle tree over the operation log, leaf i = SHA-256(0x00 ||
 -- canonical entry at seq i), stored as C2SP tlog-tiles of height 8: tile
@@ -3016,10 +3017,91 @@ CREATE FUNCTION juki.consistency_proof(old_size bigint, new_size bigint DEFAULT 
 	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION juki.consistency_proof(bigint, bigint) IS
 	'RFC 6962 consistency proof that the tree of new_size entries (NULL: now) extends the one of old_size (auditor, chief)';
+
+-- Witnessing (C2SP tlog-witness): the logs this juki witnesses, with their
+-- verifier keys and the latest checkpoint it cosigned; and, for this log,
+-- the cosignatures its witnesses returned (src/audit/witness.c).
+CREATE TABLE juki.witnessed_log (
+	origin      text PRIMARY KEY,
+	public_key  text NOT NULL,
+	tree_size   bigint CHECK (tree_size >= 0),
+	tree_root   bytea CHECK (pg_catalog.length(tree_root) = 32),
+	updated_at  timestamptz
+);
+COMMENT ON TABLE juki.witnessed_log IS
+	'Logs this juki witnesses: origin, the log''s note verifier key, the latest cosigned tree size and root';
+
+CREATE TABLE juki.checkpoint_cosignature (
+	tree_size  bigint NOT NULL,
+	witness    text NOT NULL,
+	key_id     text NOT NULL,
+	line       text NOT NULL,
+	added_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (tree_size, witness, key_id)
+);
+COMMENT ON TABLE juki.checkpoint_cosignature IS
+	'Witnesses'' cosignature/v1 lines of this log''s checkpoint notes, verified under juki.witness_keys';
+
+CREATE FUNCTION juki.log_key() RETURNS text
+	AS 'MODULE_PATHNAME', 'juki_log_key'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.log_key() IS
+	'The C2SP verifier key of this log''s checkpoint notes, for its witnesses (access manager, auditor, chief)';
+
+CREATE FUNCTION juki.witness_key() RETURNS text
+	AS 'MODULE_PATHNAME', 'juki_witness_key'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.witness_key() IS
+	'The cosignature/v1 verifier key of this juki as a witness, for juki.witness_keys of the logs it witnesses (access manager, auditor, chief)';
+
+CREATE FUNCTION juki.add_witnessed_log(origin text, public_key text) RETURNS void
+	AS 'MODULE_PATHNAME', 'juki_add_witnessed_log'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.add_witnessed_log(text, text) IS
+	'Witness another log: its origin and note verifier key (chief)';
+
+CREATE FUNCTION juki.witness_add_checkpoint(old_size bigint, proof bytea[], checkpoint text) RETURNS text
+	AS 'MODULE_PATHNAME', 'juki_witness_add_checkpoint'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.witness_add_checkpoint(bigint, bytea[], text) IS
+	'tlog-witness add-checkpoint: check a witnessed log''s signed checkpoint and consistency proof from the stored size, return a cosignature/v1 line (auditor, chief)';
+
+CREATE FUNCTION juki.add_cosignature(tree_size bigint, line text) RETURNS void
+	AS 'MODULE_PATHNAME', 'juki_add_cosignature'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.add_cosignature(bigint, text) IS
+	'Keep a witness''s cosignature line of this log''s checkpoint note of tree_size, if it verifies under juki.witness_keys (access manager, auditor, chief)';
+
+CREATE FUNCTION juki.report_cosignatures()
+	RETURNS TABLE (seq bigint, tree_size bigint, signed_at timestamptz, witnesses text[])
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'report_cosignatures';
+	n bigint;
+BEGIN
+	PERFORM juki._report_start(a, pg_catalog.now(), pg_catalog.now());
+	RETURN QUERY
+	SELECT c.seq, c.tree_size, c.ts,
+		   coalesce((SELECT pg_catalog.array_agg(w.witness ORDER BY w.witness) FROM juki.checkpoint_cosignature w
+					  WHERE w.tree_size = c.tree_size), '{}')
+	  FROM juki.audit_checkpoint c WHERE c.note IS NOT NULL ORDER BY c.seq;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM juki._log(a, 'granted', NULL, row_count => n);
+END
+$$;
+COMMENT ON FUNCTION juki.report_cosignatures() IS
+	'操作履歴: each signed checkpoint note and the witnesses that cosigned it (auditor, chief)';
 REVOKE ALL ON FUNCTION juki.tree_head(), juki.inclusion_proof(bigint, bigint),
-	juki.consistency_proof(bigint, bigint) FROM PUBLIC;
+	juki.consistency_proof(bigint, bigint), juki.log_key(), juki.witness_key(),
+	juki.add_witnessed_log(text, text), juki.witness_add_checkpoint(bigint, bytea[], text),
+	juki.add_cosignature(bigint, text), juki.report_cosignatures() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION juki.tree_head(), juki.inclusion_proof(bigint, bigint),
-	juki.consistency_proof(bigint, bigint) TO PUBLIC;
+	juki.consistency_proof(bigint, bigint), juki.log_key(), juki.witness_key(),
+	juki.add_witnessed_log(text, text), juki.witness_add_checkpoint(bigint, bytea[], text),
+	juki.add_cosignature(bigint, text), juki.report_cosignatures() TO PUBLIC;
+REVOKE ALL ON juki.witnessed_log, juki.checkpoint_cosignature FROM PUBLIC;
+ALTER FUNCTION juki.report_cosignatures() SET max_parallel_workers_per_gather = 0;
 
 -- Issue 13, class 3: no planner statistics of personal or secret data:
 -- every column of juki's tables but the log tables' bookkeeping columns

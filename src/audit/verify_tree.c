@@ -19,9 +19,11 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 
+#include "core/settings.h"
 #include "format/note.h"
 #include "log/tiles.h"
 #include "verify_tree.h"
@@ -51,6 +53,51 @@ note_cmp(const ListCell *a, const ListCell *b)
 	int64		y = ((VNote *) lfirst(b))->size;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * The witnesses' cosignatures stored for a note: each must verify under a
+ * key of juki.witness_keys (a line no configured witness signed is a
+ * finding: forged, or the key is not configured).
+ */
+static void
+check_cosignatures(JukiVTree *t, int64 seq, const char *note, int64 size)
+{
+	JukiNoteKey keys[JUKI_MAX_WITNESS_KEYS];
+	int			nkeys = juki_witness_keys_get(keys, JUKI_MAX_WITNESS_KEYS);
+	Oid			types[1] = {INT8OID};
+	Datum		v[1];
+	uint64		i;
+	SPITupleTable *tt;
+	uint64		n;
+
+	v[0] = Int64GetDatum(size);
+	if (SPI_execute_with_args("SELECT witness, line FROM juki.checkpoint_cosignature WHERE tree_size = $1",
+							  1, types, v, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "cannot read juki.checkpoint_cosignature");
+	tt = SPI_tuptable;
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		char	   *witness = SPI_getvalue(tt->vals[i], tt->tupdesc, 1);
+		char	   *line = SPI_getvalue(tt->vals[i], tt->tupdesc, 2);
+		char	   *full = psprintf("%s%s", note, line);
+		bool		witnessed[JUKI_MAX_WITNESS_KEYS] = {false};
+		char		err[256];
+		bool		ok = false;
+		int			k;
+
+		if (nkeys > 0 &&
+			juki_note_open(full, strlen(full), keys, nkeys, palloc(sizeof(JukiNote)), witnessed,
+						   NULL, err, sizeof(err)) == JUKI_NOTE_VERIFIED)
+			for (k = 0; k < nkeys; k++)
+				ok |= witnessed[k] && keys[k].name_len == strlen(witness) &&
+					memcmp(keys[k].name, witness, keys[k].name_len) == 0;
+		if (!ok)
+			t->fail(t->arg, seq,
+					psprintf("the cosignature of witness %s on the checkpoint note at seq " INT64_FORMAT " does not verify under juki.witness_keys",
+							 witness, seq));
+	}
 }
 
 /* The stored notes: signature by one of pubs, body's size and root as stored. */
@@ -102,6 +149,7 @@ read_notes(JukiVTree *t, List *pubs)
 			memcmp(VARDATA_ANY(root), cp.root, JUKI_HASH_LEN) != 0 ||
 			(int64) cp.size != seq + 1)
 			t->fail(t->arg, seq, psprintf("the checkpoint note at seq " INT64_FORMAT " does not name its row's tree size and root", seq));
+		check_cosignatures(t, seq, text, (int64) cp.size);
 		v = palloc(sizeof(VNote));
 		v->size = (int64) cp.size;
 		v->seq = seq;

@@ -114,6 +114,31 @@ check_witness_keys(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/* The keys of juki.witness_keys (at most max; malformed ones were refused). */
+int
+juki_witness_keys_get(JukiNoteKey *keys, int max)
+{
+	const char *p = juki_witness_keys;
+	int			n = 0;
+
+	while (p != NULL && *p && n < max)
+	{
+		const char *end;
+		char		err[256];
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		for (end = p; *end && *end != ' ' && *end != ','; end++)
+			;
+		if (juki_note_key_parse(p, end - p, &keys[n], err, sizeof(err)))
+			n++;
+		p = end;
+	}
+	return n;
+}
+
 void
 juki_settings_define(void)
 {
