@@ -395,8 +395,17 @@ juki_add_cosignature(PG_FUNCTION_ARGS)
 					   "tree_size and line must not be NULL", NULL);
 	size = PG_GETARG_INT64(0);
 	line = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	if (line[0] == '\0' || line[strlen(line) - 1] != '\n')
+	/* one line, ending in exactly one newline, however the client passed it */
+	{
+		size_t		len = strlen(line);
+
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0 || strchr(line, '\n') != NULL)
+			juki_bad_input("add_cosignature", "cosignature_invalid", ERRCODE_INVALID_PARAMETER_VALUE,
+						   "line must be one signature line", NULL);
 		line = psprintf("%s\n", line);
+	}
 
 	nkeys = juki_witness_keys_get(keys, JUKI_MAX_WITNESS_KEYS);
 
