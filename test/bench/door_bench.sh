@@ -26,7 +26,9 @@
 # Runs as root; starts its own throwaway cluster as the postgres OS user (Unix socket in a temp
 # dir) and stops it on exit.
 # Knobs: DURATION (s per run, 10), ROUNDS (2), CLIENTS ("1 4 16 64"), RESIDENTS (1000000),
-#        VERIFY_ENTRIES (1000000; 0 skips), BYTES_LOOKUPS (16000), BENCH_BIG (0; 1 = also 10M),
+#        VERIFY_ENTRIES (1000000; 0 skips), VERIFY_FILL (juki: the log is filled with lookups;
+#        logread: with auditor reads, cheaper), VERIFY_ONLY (0; 1 = only fill and verify the log,
+#        which juki.verify_log() checks as chain and Merkle tree in one pass), BYTES_LOOKUPS (16000), BENCH_BIG (0; 1 = also 10M),
 #        BIG_RESIDENTS (10000000), PERF (0; 1 = perf record during the juki profile run),
 #        OUT (/tmp/juki-bench/door.md), PGBIN (/usr/lib/postgresql/15/bin), PORT (55433),
 #        KEEP=1 keeps the temp dir (and the cluster's data).
@@ -37,6 +39,8 @@ ROUNDS=${ROUNDS:-2}
 CLIENTS=${CLIENTS:-"1 4 16 64"}
 RESIDENTS=${RESIDENTS:-1000000}
 VERIFY_ENTRIES=${VERIFY_ENTRIES:-1000000}
+VERIFY_FILL=${VERIFY_FILL:-juki}
+VERIFY_ONLY=${VERIFY_ONLY:-0}
 BYTES_LOOKUPS=${BYTES_LOOKUPS:-16000}
 BENCH_BIG=${BENCH_BIG:-0}
 BIG_RESIDENTS=${BIG_RESIDENTS:-10000000}
@@ -48,7 +52,7 @@ NOPS=16
 PURPOSE=wide_area_copy_issuance
 PASSWORD='Madoguchi#2026'
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-CMD="DURATION=$DURATION ROUNDS=$ROUNDS CLIENTS=\"$CLIENTS\" RESIDENTS=$RESIDENTS VERIFY_ENTRIES=$VERIFY_ENTRIES BENCH_BIG=$BENCH_BIG PERF=$PERF PGBIN=$PGBIN test/bench/door_bench.sh"
+CMD="DURATION=$DURATION ROUNDS=$ROUNDS CLIENTS=\"$CLIENTS\" RESIDENTS=$RESIDENTS VERIFY_ENTRIES=$VERIFY_ENTRIES VERIFY_FILL=$VERIFY_FILL VERIFY_ONLY=$VERIFY_ONLY BENCH_BIG=$BENCH_BIG PERF=$PERF PGBIN=$PGBIN test/bench/door_bench.sh"
 
 die() { echo "door_bench: error: $*" >&2; exit 1; }
 say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
@@ -62,11 +66,12 @@ for b in initdb pg_ctl psql pgbench pg_config; do
 done
 PKGLIB=$("$PGBIN/pg_config" --pkglibdir)
 [[ -f $PKGLIB/juki.so ]] || die "juki is not installed in $PKGLIB: run 'make test' (JUKI_PGBIN=$PGBIN) first"
-[[ -f $PKGLIB/pgaudit.so ]] || die "pgaudit is not installed in $PKGLIB (Debian: apt-get install postgresql-15-pgaudit)"
+[[ $VERIFY_ONLY == 1 || -f $PKGLIB/pgaudit.so ]] || die "pgaudit is not installed in $PKGLIB (Debian: apt-get install postgresql-15-pgaudit)"
 for v in DURATION ROUNDS RESIDENTS BIG_RESIDENTS BYTES_LOOKUPS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $VERIFY_ENTRIES =~ ^[0-9]+$ ]] || die "VERIFY_ENTRIES must be a non-negative integer"
+[[ $VERIFY_FILL == juki || $VERIFY_FILL == logread ]] || die "VERIFY_FILL must be juki or logread"
 for c in $CLIENTS; do [[ $c =~ ^[1-9][0-9]*$ && $c -le 90 ]] || die "bad client count '$c' (1..90)"; done
 [[ $PERF == 1 ]] && ! command -v perf >/dev/null && die "PERF=1 but perf is not installed (apt-get install linux-perf)"
 
@@ -107,7 +112,7 @@ cat >>"$DATA/postgresql.conf" <<EOF
 listen_addresses = ''
 unix_socket_directories = '$WORK'
 port = $PORT
-shared_preload_libraries = 'juki,pgaudit'
+shared_preload_libraries = '$([[ $VERIFY_ONLY == 1 ]] && echo juki || echo juki,pgaudit)'
 juki.database = 'bench'
 juki.checkpoint_interval = '1h'
 # the operators log in once, before the first round; the fill and the 10M import take longer
@@ -349,9 +354,12 @@ timed_run() {
 	read -r P50_R P99_R < <(pct_of "$RES/$tag".[0-9]*)
 	rm -f "$RES/$tag".[0-9]*
 }
-for s in $SCEN; do pgbench_run "$s" 1 "$RES/sanity.$s.out" -t 5; done
-grep -q 'AUDIT: SESSION,.*READ,SELECT' "$SLOG" || die "pgaudit did not log the reads of bench_pga"
+if [[ $VERIFY_ONLY != 1 ]]; then
+	for s in $SCEN; do pgbench_run "$s" 1 "$RES/sanity.$s.out" -t 5; done
+	grep -q 'AUDIT: SESSION,.*READ,SELECT' "$SLOG" || die "pgaudit did not log the reads of bench_pga"
+fi
 
+if [[ $VERIFY_ONLY != 1 ]]; then
 # ---------------------------------------------------- the four scenarios, interleaved
 say "scenarios ($SCEN) x clients ($CLIENTS) x $ROUNDS rounds x ${DURATION}s, $RESIDENTS residents"
 declare -A TPS P50 P99
@@ -457,11 +465,13 @@ if [[ $BENCH_BIG == 1 ]]; then
 	)
 fi
 
+fi
+
 # --------------------------------------------------------- verification
 VER=""
 if [[ $VERIFY_ENTRIES -gt 0 ]]; then
 	start_seq=$(last_seq); t0=$(date +%s.%N)
-	say "filling juki's log to $VERIFY_ENTRIES entries with auditor reads (log_read) at 64 clients (from seq $start_seq)"
+	say "filling juki's log to $VERIFY_ENTRIES entries with $VERIFY_FILL at 64 clients (from seq $start_seq)"
 	while :; do
 		cur=$(last_seq)
 		[[ $cur -ge $((VERIFY_ENTRIES - 1)) ]] && break
@@ -471,7 +481,7 @@ if [[ $VERIFY_ENTRIES -gt 0 ]]; then
 		[[ $rate -gt 0 && $per -gt $((rate * 60 / 64 + 1)) ]] && per=$((rate * 60 / 64 + 1))
 		[[ $rate -eq 0 && $per -gt 200 ]] && per=200
 		say "  last_seq $cur / $VERIFY_ENTRIES, $([[ $rate -gt 0 ]] && echo "$rate entries/s" || echo "rate not yet known"); next: $per lookups per client"
-		pgbench_run logread 64 "$RES/fill.out" -t "$per"
+		pgbench_run "$VERIFY_FILL" 64 "$RES/fill.out" -t "$per"
 	done
 	fill_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 	fill_rate=$(awk -v d=$(($(last_seq) - start_seq)) -v e="$fill_s" 'BEGIN {printf "%.0f", d / e}')
@@ -549,7 +559,7 @@ SQL
 	LOGSIZE=$(q postgres -c "SELECT pg_size_pretty(pg_total_relation_size('juki.operation_log'))")
 	MIX=$(q bench_aud -c "SELECT string_agg(action || ' ' || n, ', ' ORDER BY n DESC) FROM (SELECT action, count(*) AS n FROM juki.operation_log GROUP BY 1) s")
 	VER=$(
-		printf '\n## Verification of the %s-entry log (%s; median of %s)\n\n' "$JN" "$LOGSIZE" "$ROUNDS"
+		printf '\n## Verification of the %s-entry log: hash chain and Merkle tree in one pass (%s; median of %s)\n\n' "$JN" "$LOGSIZE" "$ROUNDS"
 		printf '| verifier | entries | seconds (median) | seconds per round | entries/s |\n|---|---:|---:|---|---:|\n'
 		printf '| `juki.verify_log()` (C) | %s | %.2f |%s | %s |\n' "$JN" "$jt" "$(printf ' %.2f' $JT)" "$jr"
 		printf '| PL/pgSQL, same canonical form and chain | %s | %.2f |%s | %s |\n' "$PN" "$pt" "$(printf ' %.2f' $PT)" "$pr"
@@ -572,6 +582,7 @@ REPORT=$(
 	printf -- '- command: `%s`\n' "$CMD"
 	printf -- '- %s residents (%s active looked up uniformly at random); juki.import_residents took %s s\n' "$RESIDENTS" "$NCODES" "$IMPORT1_S"
 	printf -- '- pgbench -n -M prepared -T %s -j min(c,2), on the same 2 cores as the server; scenarios interleaved, %s rounds, median reported; p50/p99 from each run'"'"'s per-transaction log (pgbench -l), median across rounds; every transaction also reads bench.codes (n -> code) in the same statement\n' "$DURATION" "$ROUNDS"
+	if [[ $VERIFY_ONLY != 1 ]]; then
 	printf '\n## Lookups: throughput and latency\n\n'
 	printf '| clients | scenario | TPS (median) | TPS per round | p50 ms | p99 ms | TPS / plain |\n|---:|---|---:|---|---:|---:|---:|\n'
 	for c in $CLIENTS; do
@@ -590,13 +601,16 @@ REPORT=$(
 	printf '\n## Log bytes per lookup\n\n%s lookups (16 clients): **%s bytes** of juki.operation_log per lookup (pg_total_relation_size: heap, indexes, TOAST; heap alone %s bytes), %s log entries per lookup.\n' \
 		"$NLOOK" "$BYTES_TOTAL" "$BYTES_HEAP" "$ENTRIES_PER"
 	printf '%s\n' "$BIG"
+	fi
 	printf '%s\n' "$VER"
+	if [[ $VERIFY_ONLY != 1 ]]; then
 	printf '\n## Writer batches, juki at 16 clients\n\n%s.\n' "$BATCH"
 	printf '\n## Wait events, juki at 16 clients (%s tps during sampling; samples of pg_stat_activity every 0.1 s, active backends and the audit writer; CPU = no wait event)\n\n' "$PROFILE_TPS"
 	printf '| backend type | wait event | samples | share of that backend type |\n|---|---|---:|---:|\n'
 	printf '%s\n' "$WAITS" | awk -F' \\| ' 'NF == 4 {printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4}'
 	if [[ -n $PERFTOP ]]; then
 		printf '\n## perf (this cluster'"'"'s processes only, juki at 16 clients)\n\n```\n%s\n```\n' "$PERFTOP"
+	fi
 	fi
 	printf '\nTotal bench time: %s s.\n' "$(secs "$T0")"
 )
