@@ -159,9 +159,10 @@ CHAIN_SRC = $(addprefix $(srcdir)/src/format/,buf.c json_scan.c json.c json_chec
 	timestamp.c entry.c checkpoint.c export.c)
 CHAIN_HDRS = $(wildcard $(srcdir)/src/format/*.h)
 VERIFY_SRC = $(addprefix $(srcdir)/src/tools/,verify_export.c export_reader.c)
+VERIFY_TREE_SRC = $(srcdir)/src/tools/verify_tree.c $(addprefix $(srcdir)/src/format/,merkle.c tile.c note.c witness.c)
 VERIFY_HDRS = $(wildcard $(srcdir)/src/tools/*.h)
-src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(VERIFY_SRC) $(CHAIN_SRC) $(VERIFY_HDRS) $(CHAIN_HDRS)
-	$(CC) $(CHAIN_CFLAGS) $(COPT) -o $@ $(srcdir)/src/tools/juki_verify.c $(VERIFY_SRC) $(CHAIN_SRC) -lcrypto
+src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(VERIFY_SRC) $(VERIFY_TREE_SRC) $(CHAIN_SRC) $(VERIFY_HDRS) $(CHAIN_HDRS)
+	$(CC) $(CHAIN_CFLAGS) $(COPT) -o $@ $(srcdir)/src/tools/juki_verify.c $(VERIFY_SRC) $(VERIFY_TREE_SRC) $(CHAIN_SRC) -lcrypto
 test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) $(CHAIN_HDRS)
 	@mkdir -p test/unit
 	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) -lcrypto

@@ -170,6 +170,24 @@ my ($note_size, $note) = split /\|/, as_role($d, 'aud',
 	"SELECT juki.checkpoint() IS NOT NULL; SELECT checkpoint_size || '|' || checkpoint FROM juki.tree_head()")
   =~ /\n(.*)/s;
 my ($note_root) = $note =~ /^[^\n]+\n\d+\n([^\n]+)\n/;
+
+# offline: juki_verify checks the export against the note and a tlog-proof file
+my $verify = juki_verify_bin();
+my $dir = $d->basedir;
+sub put { my ($f, $t) = @_; open my $fh, '>', $f or die; print $fh $t; close $fh; }
+put("$dir/note", $note);
+put("$dir/export.txt", as_role($d, 'mgr', 'SELECT * FROM juki.export_log(0)') . "\n");
+my $p = as_role($d, 'aud', "SELECT proof::text FROM juki.inclusion_proof(3, $note_size)");
+put("$dir/proof", "c2sp.org/tlog-proof\@v1\nindex 3\n"
+	  . join('', map { encode_base64(pack('H*', $_), '') . "\n" } $p =~ /\\\\x([0-9a-f]{64})/g)
+	  . "\n$note");
+my ($out, $err) = run_command([ $verify, '--key', "$dir/keys/signing.pub", '--note', "$dir/note",
+	'--proof', "$dir/proof", "$dir/export.txt" ]);
+like($out, qr/^OK: .*Merkle notes and proofs verified/, 'juki_verify: the export gives the note\'s root; the proof verifies') or diag $err;
+(my $badproof = slurp_file("$dir/proof")) =~ s/index 3\n/index 4\n/;
+put("$dir/proof.bad", $badproof);
+($out, $err) = run_command([ $verify, '--key', "$dir/keys/signing.pub", '--proof', "$dir/proof.bad", "$dir/export.txt" ]);
+like($out, qr/^FAIL: .*inclusion proof of entry 4 does not verify/, 'juki_verify: a proof for another entry fails');
 @e = entries($d);
 $target = as_role($d, 'aud', "SELECT min(seq) FROM juki.operation_log WHERE action = 'direct_access'");
 $_->[1] = flip_outcome($_->[1]) for grep { $_->[0] == $target } @e;
@@ -188,6 +206,10 @@ isnt($old_root, $note_root, 'rewrite: the tree at the outside note\'s size has a
 is(as_role($d, 'aud',
 	"SELECT encode(old_root, 'base64') FROM juki.consistency_proof($note_size, $note_size)"), $old_root,
 	'rewrite: and every proof from that size is against the new root, so no proof can match the note');
+put("$dir/export2.txt", as_role($d, 'mgr', 'SELECT * FROM juki.export_log(0)') . "\n");
+($out, $err) = run_command([ $verify, '--key', "$dir/keys/signing.pub", "$dir/export2.txt" ]);
+($out, $err) = run_command([ $verify, '--key', "$dir/keys/signing.pub", '--note', "$dir/note", "$dir/export2.txt" ]);
+like($out, qr/^FAIL: .*another tree root than the signed note/, 'juki_verify: the rewritten export does not give the kept note\'s root');
 $d->stop;
 
 done_testing();
