@@ -520,6 +520,7 @@ CREATE FUNCTION bench.canon_entry(e juki.operation_log) RETURNS text LANGUAGE sq
       || ',"criteria":' || coalesce(bench.canon_jsonb(e.criteria), 'null')
       || ',"db_role":' || bench.js(e.db_role) || ',"detail":' || coalesce(bench.canon_jsonb(e.detail), 'null')
       || ',"fields":' || coalesce(array_to_json(e.fields)::text, 'null')
+      || CASE WHEN e.login_role IS NOT NULL THEN ',"login_role":' || bench.js(e.login_role) ELSE '' END
       || ',"operator_id":' || coalesce(e.operator_id::text, 'null') || ',"outcome":' || bench.js(e.outcome)
       || ',"permit_id":' || coalesce(e.permit_id::text, 'null') || ',"purpose":' || bench.js(e.purpose)
       || ',"reason":' || bench.js(e.reason) || ',"row_count":' || coalesce(e.row_count::text, 'null')
