@@ -103,6 +103,21 @@ ok($fsize > $s2, 'the fork is longer than the witnessed size');
 isnt($rc, 0, 'the witness refuses the fork');
 like($err, qr/reason: witness_bad_proof/, 'the fork: its tree does not extend the cosigned one');
 
+# the administrative refusals, each logged
+($rc, $out, $err) = psql_as($wit, 'chief', "SELECT juki.add_witnessed_log('$origin', '$log_key')");
+like($err, qr/reason: already_witnessed/, 'a log witnessed already: already_witnessed');
+($rc, $out, $err) = psql_as($wit, 'chief', "SELECT juki.add_witnessed_log('other.lg.jp/log', 'not a key')");
+like($err, qr/reason: bad_public_key/, 'a malformed verifier key: bad_public_key');
+($rc, $out, $err) = psql_as($wit, 'chief', "SELECT juki.add_witnessed_log('has space', '$log_key')");
+like($err, qr/reason: invalid_argument/, 'an origin that is no note name: invalid_argument');
+($rc, $out, $err) = psql_as($wit, 'chief', "SELECT juki.add_witnessed_log('other.lg.jp/log', '$wit_key')");
+like($err, qr/reason: bad_public_key/, 'a cosignature key where a log key belongs: bad_public_key');
+($rc, $out, $err) = psql_as($log, 'aud', "SELECT juki.add_cosignature(999999, 'x')");
+like($err, qr/reason: checkpoint_unknown/, 'a cosignature for a size with no note: checkpoint_unknown');
+is(as_role($wit, 'aud',
+	"SELECT string_agg(reason, ',' ORDER BY seq) FROM juki.operation_log WHERE action = 'add_witnessed_log' AND outcome <> 'granted'"),
+	'already_witnessed,bad_public_key,invalid_argument,bad_public_key', 'the witness logged each');
+
 # each refusal is on the witness's record
 is(as_role($wit, 'aud',
 	"SELECT string_agg(DISTINCT reason, ',' ORDER BY reason) FROM juki.operation_log WHERE action = 'witness_add_checkpoint' AND outcome = 'denied'"),
