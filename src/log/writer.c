@@ -65,6 +65,7 @@
 #include "writer.h"
 #include "writer_read.h"
 #include "signing.h"
+#include "tiles.h"
 #include "core/context.h"
 #include "core/state.h"
 
@@ -198,6 +199,8 @@ write_entry(WriterState *ws, Inserter *ins, JkEntry *e, const uint8 *wal_hash)
 	inserter_insert(ins, v, n);
 	/* a printed form enters the ledger with its entry (form_ledger.c) */
 	juki_form_ledger_write(e, e->ts_unix_us - UNIX_EPOCH_OFFSET_US);
+	/* the Merkle tree over the same bytes, in the same transaction */
+	juki_tree_append(e->seq, canon.data, canon.len);
 
 	memcpy(ws->head, hash, JK_HASH_LEN);
 	ws->next_seq = e->seq + 1;
@@ -394,9 +397,12 @@ store_checkpoint(WriterState *ws, JukiSigningKey *key)
 	char		ts[JK_TS_LEN + 1];
 	char		sighex[2 * JK_SIG_LEN + 1];
 	char		origin[JK_HEX_LEN + 1];
-	Datum		v[7];
-	bool		n[7] = {false};
+	Datum		v[10];
+	bool		n[10] = {false};
 	int64		seq = ws->next_seq - 1;
+	int64		tree_size = 0;
+	uint8		tree_root[JUKI_HASH_LEN];
+	char	   *note;
 
 	if (!jk_format_ts(GetCurrentTimestamp() + UNIX_EPOCH_OFFSET_US, ts))
 		elog(ERROR, "cannot format checkpoint time");
@@ -417,6 +423,14 @@ store_checkpoint(WriterState *ws, JukiSigningKey *key)
 	v[4] = CStringGetTextDatum(key->key_id);
 	v[5] = bytea_datum(sig, JK_SIG_LEN);
 	v[6] = CStringGetTextDatum(line.data);
+	/* 1.1: the C2SP checkpoint note of the tree head, signed with the same key */
+	note = juki_tree_checkpoint_note(key, ws->origin, &tree_size, tree_root);
+	v[7] = Int64GetDatum(tree_size);
+	v[8] = bytea_datum(tree_root, JUKI_HASH_LEN);
+	v[9] = note ? CStringGetTextDatum(note) : (Datum) 0;
+	n[7] = n[8] = n[9] = (note == NULL);
+	if (RelationGetDescr(ins.rel)->natts > 10)
+		elog(ERROR, "juki.audit_checkpoint has unexpected columns");
 	inserter_insert(&ins, v, n);
 	inserter_close(&ins);
 	/* the transaction's memory goes at commit; the file is written after it */

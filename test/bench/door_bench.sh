@@ -31,7 +31,10 @@
 # dir) and stops it on exit.
 # Knobs: DURATION (s per run, 8), ROUNDS (2), CLIENTS ("1 4 16 64"), RESIDENTS (100000),
 #        SCEN ("plain durable juki1 juki"; add pgaudit naive for the older comparisons),
-#        VERIFY_ENTRIES (100000; 0 skips), BYTES_LOOKUPS (16000), FILING_ENTRIES (50000: the
+#        VERIFY_ENTRIES (100000; 0 skips), VERIFY_FILL (juki1: the log is filled with one-statement
+#        lookups; logread: with auditor reads, cheaper), VERIFY_ONLY (0; 1 = only fill and verify
+#        the log, which juki.verify_log() checks as chain and Merkle tree in one pass),
+#        BYTES_LOOKUPS (16000), FILING_ENTRIES (50000: the
 #        writer stopped while that many lookups are logged, then its filing rate measured),
 #        BENCH_BIG (0; 1 = also 10M),
 #        BIG_RESIDENTS (10000000), PERF (0; 1 = perf record during the juki profile run),
@@ -45,6 +48,8 @@ CLIENTS=${CLIENTS:-"1 4 16 64"}
 RESIDENTS=${RESIDENTS:-100000}
 SCEN=${SCEN:-"plain durable juki1 juki"}
 VERIFY_ENTRIES=${VERIFY_ENTRIES:-100000}
+VERIFY_FILL=${VERIFY_FILL:-juki1}
+VERIFY_ONLY=${VERIFY_ONLY:-0}
 FILING_ENTRIES=${FILING_ENTRIES:-50000}
 BYTES_LOOKUPS=${BYTES_LOOKUPS:-16000}
 BENCH_BIG=${BENCH_BIG:-0}
@@ -57,7 +62,7 @@ NOPS=16
 PURPOSE=wide_area_copy_issuance
 PASSWORD='Madoguchi#2026'
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-CMD="DURATION=$DURATION ROUNDS=$ROUNDS CLIENTS=\"$CLIENTS\" SCEN=\"$SCEN\" RESIDENTS=$RESIDENTS FILING_ENTRIES=$FILING_ENTRIES VERIFY_ENTRIES=$VERIFY_ENTRIES BENCH_BIG=$BENCH_BIG PERF=$PERF PGBIN=$PGBIN test/bench/door_bench.sh"
+CMD="DURATION=$DURATION ROUNDS=$ROUNDS CLIENTS=\"$CLIENTS\" SCEN=\"$SCEN\" RESIDENTS=$RESIDENTS FILING_ENTRIES=$FILING_ENTRIES VERIFY_ENTRIES=$VERIFY_ENTRIES VERIFY_FILL=$VERIFY_FILL VERIFY_ONLY=$VERIFY_ONLY BENCH_BIG=$BENCH_BIG PERF=$PERF PGBIN=$PGBIN test/bench/door_bench.sh"
 
 die() { echo "door_bench: error: $*" >&2; exit 1; }
 say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
@@ -80,6 +85,7 @@ for v in DURATION ROUNDS RESIDENTS BIG_RESIDENTS BYTES_LOOKUPS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $VERIFY_ENTRIES =~ ^[0-9]+$ ]] || die "VERIFY_ENTRIES must be a non-negative integer"
+[[ $VERIFY_FILL == juki || $VERIFY_FILL == juki1 || $VERIFY_FILL == logread ]] || die "VERIFY_FILL must be juki, juki1 or logread"
 for c in $CLIENTS; do [[ $c =~ ^[1-9][0-9]*$ && $c -le 90 ]] || die "bad client count '$c' (1..90)"; done
 [[ $PERF == 1 ]] && ! command -v perf >/dev/null && die "PERF=1 but perf is not installed (apt-get install linux-perf)"
 
@@ -394,11 +400,14 @@ timed_run() {
 	read -r P50_R P99_R < <(pct_of "$RES/$tag".[0-9]*)
 	rm -f "$RES/$tag".[0-9]*
 }
-for s in $SCEN; do pgbench_run "$s" 1 "$RES/sanity.$s.out" -t 5; done
-if [[ " $SCEN " == *" pgaudit "* ]]; then
+if [[ $VERIFY_ONLY != 1 ]]; then
+	for s in $SCEN; do pgbench_run "$s" 1 "$RES/sanity.$s.out" -t 5; done
+fi
+if [[ $VERIFY_ONLY != 1 && " $SCEN " == *" pgaudit "* ]]; then
 	grep -q 'AUDIT: SESSION,.*READ,SELECT' "$SLOG" || die "pgaudit did not log the reads of bench_pga"
 fi
 
+if [[ $VERIFY_ONLY != 1 ]]; then
 # ---------------------------------------------------- the four scenarios, interleaved
 say "scenarios ($SCEN) x clients ($CLIENTS) x $ROUNDS rounds x ${DURATION}s, $RESIDENTS residents"
 declare -A TPS P50 P99
@@ -530,11 +539,13 @@ if [[ $BENCH_BIG == 1 ]]; then
 	)
 fi
 
+fi
+
 # --------------------------------------------------------- verification
 VER=""
 if [[ $VERIFY_ENTRIES -gt 0 ]]; then
 	start_seq=$(last_seq); t0=$(date +%s.%N)
-	say "filling juki's log to $VERIFY_ENTRIES entries with one-statement lookups at 16 clients (from seq $start_seq)"
+	say "filling juki's log to $VERIFY_ENTRIES entries with $VERIFY_FILL at 16 clients (from seq $start_seq)"
 	while :; do
 		cur=$(last_seq)
 		[[ $cur -ge $((VERIFY_ENTRIES - 1)) ]] && break
@@ -583,7 +594,7 @@ CREATE FUNCTION bench.canon_entry(e juki.operation_log) RETURNS text LANGUAGE sq
       || ',"criteria":' || coalesce(bench.canon_jsonb(e.criteria), 'null')
       || ',"db_role":' || bench.js(e.db_role) || ',"detail":' || coalesce(bench.canon_jsonb(e.detail), 'null')
       || ',"fields":' || coalesce(array_to_json(e.fields)::text, 'null')
-      -- login_role (format 1.1) only when it has a value (README "Operation log format")
+		pgbench_run "$VERIFY_FILL" 16 "$RES/fill.out" -t "$per"
       || CASE WHEN e.login_role IS NOT NULL THEN ',"login_role":' || bench.js(e.login_role) ELSE '' END
       || ',"operator_id":' || coalesce(e.operator_id::text, 'null') || ',"outcome":' || bench.js(e.outcome)
       || ',"permit_id":' || coalesce(e.permit_id::text, 'null') || ',"purpose":' || bench.js(e.purpose)
@@ -624,7 +635,7 @@ SQL
 	LOGSIZE=$(q postgres -c "SELECT pg_size_pretty(pg_total_relation_size('juki.operation_log'))")
 	MIX=$(q bench_aud -c "SELECT string_agg(action || ' ' || n, ', ' ORDER BY n DESC) FROM (SELECT action, count(*) AS n FROM juki.operation_log GROUP BY 1) s")
 	VER=$(
-		printf '\n## Verification of the %s-entry log (%s; median of %s)\n\n' "$JN" "$LOGSIZE" "$ROUNDS"
+		printf '\n## Verification of the %s-entry log: hash chain and Merkle tree in one pass (%s; median of %s)\n\n' "$JN" "$LOGSIZE" "$ROUNDS"
 		printf '| verifier | entries | seconds (median) | seconds per round | entries/s |\n|---|---:|---:|---|---:|\n'
 		printf '| `juki.verify_log()` (C) | %s | %.2f |%s | %s |\n' "$JN" "$jt" "$(printf ' %.2f' $JT)" "$jr"
 		printf '| PL/pgSQL, same canonical form and chain | %s | %.2f |%s | %s |\n' "$PN" "$pt" "$(printf ' %.2f' $PT)" "$pr"
@@ -647,6 +658,7 @@ REPORT=$(
 	printf -- '- command: `%s`\n' "$CMD"
 	printf -- '- %s residents (%s active looked up uniformly at random); juki.import_residents took %s s\n' "$RESIDENTS" "$NCODES" "$IMPORT1_S"
 	printf -- '- pgbench -n -M prepared -T %s -j min(c,2), on the same 2 cores as the server; scenarios interleaved, %s rounds, median reported; p50/p99 from each run'"'"'s per-transaction log (pgbench -l), median across rounds; every transaction also reads bench.codes (n -> code) in the same statement\n' "$DURATION" "$ROUNDS"
+	if [[ $VERIFY_ONLY != 1 ]]; then
 	printf '\n## Lookups: throughput and latency\n\n'
 	printf '| clients | scenario | TPS (median) | TPS per round | p50 ms | p99 ms | TPS / plain |\n|---:|---|---:|---|---:|---:|---:|\n'
 	for c in $CLIENTS; do
@@ -669,13 +681,16 @@ REPORT=$(
 		"$NLOOK" "$BYTES_TOTAL" "$BYTES_HEAP" "$ENTRIES_PER" "$BYTES_WAL" "$BYTES_WAL_DURABLE"
 	[[ -n $FILING ]] && printf '\n## Filing rate\n\n%s\n' "$FILING"
 	printf '%s\n' "$BIG"
+	fi
 	printf '%s\n' "$VER"
+	if [[ $VERIFY_ONLY != 1 ]]; then
 	printf '\n## Writer batches, juki at 16 clients\n\n%s.\n' "$BATCH"
 	printf '\n## Wait events, juki at 16 clients (%s tps during sampling; samples of pg_stat_activity every 0.1 s, active backends and the audit writer; CPU = no wait event)\n\n' "$PROFILE_TPS"
 	printf '| backend type | wait event | samples | share of that backend type |\n|---|---|---:|---:|\n'
 	printf '%s\n' "$WAITS" | awk -F' \\| ' 'NF == 4 {printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4}'
 	if [[ -n $PERFTOP ]]; then
 		printf '\n## perf (this cluster'"'"'s processes only, juki at 16 clients)\n\n```\n%s\n```\n' "$PERFTOP"
+	fi
 	fi
 	printf '\nTotal bench time: %s s.\n' "$(secs "$T0")"
 )
