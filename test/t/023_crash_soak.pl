@@ -99,9 +99,12 @@ for my $round (1 .. $rounds)
 		  FROM juki.operation_log l
 		 WHERE l.seq > $start AND l.action = 'lookup' AND l.outcome = 'granted'
 		   AND l.purpose = 'wide_area_copy_issuance'
-		   AND NOT EXISTS (SELECT 1 FROM juki.operation_log w
-							WHERE w.seq > l.seq AND w.action = 'withheld'
-							  AND (w.detail->>'withheld_seq')::bigint = l.seq)
+		   -- a withheld entry follows the entry it names: hashed once per round,
+		   -- not searched once per entry (juki's tables have no planner statistics)
+		   AND l.seq NOT IN (SELECT (w.detail->>'withheld_seq')::bigint
+							   FROM juki.operation_log w
+							  WHERE w.seq > $start AND w.action = 'withheld'
+								AND w.detail->>'withheld_seq' IS NOT NULL)
 		 GROUP BY l.operator_id, l.criteria->>'resident_code'}))
 	{
 		my ($o, $code, $n) = split / /;
