@@ -30,6 +30,7 @@ OBJS = \
 	src/log/batch.o \
 	src/log/writer.o \
 	src/log/writer_own.o \
+	src/log/continuity.o \
 	src/log/writer_read.o \
 	src/log/columns.o \
 	src/log/scan.o \
