@@ -59,6 +59,8 @@ my $token = card_login($primary, 'op1', 'OP1-CARD');
 	"SELECT * FROM juki.lookup('wide_area_copy_issuance', '$codes[0]', '$token')",
 	extra_params => [ '-U', 'op1' ]);
 like($err, qr/reason: standby|this server is a standby/, 'the standby discloses nothing');
+($rc, undef, $err) = psql_as($standby, 'auditor', 'SELECT count(*) FROM juki.operation_log');
+like($err, qr/this server is a standby/, 'nor lets the log be read: a read that cannot be logged is refused');
 
 # the load: 16 sessions of two operators, each keeping a ledger of rows
 my $dir = $primary->basedir;

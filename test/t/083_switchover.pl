@@ -51,9 +51,16 @@ sub rejoin
 }
 
 is(lookups($east), join("\n", @codes), 'east discloses as primary');
+# an emergency stop (作動停止) in force at the switch holds on the new primary
+as_role($east, 'chief', "SELECT juki.emergency_stop('drill')");
 $east->stop('fast');
 $west->promote;
 wait_writer($west);
+is($west->safe_psql('postgres', 'SELECT emergency_stop FROM juki.status()'), 't',
+	'the emergency stop holds on the new primary');
+my ($rc, undef, $err) = psql_as($west, 'op1', "SELECT juki.card_challenge('OP1-CARD')");
+like($err, qr/reason: emergency_stop/, 'logins are refused there too');
+as_role($west, 'chief', "SELECT juki.emergency_resume('drill over')");
 rejoin($east, $west);
 is(lookups($west), join("\n", @codes), 'west discloses after the switchover');
 $west->wait_for_catchup($east, 'replay');
