@@ -27,8 +27,9 @@
  * Resident data and policy tables (JUKI_REL_DATA) are closed to all;
  * the operation log (JUKI_REL_LOG) to all but plain SELECT by real members
  * of juki_auditor/juki_chief_security_officer, each such statement logged
- * once (log_read); the configuration pg_dump keeps to plain SELECT by a
- * role PostgreSQL lets read it, each statement logged (config_read).
+ * once (log_read); the configuration pg_dump keeps to pg_dump's two forms
+ * of read by a role PostgreSQL lets read it, each statement logged
+ * (config_read).
  * System catalogs take no DML from anyone while juki is loaded
  * (guard_catalog.c).
  *
@@ -212,18 +213,21 @@ guard_xact_callback(XactEvent event, void *arg)
 /*
  * pg_dump keeps the configuration juki registered with
  * pg_extension_config_dump (purposes and hours defined after installation,
- * the hours' sequence): it reads them with `SELECT last_value, is_called
- * FROM seq` and `COPY (SELECT ... WHERE NOT seeded) TO stdout`.  Policy, not
- * personal data, so a plain SELECT of exactly those relations is let
- * through — by a role PostgreSQL lets read them (superusers: nothing grants
- * juki's tables), not through another's view, never a write or a row lock —
- * and each such statement is on record (config_read).  Every other read of
- * juki's tables, COPY of a whole table included, is still refused.
+ * the hours' sequence), and reads it in exactly two forms: `SELECT
+ * last_value, is_called FROM seq` and, for a table with a filter, `COPY
+ * (SELECT ... WHERE NOT seeded) TO stdout`.  Policy, not personal data, so
+ * those two are let through — a plain read of the sequence, and a plain
+ * read of the tables only into COPY TO (copy_out) — by a role PostgreSQL
+ * lets read them (superusers: nothing grants juki's tables), not through
+ * another's view, never a write or a row lock; each such statement is on
+ * record (config_read).  Every other read of juki's tables (a SELECT of
+ * juki.purpose, COPY juki.purpose TO) is still refused.
  */
 static bool
-is_config_read(RangeTblEntry *rte, CmdType op, Oid role, bool foreign_view)
+is_config_read(RangeTblEntry *rte, CmdType op, Oid role, bool foreign_view, bool copy_out)
 {
 	return op == CMD_SELECT && rte->requiredPerms == ACL_SELECT && !foreign_view &&
+		(copy_out || rte->relkind == RELKIND_SEQUENCE) &&
 		juki_rel_is_config(rte->relid) &&
 		pg_class_aclcheck(rte->relid, role, ACL_SELECT) == ACLCHECK_OK;
 }
@@ -263,10 +267,12 @@ log_read_entry(const char *action, List *relations)
  * Judge a statement's range table: refuse (and log) DML on a system
  * catalog and reads of a file_fdw table that reach server files, in every
  * database; then any reference to a juki relation that the door does not
- * allow; log one log_read for an auditor's plain SELECT of the log.
+ * allow; log one log_read for an auditor's plain SELECT of the log, one
+ * config_read for pg_dump's reads of the configuration (copy_out: the
+ * statement feeds COPY TO).
  */
 static void
-guard_rtable(List *rtable, CmdType op)
+guard_rtable(List *rtable, CmdType op, bool copy_out)
 {
 	ListCell   *lc;
 	List	   *log_reads = NIL;
@@ -316,7 +322,7 @@ guard_rtable(List *rtable, CmdType op)
 			log_reads = lappend(log_reads, juki_qualified_relname(rte->relid));
 			continue;
 		}
-		if (is_config_read(rte, op, role, foreign_view))
+		if (is_config_read(rte, op, role, foreign_view, copy_out))
 		{
 			config_reads = lappend(config_reads, juki_qualified_relname(rte->relid));
 			continue;
@@ -335,7 +341,8 @@ juki_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	/* a cached plan runs without parse analysis or planning: check here too */
 	if (juki_preloaded && !juki_door_open())
 		juki_check_session_settings("statement");
-	guard_rtable(queryDesc->plannedstmt->rtable, queryDesc->operation);
+	guard_rtable(queryDesc->plannedstmt->rtable, queryDesc->operation,
+				 queryDesc->dest != NULL && queryDesc->dest->mydest == DestCopyOut);
 	checked_rtable = queryDesc->plannedstmt->rtable;
 	PG_TRY();
 	{
@@ -355,7 +362,7 @@ static bool
 juki_ExecutorCheckPerms(List *rangeTable, bool ereport_on_violation)
 {
 	if (rangeTable != checked_rtable)
-		guard_rtable(rangeTable, CMD_SELECT);
+		guard_rtable(rangeTable, CMD_SELECT, false);
 	if (prev_ExecutorCheckPerms)
 		return prev_ExecutorCheckPerms(rangeTable, ereport_on_violation);
 	return true;

@@ -301,9 +301,9 @@ juki_continuity_at_start(WriterState *ws)
 	end_read();
 	MemoryContextSwitchTo(ws->batch_cxt);
 
-	if (recorded == 0 && tli > 1 && before < 0)
+	if (recorded == 0 && tli > 1 && before <= 0)
 	{
-		/* a new log on a server that was promoted before: its timeline */
+		/* a new log (genesis is seq 0) on a server promoted before: its timeline */
 		jd_init(&d);
 		jd_int(&d, "new_timeline", tli);
 		detail = jd_finish(&d);

@@ -58,8 +58,11 @@ is($reads, 'juki.operating_hours,juki.operating_hours_id_seq,juki.purpose',
 is(as_role($src, 'auditor', qq{SELECT count(*) FROM juki.operation_log
 	WHERE seq > $log_before AND outcome = 'denied'}), '0', 'pg_dump met no refusal');
 
-# reads of anything else, writes, row locks, another's view: refused, logged
-for my $q ('COPY juki.purpose TO STDOUT', 'UPDATE juki.purpose SET title = title',
+# other forms of reading the configuration (only pg_dump's two are let
+# through), reads of anything else, writes, row locks, another's view:
+# refused, logged
+for my $q ('SELECT * FROM juki.purpose', 'SELECT count(*) FROM juki.operating_hours',
+	'COPY juki.purpose TO STDOUT', 'UPDATE juki.purpose SET title = title',
 	'SELECT * FROM juki.purpose FOR SHARE', 'SELECT * FROM juki.operator',
 	'CREATE VIEW public.pv AS SELECT * FROM juki.purpose; SELECT * FROM public.pv',
 	'COPY (SELECT * FROM juki.operating_hours WHERE NOT seeded) TO STDOUT; SELECT * FROM juki.resident',

@@ -58,4 +58,22 @@ is(as_role($standby, 'auditor', q{SELECT string_agg(event, ',' ORDER BY seq) FRO
 like(slurp_file($standby->logfile), qr/WARNING:  juki's log ends at seq \d+ but a checkpoint at seq $cp_seq was published/,
 	'with a warning in the server log');
 $standby->stop;
+
+# a log created on a server that was promoted before juki came: it records
+# the timeline it starts on, and no promotion it never saw
+my $bare = juki_node('bare', allows_streaming => 1, no_extension => 1);
+$bare->backup('bare');
+my $copy = PostgreSQL::Test::Cluster->new('copy');
+$copy->init_from_backup($bare, 'bare', has_streaming => 1);
+$copy->start;
+$copy->promote;
+$copy->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()');
+$copy->safe_psql('postgres', 'CREATE EXTENSION juki CASCADE');
+wait_writer($copy);
+$copy->safe_psql('postgres', 'CREATE ROLE aud LOGIN; GRANT juki_auditor TO aud;');
+is(as_role($copy, 'aud', q{SELECT string_agg(action || coalesce(':' || (detail->>'new_timeline'), ''), ',' ORDER BY seq)
+	FROM juki.operation_log WHERE seq < 3}), 'genesis,worker_start,timeline:2',
+	'a new log on timeline 2 records its timeline, and no promotion');
+$copy->stop;
+$bare->stop;
 done_testing();
