@@ -365,8 +365,8 @@ juki_continuity_at_start(WriterState *ws)
 			ereport(WARNING,
 					(errmsg("juki's log ends at seq " INT64_FORMAT " but a checkpoint at seq " INT64_FORMAT " was published",
 							before, pub.seq),
-					 errdetail("Entries " INT64_FORMAT " to " INT64_FORMAT " are not in this database (a restore, or a promoted standby that had not received them); the lost range is on record."
-							   , before + 1, pub.seq),
+					 errdetail("Entries " INT64_FORMAT " to " INT64_FORMAT " are not in this database (a restore, or a promoted standby that had not received them); the lost range is on record.",
+							   before + 1, pub.seq),
 					 errhint("The exports on media and the published checkpoints hold what was lost.")));
 		else
 			ereport(WARNING,
