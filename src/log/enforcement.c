@@ -10,8 +10,6 @@
  * one shutdown checkpoint in between; every start and stop without juki
  * adds one.  The check needs the WAL since juki's stop to still be there
  * (it is, after an ordinary restart); if it is gone, that is reported too.
- * On a standby promoted after a switchover the stop is newer than the
- * standby's last restartpoint: the WAL is read to its end instead.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -34,7 +32,6 @@ juki_shutdowns_since(XLogRecPtr from, char *why, size_t whylen)
 	XLogRecPtr	latest;
 	XLogReaderState *xr;
 	XLogRecPtr	first;
-	volatile XLogRecPtr to_end = InvalidXLogRecPtr;	/* read to here, not to latest */
 	volatile int shutdowns = 0;
 	volatile bool reached = false;
 	MemoryContext cxt = CurrentMemoryContext;
@@ -48,20 +45,9 @@ juki_shutdowns_since(XLogRecPtr from, char *why, size_t whylen)
 	latest = cf->checkPoint;
 	if (latest < from)
 	{
-		/*
-		 * A standby promoted since its last restartpoint: juki's stop was
-		 * on the old primary, after that restartpoint.  Read from the stop to
-		 * the end of the WAL instead (the old primary's shutdown checkpoint
-		 * is there, and any later start without juki would add one).
-		 */
-		if (RecoveryInProgress() ||
-			cf->checkPointCopy.ThisTimeLineID == GetWALInsertionTimeLine())
-		{
-			snprintf(why, whylen, "the latest checkpoint %X/%X precedes juki's stop at %X/%X",
-					 LSN_FORMAT_ARGS(latest), LSN_FORMAT_ARGS(from));
-			return -1;
-		}
-		to_end = GetFlushRecPtr(NULL);
+		snprintf(why, whylen, "the latest checkpoint %X/%X precedes juki's stop at %X/%X",
+				 LSN_FORMAT_ARGS(latest), LSN_FORMAT_ARGS(from));
+		return -1;
 	}
 
 	xr = XLogReaderAllocate(wal_segment_size, NULL,
@@ -87,15 +73,7 @@ juki_shutdowns_since(XLogRecPtr from, char *why, size_t whylen)
 				if (XLogRecGetRmid(xr) == RM_XLOG_ID &&
 					(XLogRecGetInfo(xr) & ~XLR_INFO_MASK) == XLOG_CHECKPOINT_SHUTDOWN)
 					shutdowns++;
-				if (!XLogRecPtrIsInvalid(to_end))
-				{
-					if (xr->EndRecPtr >= to_end)
-					{
-						reached = true;
-						break;
-					}
-				}
-				else if (xr->ReadRecPtr >= latest)
+				if (xr->ReadRecPtr >= latest)
 				{
 					reached = xr->ReadRecPtr == latest;
 					break;
