@@ -35,6 +35,7 @@ OBJS = \
 	src/log/filing.o \
 	src/log/writer.o \
 	src/log/writer_own.o \
+	src/log/continuity.o \
 	src/log/writer_read.o \
 	src/log/columns.o \
 	src/log/scan.o \

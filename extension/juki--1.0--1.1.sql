@@ -3121,6 +3121,66 @@ GRANT EXECUTE ON FUNCTION juki.tree_head(), juki.inclusion_proof(bigint, bigint)
 	juki.add_cosignature(bigint, text), juki.report_cosignatures() TO PUBLIC;
 REVOKE ALL ON juki.witnessed_log, juki.checkpoint_cosignature FROM PUBLIC;
 ALTER FUNCTION juki.report_cosignatures() SET max_parallel_workers_per_gather = 0;
+-- Issue 18: continuous operation (standby, failover, backups, restores).
+-- status() says where the WAL stands (timeline; on a standby what it
+-- received and replayed, and the replay lag); a partial index for the
+-- writer's continuity checks (src/log/continuity.c); the auditor's report
+-- of promotions, restores and lost ranges.  status() as issue 16 left it,
+-- with these columns added.
+DROP FUNCTION juki.status();
+CREATE FUNCTION juki.status(OUT preloaded boolean, OUT version text, OUT database text,
+							OUT timezone text, OUT writer_pid integer, OUT accepting boolean,
+							OUT last_seq bigint, OUT filed_seq bigint, OUT backlog bigint,
+							OUT max_backlog bigint, OUT wal_retained_from pg_lsn,
+							OUT standby boolean,
+							OUT emergency_stop boolean, OUT sql_version text,
+							OUT sql_current boolean, OUT timeline integer,
+							OUT receive_lsn pg_lsn, OUT replay_lsn pg_lsn,
+							OUT replay_lag interval)
+	AS 'MODULE_PATHNAME', 'juki_status'
+	LANGUAGE C STABLE;
+COMMENT ON FUNCTION juki.status() IS
+	'Is juki enforcing, and with which settings; last_seq is the last entry durable in WAL, filed_seq the last in juki.operation_log; version is the library''s, sql_version the installed objects''; on a standby how far replay is behind (works without preload)';
+REVOKE ALL ON FUNCTION juki.status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki.status() TO PUBLIC;
+
+CREATE INDEX operation_log_continuity_idx ON juki.operation_log (seq)
+	WHERE action IN ('promotion', 'restore', 'timeline');
+
+CREATE FUNCTION juki.report_continuity(since timestamptz DEFAULT pg_catalog.now() - interval '365 days',
+									   until timestamptz DEFAULT pg_catalog.now())
+	RETURNS TABLE (seq bigint, at timestamptz, event text, reason text, old_timeline integer,
+				   new_timeline integer, last_seq_before bigint, lost_from_seq bigint, lost_to_seq bigint,
+				   checkpoint_seq bigint, checkpoint text)
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'report_continuity';
+	n bigint;
+BEGIN
+	PERFORM juki._report_start(a, $1, $2);
+	RETURN QUERY
+	SELECT l.seq, l.ts, l.action, l.reason, (l.detail ->> 'old_timeline')::integer,
+		   (l.detail ->> 'new_timeline')::integer, (l.detail ->> 'last_seq_before')::bigint,
+		   (l.detail ->> 'lost_from_seq')::bigint, (l.detail ->> 'lost_to_seq')::bigint,
+		   coalesce((l.detail ->> 'checkpoint_seq')::bigint, (l.detail ->> 'seq')::bigint),
+		   coalesce(l.detail ->> 'checkpoint', l.detail ->> 'problem')
+	  FROM juki.operation_log l
+	 WHERE (l.action IN ('promotion', 'restore', 'timeline')
+			OR (l.action = 'checkpoint' AND l.reason IN ('checkpoint_fork', 'behind_published_checkpoint'))
+			OR l.action = 'enforcement_gap')
+	   AND l.ts >= $1 AND l.ts < $2
+	 ORDER BY l.seq;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM juki._log(a, 'granted', NULL, row_count => n,
+		detail => pg_catalog.jsonb_build_object('since', $1, 'until', $2));
+END
+$$;
+COMMENT ON FUNCTION juki.report_continuity(timestamptz, timestamptz) IS
+	'継続的な運用: promotions, restores with the entries they lost, signings refused against a published checkpoint, runs without juki';
+ALTER FUNCTION juki.report_continuity(timestamp with time zone, timestamp with time zone) SET max_parallel_workers_per_gather = 0;
+REVOKE ALL ON FUNCTION juki.report_continuity(timestamp with time zone, timestamp with time zone) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki.report_continuity(timestamp with time zone, timestamp with time zone) TO PUBLIC;
 
 -- Issue 13, class 3: no planner statistics of personal or secret data:
 -- every column of juki's tables but the log tables' bookkeeping columns

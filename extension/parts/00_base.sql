@@ -421,6 +421,10 @@ CREATE INDEX operation_log_login_idx ON juki.operation_log (operator_id, seq)
 	WHERE action IN ('card_login', 'unlock', 'unlock_operator');
 CREATE INDEX operation_log_bulk_idx ON juki.operation_log (permit_id)
 	WHERE permit_id IS NOT NULL AND detail ? 'bulk_rows';
+-- The audit writer looks up the log's timeline and recorded lost ranges at
+-- every start and before signing (src/log/continuity.c): rare entries.
+CREATE INDEX operation_log_continuity_idx ON juki.operation_log (seq)
+	WHERE action IN ('promotion', 'restore', 'timeline');
 COMMENT ON TABLE juki.operation_log IS
 	'操作履歴: every decision, SHA-256 hash-chained; written only by the audit writer, kept 7 years';
 COMMENT ON COLUMN juki.operation_log.login_role IS
@@ -556,11 +560,13 @@ CREATE FUNCTION juki.status(OUT preloaded boolean, OUT version text, OUT databas
 							OUT max_backlog bigint, OUT wal_retained_from pg_lsn,
 							OUT standby boolean,
 							OUT emergency_stop boolean, OUT sql_version text,
-							OUT sql_current boolean)
+							OUT sql_current boolean, OUT timeline integer,
+							OUT receive_lsn pg_lsn, OUT replay_lsn pg_lsn,
+							OUT replay_lag interval)
 	AS 'MODULE_PATHNAME', 'juki_status'
 	LANGUAGE C STABLE;
 COMMENT ON FUNCTION juki.status() IS
-	'Is juki enforcing, and with which settings; last_seq is the last entry durable in WAL, filed_seq the last in juki.operation_log; version is the library''s, sql_version the installed objects'' (works without preload)';
+	'Is juki enforcing, and with which settings; last_seq is the last entry durable in WAL, filed_seq the last in juki.operation_log; version is the library''s, sql_version the installed objects''; on a standby how far replay is behind (works without preload)';
 
 /* ------------------------------------------------------- operation log */
 

@@ -499,3 +499,36 @@ $$;
 COMMENT ON FUNCTION juki.report_log_health() IS
 	'操作履歴: last verification (and its result), last signed checkpoint, last export to media, entries not yet covered';
 
+/* ------------------------------------------------------------ continuity */
+
+CREATE FUNCTION juki.report_continuity(since timestamptz DEFAULT pg_catalog.now() - interval '365 days',
+									   until timestamptz DEFAULT pg_catalog.now())
+	RETURNS TABLE (seq bigint, at timestamptz, event text, reason text, old_timeline integer,
+				   new_timeline integer, last_seq_before bigint, lost_from_seq bigint, lost_to_seq bigint,
+				   checkpoint_seq bigint, checkpoint text)
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'report_continuity';
+	n bigint;
+BEGIN
+	PERFORM juki._report_start(a, $1, $2);
+	RETURN QUERY
+	SELECT l.seq, l.ts, l.action, l.reason, (l.detail ->> 'old_timeline')::integer,
+		   (l.detail ->> 'new_timeline')::integer, (l.detail ->> 'last_seq_before')::bigint,
+		   (l.detail ->> 'lost_from_seq')::bigint, (l.detail ->> 'lost_to_seq')::bigint,
+		   coalesce((l.detail ->> 'checkpoint_seq')::bigint, (l.detail ->> 'seq')::bigint),
+		   coalesce(l.detail ->> 'checkpoint', l.detail ->> 'problem')
+	  FROM juki.operation_log l
+	 WHERE (l.action IN ('promotion', 'restore', 'timeline')
+			OR (l.action = 'checkpoint' AND l.reason IN ('checkpoint_fork', 'behind_published_checkpoint'))
+			OR l.action = 'enforcement_gap')
+	   AND l.ts >= $1 AND l.ts < $2
+	 ORDER BY l.seq;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM juki._log(a, 'granted', NULL, row_count => n,
+		detail => pg_catalog.jsonb_build_object('since', $1, 'until', $2));
+END
+$$;
+COMMENT ON FUNCTION juki.report_continuity(timestamptz, timestamptz) IS
+	'継続的な運用: promotions, restores with the entries they lost, signings refused against a published checkpoint, runs without juki';

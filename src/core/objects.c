@@ -5,7 +5,8 @@
  *		that row; PostgreSQL has no way to rename an extension), its schema
  *		as the extension's extnamespace OID, its relations as the relations
  *		of that namespace (with their indexes, owned sequences and TOAST),
- *		the log tables (with the Merkle tree's tiles) by OID.
+ *		the log tables (with the Merkle tree's tiles) and the configuration
+ *		pg_dump keeps by OID.
  *
  * Cached per backend, dropped on pg_namespace, pg_proc and pg_language
  * invalidations and around CREATE/ALTER/DROP EXTENSION (the guard calls
@@ -29,10 +30,13 @@
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "utils/array.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "objects.h"
@@ -49,6 +53,19 @@ static const char *const log_names[N_LOG_RELS] = {
 	"operation_log", "audit_checkpoint", "audit_export", "log_tile"
 };
 static Oid	log_oids[N_LOG_RELS];
+
+/*
+ * The configuration tables juki's script registers with
+ * pg_extension_config_dump (extension/parts/00_base.sql): what pg_dump
+ * keeps.  A relation counts only if it is (or its owned sequence is) one of
+ * these AND the extension's extconfig names it, so neither a catalog edited
+ * while juki was not loaded nor a renamed table widens the list.
+ */
+#define N_CONFIG_RELS 2
+static const char *const config_names[N_CONFIG_RELS] = {
+	"purpose", "operating_hours"
+};
+static Oid	config_oids[N_CONFIG_RELS];
 
 static void
 objects_invalidate(Datum arg, int cacheid, uint32 hashvalue)
@@ -110,13 +127,17 @@ ident_fill(void)
 		Oid			ext = get_extension_oid("juki", true);
 		Oid			nsp = OidIsValid(ext) ? extension_schema(ext) : InvalidOid;
 		Oid			logs[N_LOG_RELS];
+		Oid			configs[N_CONFIG_RELS];
 		int			i;
 
 		for (i = 0; i < N_LOG_RELS; i++)
 			logs[i] = OidIsValid(nsp) ? get_relname_relid(log_names[i], nsp) : InvalidOid;
+		for (i = 0; i < N_CONFIG_RELS; i++)
+			configs[i] = OidIsValid(nsp) ? get_relname_relid(config_names[i], nsp) : InvalidOid;
 		ext_oid = ext;
 		nsp_oid = nsp;
 		memcpy(log_oids, logs, sizeof(logs));
+		memcpy(config_oids, configs, sizeof(configs));
 		if (gen == ident_generation)
 		{
 			ident_filled = gen;
@@ -140,6 +161,22 @@ juki_namespace(void)
 }
 
 /* ----------------------------------------------------------- relations */
+
+/* The relation an index or an owned sequence of schema juki belongs to. */
+static Oid
+base_relation(Oid relid, char relkind)
+{
+	Oid			table;
+	int32		col;
+
+	if (relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX)
+		return IndexGetRelation(relid, true);
+	if (relkind == RELKIND_SEQUENCE &&
+		(sequenceIsOwned(relid, DEPENDENCY_AUTO, &table, &col) ||
+		 sequenceIsOwned(relid, DEPENDENCY_INTERNAL, &table, &col)))
+		return table;
+	return relid;
+}
 
 /* The relation a TOAST table belongs to (its internal dependency). */
 static Oid
@@ -208,19 +245,85 @@ juki_rel_kind(Oid relid)
 	}
 	if (nsp != nsp_oid)
 		return JUKI_REL_NONE;
-	if (relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX)
-		base = IndexGetRelation(relid, true);
-	else if (relkind == RELKIND_SEQUENCE)
-	{
-		Oid			table;
-		int32		col;
-
-		if (sequenceIsOwned(relid, DEPENDENCY_AUTO, &table, &col) ||
-			sequenceIsOwned(relid, DEPENDENCY_INTERNAL, &table, &col))
-			base = table;
-	}
+	base = base_relation(relid, relkind);
 	for (i = 0; i < N_LOG_RELS; i++)
 		if (OidIsValid(base) && base == log_oids[i])
 			return JUKI_REL_LOG;
 	return JUKI_REL_DATA;
+}
+
+/* Does extension juki's extconfig (pg_extension_config_dump) name relid? */
+static bool
+in_extconfig(Oid ext, Oid relid)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	bool		found = false;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_extension_extconfig,
+									 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+		{
+			ArrayType  *arr = DatumGetArrayTypeP(d);
+			Datum	   *elems;
+			bool	   *enulls;
+			int			n;
+			int			i;
+
+			if (ARR_ELEMTYPE(arr) == OIDOID)
+			{
+				deconstruct_array(arr, OIDOID, sizeof(Oid), true, TYPALIGN_INT,
+								  &elems, &enulls, &n);
+				for (i = 0; i < n; i++)
+					if (!enulls[i] && DatumGetObjectId(elems[i]) == relid)
+						found = true;
+			}
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * Is relid configuration that pg_dump keeps (purposes, operating hours,
+ * the hours' sequence)?  Policy, not personal data: the guard lets a
+ * privileged role read it with a plain SELECT, on record (guard.c).
+ */
+bool
+juki_rel_is_config(Oid relid)
+{
+	HeapTuple	tup;
+	Oid			nsp;
+	char		relkind;
+	Oid			base;
+	int			i;
+
+	ident_fill();
+	if (!OidIsValid(nsp_oid) || !OidIsValid(ext_oid))
+		return false;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	nsp = ((Form_pg_class) GETSTRUCT(tup))->relnamespace;
+	relkind = ((Form_pg_class) GETSTRUCT(tup))->relkind;
+	ReleaseSysCache(tup);
+	if (nsp != nsp_oid || (relkind != RELKIND_RELATION && relkind != RELKIND_SEQUENCE))
+		return false;
+	base = base_relation(relid, relkind);
+	for (i = 0; i < N_CONFIG_RELS; i++)
+		if (OidIsValid(base) && base == config_oids[i])
+			return in_extconfig(ext_oid, relid);
+	return false;
 }

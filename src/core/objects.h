@@ -21,6 +21,9 @@ extern Oid	juki_namespace(void);
 /* Is relid juki's (an index, sequence or TOAST table: of its table), and the log? */
 extern JukiRelKind juki_rel_kind(Oid relid);
 
+/* Is relid configuration pg_dump keeps (extconfig and juki's list)? */
+extern bool juki_rel_is_config(Oid relid);
+
 /* Forget the cached OIDs (around CREATE/ALTER/DROP EXTENSION). */
 extern void juki_objects_invalidate(void);
 

@@ -27,8 +27,11 @@
  * Resident data and policy tables (JUKI_REL_DATA) are closed to all;
  * the operation log (JUKI_REL_LOG) to all but plain SELECT by real members
  * of juki_auditor/juki_chief_security_officer, each such statement logged
- * once (log_read).  System catalogs take no DML from anyone while juki is
- * loaded (guard_catalog.c).
+ * once (log_read); the configuration pg_dump keeps to pg_dump's two forms
+ * of read by a role PostgreSQL lets read it, each statement logged
+ * (config_read).
+ * System catalogs take no DML from anyone while juki is loaded
+ * (guard_catalog.c).
  *
  * This file holds the hooks and the order of the checks; what the checks
  * ask of the moment (inside juki's code, inside an extension's own script)
@@ -209,16 +212,72 @@ guard_xact_callback(XactEvent event, void *arg)
 /* ------------------------------------------------------- executor paths */
 
 /*
+ * pg_dump keeps the configuration juki registered with
+ * pg_extension_config_dump (purposes and hours defined after installation,
+ * the hours' sequence), and reads it in exactly two forms: `SELECT
+ * last_value, is_called FROM seq` and, for a table with a filter, `COPY
+ * (SELECT ... WHERE NOT seeded) TO stdout`.  Policy, not personal data, so
+ * those two are let through — a plain read of the sequence, and a plain
+ * read of the tables only into COPY TO (copy_out) — by a role PostgreSQL
+ * lets read them (superusers: nothing grants juki's tables), not through
+ * another's view, never a write or a row lock; each such statement is on
+ * record (config_read).  Every other read of juki's tables (a SELECT of
+ * juki.purpose, COPY juki.purpose TO) is still refused.
+ */
+static bool
+is_config_read(RangeTblEntry *rte, CmdType op, Oid role, bool foreign_view, bool copy_out)
+{
+	return op == CMD_SELECT && rte->requiredPerms == ACL_SELECT && !foreign_view &&
+		(copy_out || rte->relkind == RELKIND_SEQUENCE) &&
+		juki_rel_is_config(rte->relid) &&
+		pg_class_aclcheck(rte->relid, role, ACL_SELECT) == ACLCHECK_OK;
+}
+
+/* One entry naming the relations a statement read (log_read, config_read). */
+static void
+log_read_entry(const char *action, List *relations)
+{
+	JukiAuditRecord r;
+	JukiDetail	d;
+	JkBuf		b;
+	ListCell   *lc;
+
+	/* the leader logged the read; its parallel workers do not again */
+	if (relations == NIL || IsParallelWorker())
+		return;
+	juki_buf_init(&b);
+	jk_buf_append_str(&b, "[");
+	foreach(lc, relations)
+	{
+		const char *name = lfirst(lc);
+
+		if (lc != list_head(relations))
+			jk_buf_append_str(&b, ",");
+		jk_json_string(&b, name, strlen(name));
+	}
+	jk_buf_append_str(&b, "]");
+	juki_audit_record_init(&r, action, JUKI_GRANTED, NULL);
+	jd_init(&d);
+	jd_json(&d, "relations", b.data);
+	jd_str(&d, "query", juki_statement_text());
+	r.detail = jd_finish(&d);
+	juki_audit_log(&r);
+}
+
+/*
  * Judge a statement's range table: refuse (and log) DML on a system
  * catalog and reads of a file_fdw table that reach server files, in every
  * database; then any reference to a juki relation that the door does not
- * allow; log one log_read for an auditor's plain SELECT of the log.
+ * allow; log one log_read for an auditor's plain SELECT of the log, one
+ * config_read for pg_dump's reads of the configuration (copy_out: the
+ * statement feeds COPY TO).
  */
 static void
-guard_rtable(List *rtable, CmdType op)
+guard_rtable(List *rtable, CmdType op, bool copy_out)
 {
 	ListCell   *lc;
 	List	   *log_reads = NIL;
+	List	   *config_reads = NIL;
 	bool		foreign_view = false;
 
 	if (!juki_preloaded || juki_is_audit_writer)
@@ -264,36 +323,17 @@ guard_rtable(List *rtable, CmdType op)
 			log_reads = lappend(log_reads, juki_qualified_relname(rte->relid));
 			continue;
 		}
+		if (is_config_read(rte, op, role, foreign_view, copy_out))
+		{
+			config_reads = lappend(config_reads, juki_qualified_relname(rte->relid));
+			continue;
+		}
 		juki_refuse_direct(juki_rte_command(rte, op), juki_qualified_relname(rte->relid), true);
 	}
 
-	/* the leader logged the read; its parallel workers do not again */
-	if (log_reads != NIL && !IsParallelWorker())
-	{
-		JukiAuditRecord r;
-		JukiDetail	d;
-		JkBuf		b;
-		ListCell   *lc2;
-
-		juki_buf_init(&b);
-		jk_buf_append_str(&b, "[");
-		foreach(lc2, log_reads)
-		{
-			const char *name = lfirst(lc2);
-
-			if (lc2 != list_head(log_reads))
-				jk_buf_append_str(&b, ",");
-			jk_json_string(&b, name, strlen(name));
-		}
-		jk_buf_append_str(&b, "]");
-		juki_audit_record_init(&r, "log_read", JUKI_GRANTED, NULL);
-		jd_init(&d);
-		jd_json(&d, "relations", b.data);
-		jd_str(&d, "query", juki_statement_text());
-		r.detail = jd_finish(&d);
-		/* the reader sees the log only once its reading is on record */
-		juki_audit_log(&r);
-	}
+	/* the reader sees the log only once its reading is on record */
+	log_read_entry("log_read", log_reads);
+	log_read_entry("config_read", config_reads);
 }
 
 /*
@@ -351,7 +391,8 @@ juki_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	/* a cached plan runs without parse analysis or planning: check here too */
 	if (juki_preloaded && !juki_door_open())
 		juki_check_session_settings("statement");
-	guard_rtable(queryDesc->plannedstmt->rtable, queryDesc->operation);
+	guard_rtable(queryDesc->plannedstmt->rtable, queryDesc->operation,
+				 queryDesc->dest != NULL && queryDesc->dest->mydest == DestCopyOut);
 	checked_rtable = queryDesc->plannedstmt->rtable;
 	PG_TRY();
 	{
@@ -371,7 +412,7 @@ static bool
 juki_ExecutorCheckPerms(List *rangeTable, bool ereport_on_violation)
 {
 	if (rangeTable != checked_rtable)
-		guard_rtable(rangeTable, CMD_SELECT);
+		guard_rtable(rangeTable, CMD_SELECT, false);
 	if (prev_ExecutorCheckPerms)
 		return prev_ExecutorCheckPerms(rangeTable, ereport_on_violation);
 	return true;

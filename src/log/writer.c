@@ -666,6 +666,7 @@ juki_audit_writer_main(Datum arg)
 	if (!wait_for_extension())
 		proc_exit(1);
 	recover(&ws);
+	juki_continuity_at_start(&ws);	/* promotion, restore: continuity.c */
 	ws.last_checkpoint_at = GetCurrentTimestamp();
 	juki_writer_sweep_statistics(&ws);
 

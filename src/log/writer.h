@@ -2,7 +2,8 @@
  * writer.h
  *		The audit writer's state and what its files share (writer.c:
  *		batches, inserting, start; writer_own.c: checkpoints,
- *		worker_stop, logical slots, the planner-statistics sweep).  Only
+ *		worker_stop, logical slots, the planner-statistics sweep;
+ *		continuity.c: promotion, restore, what may be signed).  Only
  *		the writer process uses these.
  *-------------------------------------------------------------------------
  */
@@ -58,5 +59,15 @@ extern void juki_writer_checkpoint(WriterState *ws);
 extern void juki_writer_stop(WriterState *ws);
 extern void juki_writer_note_slots(WriterState *ws);
 extern void juki_writer_sweep_statistics(WriterState *ws);
+
+/*
+ * continuity.c: after the chain head is recovered, record a promotion or a
+ * lost range; before signing, whether a checkpoint of the head would
+ * contradict one already published (false: a reason code,
+ * checkpoint_fork or behind_published_checkpoint, and a message).
+ */
+extern void juki_continuity_at_start(WriterState *ws);
+extern bool juki_continuity_may_sign(WriterState *ws, const char **code,
+									 char *msg, size_t msglen);
 
 #endif							/* JUKI_AUDIT_WRITER_H */

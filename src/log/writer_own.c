@@ -80,6 +80,14 @@ juki_writer_checkpoint(WriterState *ws)
 		juki_head_checkpoint_done(req);	/* the head is already signed */
 		return;
 	}
+	/* never a signature that contradicts a published checkpoint (continuity.c) */
+	if (!juki_continuity_may_sign(ws, &code, msg, sizeof(msg)))
+	{
+		note_checkpoint_problem(ws, code, msg, ws->next_seq - 1);
+		MemoryContextReset(ws->batch_cxt);
+		juki_queue_checkpoint_done(req);
+		return;
+	}
 	if (!juki_signing_key_load(&key, &code, msg, sizeof(msg)))
 	{
 		note_checkpoint_problem(ws, code, msg, -1);
@@ -131,7 +139,8 @@ juki_writer_stop(WriterState *ws)
 	JukiSigningKey key;
 	const char *code;
 	char		msg[512];
-	bool		signing = juki_signing_key_load(&key, &code, msg, sizeof(msg));
+	bool		signing = juki_continuity_may_sign(ws, &code, msg, sizeof(msg)) &&
+		juki_signing_key_load(&key, &code, msg, sizeof(msg));
 
 	if (!signing)
 		ereport(WARNING, (errmsg("juki could not sign a checkpoint at shutdown: %s", msg)));

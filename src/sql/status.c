@@ -2,16 +2,22 @@
  * status.c
  *		juki.status(): what a DBA checks first — is juki enforcing, where,
  *		is the audit writer running, is the installed SQL the library's.
- *		It works without preload too, and then says so.
+ *		It works without preload too, and then says so, and on a hot
+ *		standby, where it says how far behind the standby's replay is.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
 #include "access/xlog.h"
+#include "access/xlogrecovery.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "replication/walreceiver.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/pg_lsn.h"
+#include "utils/timestamp.h"
 
 #include "core/result.h"
 #include "core/settings.h"
@@ -21,6 +27,56 @@
 #include "utils/pg_lsn.h"
 
 PG_FUNCTION_INFO_V1(juki_status);
+
+/* pg_last_xact_replay_timestamp(), by identity; false when unknown. */
+static bool
+last_replay_timestamp(TimestampTz *ts)
+{
+	LOCAL_FCINFO(fc, 0);
+	FmgrInfo	flinfo;
+	Datum		d;
+
+	fmgr_info(F_PG_LAST_XACT_REPLAY_TIMESTAMP, &flinfo);
+	InitFunctionCallInfoData(*fc, &flinfo, 0, InvalidOid, NULL, NULL);
+	d = FunctionCallInvoke(fc);
+	if (fc->isnull)
+		return false;
+	*ts = DatumGetTimestampTz(d);
+	return true;
+}
+
+/*
+ * Where the WAL stands: the timeline; on a standby also what it received
+ * and replayed, and how long ago the newest replayed commit was made on
+ * the primary (zero when replay has caught up with what was received).
+ */
+static void
+set_replication(TupleDesc tupdesc, Datum *values, bool *nulls)
+{
+	TimeLineID	tli;
+	XLogRecPtr	replay;
+	XLogRecPtr	receive;
+	TimestampTz ts;
+
+#define SET(name, value, isnull) juki_result_set(tupdesc, values, nulls, name, value, isnull)
+	if (!RecoveryInProgress())
+	{
+		SET("timeline", Int32GetDatum((int32) GetWALInsertionTimeLine()), false);
+		return;
+	}
+	replay = GetXLogReplayRecPtr(&tli);
+	receive = GetWalRcvFlushRecPtr(NULL, NULL);
+	SET("timeline", Int32GetDatum((int32) tli), false);
+	SET("replay_lsn", LSNGetDatum(replay), XLogRecPtrIsInvalid(replay));
+	SET("receive_lsn", LSNGetDatum(receive), XLogRecPtrIsInvalid(receive));
+	if (!XLogRecPtrIsInvalid(replay) && replay >= receive)
+		SET("replay_lag", IntervalPGetDatum(palloc0(sizeof(Interval))), false);
+	else if (last_replay_timestamp(&ts))
+		SET("replay_lag", DirectFunctionCall2(timestamp_mi,
+											  TimestampTzGetDatum(GetCurrentTimestamp()),
+											  TimestampTzGetDatum(ts)), false);
+#undef SET
+}
 
 /*
  * juki.status(): what a DBA checks first — is juki enforcing, and where.
@@ -66,5 +122,6 @@ juki_status(PG_FUNCTION_ARGS)
 	}
 	SET("sql_current", BoolGetDatum(juki_sql_is_current()), false);
 #undef SET
+	set_replication(tupdesc, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }
