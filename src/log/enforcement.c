@@ -34,6 +34,8 @@ juki_shutdowns_since(XLogRecPtr from, char *why, size_t whylen)
 	XLogRecPtr	first;
 	volatile int shutdowns = 0;
 	volatile bool reached = false;
+	volatile bool to_end = false;
+	ReadLocalXLogPageNoWaitPrivate nowait = {0};
 	MemoryContext cxt = CurrentMemoryContext;
 
 	cf = get_controlfile(DataDir, &crc_ok);
@@ -45,16 +47,28 @@ juki_shutdowns_since(XLogRecPtr from, char *why, size_t whylen)
 	latest = cf->checkPoint;
 	if (latest < from)
 	{
-		snprintf(why, whylen, "the latest checkpoint %X/%X precedes juki's stop at %X/%X",
-				 LSN_FORMAT_ARGS(latest), LSN_FORMAT_ARGS(from));
-		return -1;
+		/*
+		 * A promoted standby: its last restartpoint may precede the old
+		 * primary's stop, and the checkpoint that ends recovery may not be
+		 * done yet.  Read to the end of WAL instead; the old primary's
+		 * shutdown checkpoint, if it stopped cleanly, is in it.
+		 */
+		if (RecoveryInProgress() || GetFlushRecPtr(NULL) < from)
+		{
+			snprintf(why, whylen, "the latest checkpoint %X/%X precedes juki's stop at %X/%X",
+					 LSN_FORMAT_ARGS(latest), LSN_FORMAT_ARGS(from));
+			return -1;
+		}
+		to_end = true;
+		latest = GetFlushRecPtr(NULL);
 	}
 
+	/* the reader notes the end of WAL in its private data (no waiting) */
 	xr = XLogReaderAllocate(wal_segment_size, NULL,
 							XL_ROUTINE(.page_read = &read_local_xlog_page_no_wait,
 									   .segment_open = &wal_segment_open,
 									   .segment_close = &wal_segment_close),
-							NULL);
+							&nowait);
 	if (xr == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	PG_TRY();
@@ -75,10 +89,12 @@ juki_shutdowns_since(XLogRecPtr from, char *why, size_t whylen)
 					shutdowns++;
 				if (xr->ReadRecPtr >= latest)
 				{
-					reached = xr->ReadRecPtr == latest;
+					reached = to_end || xr->ReadRecPtr == latest;
 					break;
 				}
 			}
+			if (to_end && nowait.end_of_wal)
+				reached = true;
 			if (!reached)
 				snprintf(why, whylen, "the WAL from %X/%X to the latest checkpoint %X/%X cannot be read%s%s",
 						 LSN_FORMAT_ARGS(from), LSN_FORMAT_ARGS(latest),

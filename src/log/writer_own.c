@@ -85,7 +85,7 @@ juki_writer_checkpoint(WriterState *ws)
 	{
 		note_checkpoint_problem(ws, code, msg, ws->next_seq - 1);
 		MemoryContextReset(ws->batch_cxt);
-		juki_queue_checkpoint_done(req);
+		juki_head_checkpoint_done(req);
 		return;
 	}
 	if (!juki_signing_key_load(&key, &code, msg, sizeof(msg)))
