@@ -97,21 +97,21 @@ juki_export_log(PG_FUNCTION_ARGS)
 	first = ci.purged ? ci.purged_through_seq + 1 : 0;
 	if (!juki_log_newest_entry(&head, &head_ts, NULL))
 		juki_bad_input("export_log", "invalid_range", ERRCODE_INVALID_PARAMETER_VALUE,
-					   "the operation log is empty", NULL);
+					   gettext_noop("the operation log is empty"), NULL);
 	if (PG_ARGISNULL(0))
 		juki_bad_input("export_log", "invalid_range", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-					   "from_seq must not be NULL",
-					   "Start where the last export receipt (juki.audit_export) ended, plus one.");
+					   gettext_noop("from_seq must not be NULL"),
+					   gettext_noop("Start where the last export receipt (juki.audit_export) ended, plus one."));
 	from = PG_GETARG_INT64(0);
 	to = PG_ARGISNULL(1) ? head : PG_GETARG_INT64(1);
 	if (from < first)
 		juki_bad_input("export_log", "invalid_range", ERRCODE_INVALID_PARAMETER_VALUE,
-					   psprintf("entries before seq " INT64_FORMAT " were purged; from_seq " INT64_FORMAT " is not in the log",
-								first, from), NULL);
+					   psprintf(gettext_noop("entries before seq %lld were purged; from_seq %lld is not in the log"),
+								(long long) first, (long long) from), NULL);
 	if (to < from || to > head)
 		juki_bad_input("export_log", "invalid_range", ERRCODE_INVALID_PARAMETER_VALUE,
-					   psprintf("the range " INT64_FORMAT ".." INT64_FORMAT " is not within the log (seq " INT64_FORMAT ".." INT64_FORMAT ")",
-								from, to, first, head), NULL);
+					   psprintf(gettext_noop("the range %lld..%lld is not within the log (seq %lld..%lld)"),
+								(long long) from, (long long) to, (long long) first, (long long) head), NULL);
 
 	/* an export ends at a signed checkpoint; ask the writer for one if needed */
 	if (!juki_covering_checkpoint(to, &cp_seq, &cp_line))
@@ -122,8 +122,8 @@ juki_export_log(PG_FUNCTION_ARGS)
 																		   juki_audit_wait_timeout_ms * 2));
 		if (!juki_covering_checkpoint(to, &cp_seq, &cp_line))
 			juki_bad_input("export_log", "no_signed_checkpoint", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-						   psprintf("no signed checkpoint covers seq " INT64_FORMAT, to),
-						   "Set juki.signing_key_file to an Ed25519 private key outside the data directory, and see the operation log for action checkpoint with outcome error.");
+						   psprintf(gettext_noop("no signed checkpoint covers seq %lld"), (long long) to),
+						   gettext_noop("Set juki.signing_key_file to an Ed25519 private key outside the data directory, and see the operation log for action checkpoint with outcome error."));
 	}
 	to = cp_seq;
 

@@ -115,8 +115,8 @@ juki_purge_expired_log(PG_FUNCTION_ARGS)
 						   psprintf("entries up to seq " INT64_FORMAT " are older than %d years but not covered by an export receipt",
 									old_through, years)),
 				 old_through < first ? 0 :
-				 errhint("Export them first: SELECT * FROM juki.export_log(" INT64_FORMAT ", " INT64_FORMAT ");",
-						 first, old_through)));
+				 errhint("Export them first: SELECT * FROM juki.export_log(%lld, %lld);",
+						 (long long) first, (long long) old_through)));
 		PG_RETURN_INT64(0);
 	}
 

@@ -32,6 +32,7 @@
 #include "resident.h"
 #include "session.h"
 #include "volume.h"
+#include "core/message.h"
 
 const char *const juki_disclosure_roles[] = {
 	"juki_operator", "juki_contractor_operator", "juki_terminal", NULL
@@ -72,9 +73,9 @@ juki_request_refuse(Request *rq, const char *reason, int sqlstate, const char *h
 	juki_audit_log(&r);
 	ereport(ERROR,
 			(errcode(sqlstate),
-			 errmsg("%s", msg),
-			 errdetail("reason: %s", reason),
-			 hint ? errhint("%s", hint) : 0));
+			 errmsg_internal("%s", juki_tr(msg)),
+			 juki_errreason(reason),
+			 hint ? errhint("%s", juki_tr(hint)) : 0));
 }
 
 void
@@ -103,9 +104,9 @@ juki_request_charge(Request *rq, int64 n)
 	juki_audit_log(&r);
 	ereport(ERROR,
 			(errcode(why.sqlstate),
-			 errmsg("%s", why.message),
-			 errdetail("reason: %s", why.reason),
-			 errhint("%s", why.hint)));
+			 errmsg_internal("%s", juki_tr(why.message)),
+			 juki_errreason(why.reason),
+			 errhint("%s", juki_tr(why.hint))));
 }
 
 void
@@ -126,13 +127,13 @@ juki_request_begin(Request *rq, const char *action, FunctionCallInfo fcinfo)
 		rq->req.purpose = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (rq->req.purpose == NULL || rq->req.purpose[0] == '\0')
 		juki_request_refuse(rq, "purpose_unknown", ERRCODE_INVALID_PARAMETER_VALUE,
-							"Every disclosure names a registered purpose; juki.purposes() lists them.",
-							"a purpose is required");
+							gettext_noop("Every disclosure names a registered purpose; juki.purposes() lists them."),
+							gettext_noop("a purpose is required"));
 	if (strlen(rq->req.purpose) > 63)
 	{
 		rq->req.purpose = pnstrdup(rq->req.purpose, 63);
 		juki_request_refuse(rq, "purpose_unknown", ERRCODE_INVALID_PARAMETER_VALUE,
-							"Purpose codes are at most 63 characters.", "purpose code too long");
+							gettext_noop("Purpose codes are at most 63 characters."), gettext_noop("purpose code too long"));
 	}
 }
 
@@ -144,12 +145,12 @@ juki_request_resident_code(Request *rq, FunctionCallInfo fcinfo, int n)
 
 	if (PG_ARGISNULL(n))
 		juki_request_refuse(rq, "invalid_argument", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-							"Give the 11-digit 住民票コード.", "a resident code is required");
+							gettext_noop("Give the 11-digit 住民票コード."), gettext_noop("a resident code is required"));
 	code = text_to_cstring(PG_GETARG_TEXT_PP(n));
 	if (!juki_resident_code_ok(code, strlen(code), &why))
 		juki_request_refuse(rq, "invalid_argument", ERRCODE_INVALID_PARAMETER_VALUE,
-							"A 住民票コード is 11 ASCII digits.",
-							psprintf("invalid resident code: %s", why));
+							gettext_noop("A 住民票コード is 11 ASCII digits."),
+							psprintf(gettext_noop("invalid resident code: %s"), why));
 	rq->subjects = list_make1(code);
 	/* the log keeps what was asked for, found or not */
 	rq->criteria = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,

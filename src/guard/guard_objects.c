@@ -189,8 +189,8 @@ check_drop_extension(void)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("extension juki cannot be dropped while its operation log holds entries younger than %d years",
 						years),
-				 errdetail("reason: retention_period; the newest entry is seq " INT64_FORMAT " of %s%s",
-						   seq, timestamptz_to_str(ts),
+				 errdetail("reason: retention_period; the newest entry is seq %lld of %s%s",
+						   (long long) seq, timestamptz_to_str(ts),
 						   logged ? "; the refusal is recorded in the operation log." : "."),
 				 errhint("The operation log (操作履歴) is kept for juki.log_retention years.")));
 	}

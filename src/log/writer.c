@@ -606,8 +606,8 @@ recover(WriterState *ws)
 		MemoryContextReset(ws->batch_cxt);
 	}
 	if (!clean && !fresh)
-		ereport(LOG, (errmsg("juki audit writer recovered the chain at seq " INT64_FORMAT
-							 " after an unclean stop", ws->next_seq - 2)));
+		ereport(LOG, (errmsg("juki audit writer recovered the chain at seq %lld after an unclean stop",
+							 (long long) (ws->next_seq - 2))));
 }
 
 /* ------------------------------------------------------------------ main */

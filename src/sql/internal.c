@@ -19,6 +19,7 @@
 #include "utils/jsonb.h"
 
 #include "core/context.h"
+#include "core/message.h"
 #include "core/state.h"
 #include "log/append.h"
 #include "log/refusal.h"
@@ -172,6 +173,8 @@ juki_internal_fail(PG_FUNCTION_ARGS)
 	require_internal("juki._fail");
 	if (!action || !reason || !state || strlen(state) != 5 || !msg)
 		elog(ERROR, "juki._fail needs action, reason, a 5-character SQLSTATE and a message");
+	/* the refusal is juki's own: no CONTEXT lines of juki's PL/pgSQL */
+	juki_no_context();
 	/* authorization and authentication refusals are denials, bad input errors */
 	juki_refuse_on_record(action, strncmp(state, "42", 2) == 0 || strncmp(state, "28", 2) == 0,
 						  reason, MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]),
