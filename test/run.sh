@@ -344,6 +344,7 @@ package_suite() {
 			"./usr/share/postgresql/15/extension/juki--$JUKI_VERSION.sql" \
 			$(cd "$SRC/extension" && ls juki--*.sql | sed 's|^|./usr/share/postgresql/15/extension/|') \
 			./usr/lib/postgresql/15/bin/juki_verify \
+			./usr/share/locale/ja/LC_MESSAGES/juki-15.mo \
 			"./usr/bin/juki_verify -> ../lib/postgresql/15/bin/juki_verify"; do
 		pkg_check "the package holds ${f#.}" grep -qxF -- "$f" <<<"$listing"
 	done

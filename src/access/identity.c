@@ -31,6 +31,7 @@
 
 #include "log/append.h"
 #include "identity.h"
+#include "core/message.h"
 
 static const char *const juki_role_names[] = {
 	"juki_chief_security_officer", "juki_system_administrator", "juki_security_officer",
@@ -252,6 +253,7 @@ juki_require_identity(const char *action)
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("juki refuses %s: %s", action, text),
+			 juki_errfield(reason),
 			 errdetail("reason: %s; juki staff act only as themselves, and a superuser or a role with CREATEROLE cannot be juki staff.",
 					   reason),
 			 errhint("Log in as the person's own role; the attempt is recorded in the operation log with the login role.")));

@@ -30,6 +30,7 @@
 #include "log/retention.h"
 #include "log/scan.h"
 #include "access/caller.h"
+#include "core/message.h"
 
 PG_FUNCTION_INFO_V1(juki_export_log);
 PG_FUNCTION_INFO_V1(juki_checkpoint_now);
@@ -241,12 +242,14 @@ juki_checkpoint_now(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("juki's audit writer did not answer the checkpoint request in time"),
+				 juki_errfield("audit_unavailable"),
 				 errdetail("reason: audit_unavailable"),
 				 errhint("Check that the juki audit writer runs: SELECT * FROM juki.status();")));
 	if (!juki_covering_checkpoint(Max(st.last_seq, 0), &cp_seq, &line))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("juki could not sign a checkpoint"),
+				 juki_errfield("no_signed_checkpoint"),
 				 errdetail("reason: no_signed_checkpoint"),
 				 errhint("Set juki.signing_key_file to an Ed25519 private key outside the data directory; the operation log (action checkpoint, outcome error) says what went wrong.")));
 	PG_RETURN_TEXT_P(cstring_to_text(line));

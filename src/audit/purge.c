@@ -21,6 +21,7 @@
 #include "log/retention.h"
 #include "log/scan.h"
 #include "access/caller.h"
+#include "core/message.h"
 
 PG_FUNCTION_INFO_V1(juki_purge_expired_log);
 
@@ -109,6 +110,7 @@ juki_purge_expired_log(PG_FUNCTION_ARGS)
 		purge_outcome(JUKI_DENIED, reason, years, first - 1, 0);
 		ereport(NOTICE,
 				(errmsg("nothing was purged"),
+				 juki_errfield(reason),
 				 errdetail("reason: %s; %s", reason,
 						   old_through < first ?
 						   psprintf("no entry is older than %d years", years) :

@@ -20,6 +20,7 @@
 
 #include "miscadmin.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 
 #include "core/message.h"
 
@@ -39,6 +40,24 @@ void
 juki_message_init(void)
 {
 	pg_bindtextdomain(TEXTDOMAIN);
+}
+
+/*
+ * In a backend, once its database is known: messages in the database's
+ * encoding.  pg_bindtextdomain in _PG_init runs in the postmaster (juki is
+ * preloaded), before any database encoding, so gettext would convert
+ * juki's UTF-8 catalog to the C locale's ASCII ("?").  Called from the
+ * guard's hooks, which run before anything juki says in a statement.
+ */
+void
+juki_message_backend(void)
+{
+	static bool bound = false;
+
+	if (bound || !OidIsValid(MyDatabaseId))
+		return;
+	pg_bind_textdomain_codeset(TEXTDOMAIN);
+	bound = true;
 }
 
 /*
@@ -191,6 +210,13 @@ juki_tr(const char *english)
 		}
 	}
 	return english;
+}
+
+/* For ereport with its own DETAIL: the reason code in constraint_name. */
+int
+juki_errfield(const char *reason)
+{
+	return err_generic_string(PG_DIAG_CONSTRAINT_NAME, reason);
 }
 
 /*

@@ -39,6 +39,7 @@
 #include "login.h"
 #include "pgcrypto_fn.h"
 #include "session_table.h"
+#include "core/message.h"
 
 PG_FUNCTION_INFO_V1(juki_card_challenge);
 PG_FUNCTION_INFO_V1(juki_card_login);
@@ -286,6 +287,7 @@ juki_login_authenticate(const char *action, const char *serial, bytea *sig, cons
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("card login failed"),
+				 juki_errfield("authentication_failed"),
 				 errdetail("reason: authentication_failed"),
 				 errhint("The card must sign the latest challenge, and the password must match; after %d consecutive failures the operator is locked.",
 						 juki_max_login_failures)));

@@ -139,6 +139,7 @@ juki_internal_bcrypt(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("juki._bcrypt is internal to juki"),
+				 juki_errfield("direct_access"),
 				 errdetail("reason: direct_access"),
 				 errhint("Call juki's documented functions instead.")));
 	if (PG_ARGISNULL(0))

@@ -119,6 +119,7 @@ juki_request_begin(Request *rq, const char *action, FunctionCallInfo fcinfo)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("juki does not disclose on a hot standby"),
+				 juki_errfield("standby"),
 				 errdetail("reason: standby; the operation log cannot be written here."),
 				 errhint("Connect to the primary.")));
 	/* who may ask at all, before any argument is looked at (logged) */

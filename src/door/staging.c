@@ -281,6 +281,7 @@ source_arg(FunctionCallInfo fcinfo)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("juki's staging readers are internal to juki"),
+				 juki_errfield("direct_access"),
 				 errdetail("reason: direct_access"),
 				 errhint("Call juki.import_residents instead.")));
 	if (PG_ARGISNULL(0))

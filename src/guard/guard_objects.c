@@ -47,6 +47,7 @@
 #include "guard_objects.h"
 #include "log/retention.h"
 #include "core/version.h"
+#include "core/message.h"
 
 
 static bool
@@ -189,6 +190,7 @@ check_drop_extension(void)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("extension juki cannot be dropped while its operation log holds entries younger than %d years",
 						years),
+				 juki_errfield("retention_period"),
 				 errdetail("reason: retention_period; the newest entry is seq %lld of %s%s",
 						   (long long) seq, timestamptz_to_str(ts),
 						   logged ? "; the refusal is recorded in the operation log." : "."),

@@ -116,7 +116,8 @@ refuse_role(const char *action, const char *what, const char *reason, JukiDetail
 	juki_audit_log(&r);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("juki refuses %s: %s", what, msg),
+			 errmsg("juki refuses %s: %s", what, juki_tr(msg)),
+			 juki_errfield(reason),
 			 errdetail("reason: %s", reason),
 			 errhint("%s", juki_tr(hint))));
 }

@@ -22,6 +22,7 @@
 #include "append.h"
 #include "queue.h"
 #include "record.h"
+#include "core/message.h"
 
 /*
  * The record this backend is waiting for, if any: should the backend end
@@ -118,6 +119,7 @@ juki_audit_log(JukiAuditRecord *r)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("juki cannot make the audit record of this request durable, so it is refused"),
+				 juki_errfield("audit_unavailable"),
 				 errdetail("reason: audit_unavailable; %s.", problem),
 				 errhint("Check that the juki audit writer runs (SELECT * FROM juki.status()) and read the server log.")));
 }

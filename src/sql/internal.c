@@ -34,6 +34,7 @@ require_internal(const char *fn)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("%s is internal to juki", fn),
+				 juki_errfield("direct_access"),
 				 errdetail("reason: direct_access"),
 				 errhint("Call juki's documented functions instead.")));
 }
@@ -106,7 +107,14 @@ juki_internal_require_role(PG_FUNCTION_ARGS)
 	arr = palloc0(sizeof(char *) * (list_length(roles) + 1));
 	foreach(lc, roles)
 		arr[i++] = lfirst(lc);
-	juki_require_role(text_to_cstring(PG_GETARG_TEXT_PP(0)), arr);
+	{
+		/* a refusal here is juki's own: without juki's PL/pgSQL frames */
+		ErrorContextCallback *saved = error_context_stack;
+
+		juki_no_context();
+		juki_require_role(text_to_cstring(PG_GETARG_TEXT_PP(0)), arr);
+		error_context_stack = saved;
+	}
 	PG_RETURN_VOID();
 }
 
