@@ -2962,6 +2962,578 @@ END
 $$;
 ALTER FUNCTION juki._report_start(text, timestamp with time zone, timestamp with time zone) SET max_parallel_workers_per_gather = 0;
 
+-- Issue 19: messages people understand.  Operators and contractors are
+-- named by display name with their id ("窓口 一郎 (operator 5)"), and the
+-- handler limit of a contract is said without a plural slip; juki._fail
+-- translates these texts through po/ja.po (src/core/message.c).  Every
+-- function whose text changed, re-created as the parts now have it
+-- (generated with test/upgrade/replace_functions.pl f67965a).
+
+-- Functions whose definition changed since f67965a (test/upgrade/replace_functions.pl)
+
+CREATE OR REPLACE FUNCTION juki.register_card(operator bigint, card_serial text, public_key_pem text, valid_until date)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'register_card';
+	v_op bigint := $1;
+	v_serial text := $2;
+	v_pem text := $3;
+	v_until date := $4;
+	v_type text;
+	o record;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_access_manager'],
+		'operator, card_serial, public_key_pem and valid_until must not be NULL',
+		ARRAY[v_op IS NULL, v_serial IS NULL, v_pem IS NULL, v_until IS NULL]);
+	SELECT * INTO o FROM juki.operator x WHERE x.id = v_op;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'operator_unknown', '22023', pg_catalog.format('operator %s does not exist', v_op));
+	END IF;
+	IF o.retired_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'operator_retired', '55000',
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
+	END IF;
+	IF v_serial !~ '^[A-Za-z0-9-]{4,64}$' THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023',
+			'a card serial has 4 to 64 characters A-Z, a-z, 0-9 and -', NULL, v_op);
+	END IF;
+	IF EXISTS (SELECT 1 FROM juki.operator_card c WHERE c.card_serial = v_serial) THEN
+		PERFORM juki._fail(a, 'card_exists', '22023',
+			pg_catalog.format('card %s is already registered', v_serial),
+			'A serial is registered once, even after the card is revoked.', v_op);
+	END IF;
+	v_type := juki._card_key_type(v_pem);
+	IF v_type IS NULL THEN
+		PERFORM juki._fail(a, 'bad_public_key', '22023',
+			'the public key is not a PEM Ed25519, ECDSA P-256 or RSA-2048 public key',
+			'Give the card''s public key as PEM (-----BEGIN PUBLIC KEY-----).', v_op);
+	END IF;
+	IF v_until <= CURRENT_DATE OR v_until > CURRENT_DATE + interval '10 years' THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023',
+			'valid_until must be after today and at most 10 years ahead', NULL, v_op);
+	END IF;
+
+	INSERT INTO juki.operator_card (card_serial, operator_id, public_key_pem, key_type, valid_until, registered_by)
+	VALUES (v_serial, v_op, v_pem, v_type, v_until, juki._caller());
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, operator_id => v_op,
+		detail => pg_catalog.jsonb_build_object('card_serial', v_serial, 'key_type', v_type,
+												'valid_until', v_until));
+END
+$$;
+ALTER FUNCTION juki.register_card(bigint, text, text, date) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.set_password(operator bigint, password text)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'set_password';
+	v_op bigint := $1;
+	v_pw text := $2;
+	o record;
+	problem text;
+	nsp name;
+	h text;
+	v_first boolean;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_access_manager'],
+		'operator and password must not be NULL',
+		ARRAY[v_op IS NULL, v_pw IS NULL]);
+	SELECT * INTO o FROM juki.operator x WHERE x.id = v_op;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'operator_unknown', '22023', pg_catalog.format('operator %s does not exist', v_op));
+	END IF;
+	IF o.retired_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'operator_retired', '55000',
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
+	END IF;
+	problem := juki._password_problem(v_pw, o.role_name);
+	IF problem IS NOT NULL THEN
+		PERFORM juki._fail(a, 'weak_password', '22023', problem,
+			'At least 8 characters and at most 72 bytes, 3 of 4 classes (lower case, upper case, digits, others), not containing the role name.',
+			v_op);
+	END IF;
+	SELECT n.nspname INTO nsp FROM pg_catalog.pg_extension e
+	  JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pgcrypto';
+	IF nsp IS NULL THEN
+		PERFORM juki._fail(a, 'pgcrypto_missing', '55000', 'juki needs the pgcrypto extension to hash passwords',
+			'CREATE EXTENSION pgcrypto;', v_op);
+	END IF;
+	-- pgcrypto's own C functions, called by what they are, not by name (pgcrypto_fn.c)
+	h := juki._bcrypt(v_pw);
+
+	v_first := NOT EXISTS (SELECT 1 FROM juki.operator_password p WHERE p.operator_id = v_op);
+	INSERT INTO juki.operator_password AS p (operator_id, hash, set_at, set_by)
+	VALUES (v_op, h, pg_catalog.now(), juki._caller())
+	ON CONFLICT (operator_id) DO UPDATE
+	   SET hash = excluded.hash, set_at = excluded.set_at, set_by = excluded.set_by;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, operator_id => v_op,
+		detail => pg_catalog.jsonb_build_object('first', v_first));
+END
+$$;
+ALTER FUNCTION juki.set_password(bigint, text) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.unlock_operator(operator bigint)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'unlock_operator';
+	v_op bigint := $1;
+	o record;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_access_manager'],
+		'operator must not be NULL',
+		ARRAY[v_op IS NULL]);
+	SELECT * INTO o FROM juki.operator x WHERE x.id = v_op;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'operator_unknown', '22023', pg_catalog.format('operator %s does not exist', v_op));
+	END IF;
+	IF o.retired_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'operator_retired', '55000',
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
+	END IF;
+
+	UPDATE juki.operator x SET failed_logins = 0, locked = false, locked_at = NULL WHERE x.id = v_op;
+	PERFORM juki._policy_changed();
+	-- this entry is what ends the run of failed logins (session.c counts from the log)
+	PERFORM juki._log(a, 'granted', NULL, operator_id => v_op,
+		detail => pg_catalog.jsonb_build_object('was_locked', o.locked));
+END
+$$;
+ALTER FUNCTION juki.unlock_operator(bigint) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.record_training(operator bigint, course text, completed_on date)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'record_training';
+	v_op bigint := $1;
+	v_course text := $2;
+	v_on date := $3;
+	o record;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_access_manager'],
+		'operator, course and completed_on must not be NULL',
+		ARRAY[v_op IS NULL, v_course IS NULL, v_on IS NULL]);
+	SELECT * INTO o FROM juki.operator x WHERE x.id = v_op;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'operator_unknown', '22023', pg_catalog.format('operator %s does not exist', v_op));
+	END IF;
+	IF o.retired_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'operator_retired', '55000',
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
+	END IF;
+	IF v_course NOT IN ('operator', 'administrator') THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'course must be operator or administrator', NULL, v_op);
+	END IF;
+	IF v_on > CURRENT_DATE OR v_on < DATE '2000-01-01' THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023',
+			'completed_on must not be in the future (nor before 2000)', NULL, v_op);
+	END IF;
+
+	INSERT INTO juki.training (operator_id, course, completed_on, recorded_by)
+	VALUES (v_op, v_course, v_on, juki._caller());
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, operator_id => v_op,
+		detail => pg_catalog.jsonb_build_object('course', v_course, 'completed_on', v_on));
+END
+$$;
+ALTER FUNCTION juki.record_training(bigint, text, date) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.retire_operator(operator bigint, reason text)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'retire_operator';
+	v_op bigint := $1;
+	v_reason text := $2;
+	o record;
+	n_cards bigint;
+	n_desig bigint;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_access_manager'],
+		'operator and reason must not be NULL',
+		ARRAY[v_op IS NULL, v_reason IS NULL]);
+	IF pg_catalog.btrim(v_reason) = '' OR pg_catalog.length(v_reason) > 1000 THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'a reason has 1 to 1000 characters');
+	END IF;
+	SELECT * INTO o FROM juki.operator x WHERE x.id = v_op;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'operator_unknown', '22023', pg_catalog.format('operator %s does not exist', v_op));
+	END IF;
+	IF o.retired_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'operator_retired', '55000',
+			pg_catalog.format('%s (operator %s) has already retired', o.display_name, v_op), NULL, v_op);
+	END IF;
+
+	UPDATE juki.operator x SET retired_at = pg_catalog.now() WHERE x.id = v_op;
+	-- a retired operator's cards and designations end with them
+	UPDATE juki.operator_card c SET revoked_at = pg_catalog.now(), revoked_reason = 'operator retired'
+	 WHERE c.operator_id = v_op AND c.revoked_at IS NULL;
+	GET DIAGNOSTICS n_cards = ROW_COUNT;
+	UPDATE juki.designation d SET revoked_at = pg_catalog.now(), revoked_by = juki._caller(),
+		   revoke_reason = 'operator retired'
+	 WHERE d.operator_id = v_op AND d.revoked_at IS NULL;
+	GET DIAGNOSTICS n_desig = ROW_COUNT;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, operator_id => v_op,
+		detail => pg_catalog.jsonb_build_object('reason', v_reason, 'cards_revoked', n_cards,
+												'designations_revoked', n_desig));
+END
+$$;
+ALTER FUNCTION juki.retire_operator(bigint, text) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.designate(operator bigint, purposes text[], valid_until date, note text)
+	RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'designate';
+	v_op bigint := $1;
+	v_purposes text[] := $2;
+	v_until date := $3;
+	v_note text := $4;
+	o record;
+	p record;
+	pc text;
+	v_id bigint;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_security_officer'],
+		'operator, purposes and valid_until must not be NULL',
+		ARRAY[v_op IS NULL, v_purposes IS NULL, v_until IS NULL]);
+	SELECT * INTO o FROM juki.operator x WHERE x.id = v_op;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'operator_unknown', '22023', pg_catalog.format('operator %s does not exist', v_op));
+	END IF;
+	IF o.role_name::text = juki._caller() THEN
+		PERFORM juki._fail(a, 'self_designation', '42501', 'nobody designates themselves',
+			'Another security officer of the department designates you.', v_op);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM juki.department_officer d WHERE d.role_name = juki._caller()
+					AND d.department = o.department AND d.retired_at IS NULL) THEN
+		PERFORM juki._fail(a, 'wrong_department', '42501',
+			pg_catalog.format('you are not the security officer of %s, the department of %s (operator %s)',
+							  o.department, o.display_name, v_op),
+			'The chief security officer appoints security officers: juki.appoint_security_officer().', v_op);
+	END IF;
+	IF o.retired_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'operator_retired', '55000',
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
+	END IF;
+	IF o.kind = 'contractor' THEN
+		PERFORM juki._fail(a, 'contractor_handler', '42501',
+			pg_catalog.format('%s (operator %s) is a contractor''s handler', o.display_name, v_op),
+			'Handlers are designated per contract (委託の都度): juki.designate_handler().', v_op);
+	END IF;
+	IF pg_catalog.cardinality(v_purposes) = 0 OR pg_catalog.array_position(v_purposes, NULL) IS NOT NULL
+	   OR (SELECT count(DISTINCT x) FROM pg_catalog.unnest(v_purposes) x) <> pg_catalog.cardinality(v_purposes) THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023',
+			'purposes must list at least one purpose, without NULLs or duplicates', NULL, v_op);
+	END IF;
+	IF v_until < CURRENT_DATE OR v_until > CURRENT_DATE + interval '1 year' THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023',
+			'valid_until must be between today and one year ahead', NULL, v_op);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM juki.training t WHERE t.operator_id = v_op AND t.course = 'operator'
+					AND t.completed_on >= CURRENT_DATE - interval '12 months') THEN
+		PERFORM juki._fail(a, 'training_missing', '42501',
+			pg_catalog.format('%s (operator %s) has not completed the operator training within the last 12 months', o.display_name, v_op),
+			'The access manager records training: juki.record_training().', v_op);
+	END IF;
+	FOREACH pc IN ARRAY v_purposes
+	LOOP
+		SELECT * INTO p FROM juki.purpose x WHERE x.code = pc ORDER BY x.version DESC LIMIT 1;
+		IF NOT FOUND THEN
+			PERFORM juki._fail(a, 'purpose_unknown', '22023',
+				pg_catalog.format('purpose %s does not exist', pc), 'juki.purposes() lists them.', v_op);
+		END IF;
+		IF NOT p.active THEN
+			PERFORM juki._fail(a, 'purpose_inactive', '55000',
+				pg_catalog.format('purpose %s is not active', pc), NULL, v_op, pc);
+		END IF;
+		IF p.department <> o.department THEN
+			PERFORM juki._fail(a, 'purpose_other_department', '42501',
+				pg_catalog.format('purpose %s belongs to %s, not to %s', pc, p.department, o.department),
+				NULL, v_op, pc);
+		END IF;
+	END LOOP;
+
+	INSERT INTO juki.designation (operator_id, purposes, department, designated_by, valid_until, note)
+	VALUES (v_op, v_purposes, o.department, juki._caller(), v_until, v_note)
+	RETURNING id INTO v_id;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, operator_id => v_op,
+		detail => pg_catalog.jsonb_build_object('designation_id', v_id, 'purposes', v_purposes,
+												'valid_until', v_until));
+	RETURN v_id;
+END
+$$;
+ALTER FUNCTION juki.designate(bigint, text[], date, text) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki._decide_permit(a text, v_id bigint, decision text, v_reason text)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	p record;
+	o record;
+BEGIN
+	-- only as the body of approve_permit/reject_permit (granted to nobody)
+	IF a IS NULL OR a NOT IN ('approve_permit', 'reject_permit')
+	   OR decision IS NULL OR decision <> (CASE a WHEN 'approve_permit' THEN 'approved' ELSE 'rejected' END) THEN
+		RAISE EXCEPTION 'juki._decide_permit is internal' USING ERRCODE = '42501';
+	END IF;
+	PERFORM juki._start(a, ARRAY['juki_security_officer'],
+		CASE decision WHEN 'rejected' THEN 'id and reason must not be NULL' ELSE 'id must not be NULL' END,
+		ARRAY[v_id IS NULL OR (decision = 'rejected' AND v_reason IS NULL)]);
+	IF decision = 'rejected' AND (pg_catalog.btrim(v_reason) = '' OR pg_catalog.length(v_reason) > 1000) THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'a reason has 1 to 1000 characters');
+	END IF;
+	SELECT * INTO p FROM juki.access_permit x WHERE x.id = v_id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'permit_unknown', '22023', pg_catalog.format('permit %s does not exist', v_id));
+	END IF;
+	SELECT * INTO o FROM juki.operator x WHERE x.id = p.operator_id;
+	IF p.requested_by = juki._caller() OR o.role_name::text = juki._caller() THEN
+		PERFORM juki._fail(a, 'self_approval', '42501', 'nobody decides on their own request',
+			'Another security officer of the department decides.', o.id, p.purpose);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM juki.department_officer d WHERE d.role_name = juki._caller()
+					AND d.department = o.department AND d.retired_at IS NULL) THEN
+		PERFORM juki._fail(a, 'wrong_department', '42501',
+			pg_catalog.format('you are not the security officer of %s, the department of %s (operator %s)',
+							  o.department, o.display_name, o.id), NULL, o.id, p.purpose);
+	END IF;
+	IF p.status <> 'pending' THEN
+		PERFORM juki._fail(a, 'permit_not_pending', '55000',
+			pg_catalog.format('permit %s is %s, not pending', v_id, p.status), NULL, o.id, p.purpose);
+	END IF;
+	IF p.valid_until <= pg_catalog.now() THEN
+		PERFORM juki._fail(a, 'permit_expired', '55000',
+			pg_catalog.format('permit %s has expired', v_id), 'The operator requests a new permit.', o.id, p.purpose);
+	END IF;
+	IF decision = 'approved' THEN
+		IF o.retired_at IS NOT NULL THEN
+			PERFORM juki._fail(a, 'operator_retired', '55000',
+				pg_catalog.format('%s (operator %s) has retired', o.display_name, o.id), NULL, o.id, p.purpose);
+		END IF;
+		IF NOT coalesce(juki._designated(o.id, p.purpose), false) THEN
+			PERFORM juki._fail(a, 'not_designated', '42501',
+				pg_catalog.format('%s (operator %s) is no longer designated for %s', o.display_name, o.id, p.purpose), NULL, o.id, p.purpose);
+		END IF;
+	END IF;
+
+	UPDATE juki.access_permit x SET status = decision, decided_by = juki._caller(),
+		   decided_at = pg_catalog.now(), decision_reason = v_reason
+	 WHERE x.id = v_id;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, purpose => p.purpose, operator_id => o.id, permit_id => v_id,
+		subjects => p.residents,
+		detail => CASE decision WHEN 'rejected' THEN pg_catalog.jsonb_build_object('reason', v_reason)
+				  ELSE pg_catalog.jsonb_build_object('bulk_rows', p.bulk_rows, 'off_hours', p.off_hours) END);
+END
+$$;
+ALTER FUNCTION juki._decide_permit(text, bigint, text, text) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.approve_contractor(contractor bigint)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'approve_contractor';
+	v_id bigint := $1;
+	c record;
+	bad text[];
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_chief_security_officer'],
+		'contractor must not be NULL',
+		ARRAY[v_id IS NULL]);
+	SELECT * INTO c FROM juki.contractor x WHERE x.id = v_id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'contractor_unknown', '22023', pg_catalog.format('contractor %s does not exist', v_id));
+	END IF;
+	IF c.registered_by = juki._caller()
+	   OR EXISTS (SELECT 1 FROM juki.contractor_vetting v WHERE v.contractor_id = v_id AND v.checked_by = juki._caller()) THEN
+		PERFORM juki._fail(a, 'self_approval', '42501', 'nobody approves a contractor they vetted themselves',
+			'Another person holding juki_chief_security_officer approves.');
+	END IF;
+	IF c.approved_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'already_approved', '55000', pg_catalog.format('%s (contractor %s) is already approved', c.name, v_id));
+	END IF;
+	IF c.committee_reviewed_on IS NULL THEN
+		PERFORM juki._fail(a, 'committee_review_missing', '55000',
+			pg_catalog.format('the セキュリティ会議 has not reviewed %s (contractor %s)', c.name, v_id),
+			'Record the review first: juki.record_committee_review().');
+	END IF;
+	SELECT pg_catalog.array_agg(v.item ORDER BY v.item) INTO bad FROM juki.contractor_vetting v
+	 WHERE v.contractor_id = v_id AND NOT v.satisfactory;
+	IF bad IS NOT NULL THEN
+		PERFORM juki._fail(a, 'vetting_unsatisfactory', '55000',
+			pg_catalog.format('%s (contractor %s) is not satisfactory in: %s', c.name, v_id, pg_catalog.array_to_string(bad, ', ')),
+			'要領 第4 1: select contractors whose safety and reliability are confirmed.');
+	END IF;
+
+	UPDATE juki.contractor x SET approved_by = juki._caller(), approved_at = pg_catalog.now() WHERE x.id = v_id;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, detail => pg_catalog.jsonb_build_object('contractor_id', v_id));
+END
+$$;
+ALTER FUNCTION juki.approve_contractor(bigint) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.approve_contract(contract bigint)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'approve_contract';
+	v_id bigint := $1;
+	c record;
+	k record;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_chief_security_officer'],
+		'contract must not be NULL',
+		ARRAY[v_id IS NULL]);
+	SELECT * INTO c FROM juki.contract x WHERE x.id = v_id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'contract_unknown', '22023', pg_catalog.format('contract %s does not exist', v_id));
+	END IF;
+	IF c.registered_by = juki._caller() THEN
+		PERFORM juki._fail(a, 'self_approval', '42501', 'nobody approves a contract they registered themselves',
+			'Another person holding juki_chief_security_officer approves.');
+	END IF;
+	IF c.approved_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'already_approved', '55000', pg_catalog.format('contract %s is already approved', v_id));
+	END IF;
+	SELECT * INTO k FROM juki.contractor x WHERE x.id = c.contractor_id;
+	IF k.approved_at IS NULL THEN
+		PERFORM juki._fail(a, 'contractor_unapproved', '55000',
+			pg_catalog.format('%s (contractor %s) is not approved', k.name, k.id),
+			'The contractor is approved first: juki.approve_contractor().');
+	END IF;
+	IF c.ends_on < CURRENT_DATE THEN
+		PERFORM juki._fail(a, 'contract_expired', '55000', pg_catalog.format('contract %s has ended', v_id));
+	END IF;
+
+	UPDATE juki.contract x SET approved_by = juki._caller(), approved_at = pg_catalog.now() WHERE x.id = v_id;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL,
+		detail => pg_catalog.jsonb_build_object('contract_id', v_id, 'contractor_id', k.id,
+												'pledge', c.pledge_received_on IS NOT NULL));
+END
+$$;
+ALTER FUNCTION juki.approve_contract(bigint) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.designate_handler(contract bigint, operator bigint, valid_from date, valid_until date)
+	RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'designate_handler';
+	v_c bigint := $1;
+	v_op bigint := $2;
+	v_from date := $3;
+	v_until date := $4;
+	c record;
+	o record;
+	oc record;
+	n integer;
+	v_id bigint;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_security_officer'],
+		'contract, operator, valid_from and valid_until must not be NULL',
+		ARRAY[v_c IS NULL, v_op IS NULL, v_from IS NULL, v_until IS NULL]);
+	-- one designation at a time per contract: the handler count is exact
+	SELECT * INTO c FROM juki.contract x WHERE x.id = v_c FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'contract_unknown', '22023', pg_catalog.format('contract %s does not exist', v_c));
+	END IF;
+	SELECT * INTO o FROM juki.operator x WHERE x.id = v_op;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'operator_unknown', '22023', pg_catalog.format('operator %s does not exist', v_op));
+	END IF;
+	IF o.kind <> 'contractor' THEN
+		PERFORM juki._fail(a, 'not_a_contractor', '42501',
+			pg_catalog.format('%s (operator %s) is staff, not a contractor''s handler', o.display_name, v_op),
+			'Staff are designated with juki.designate().', v_op);
+	END IF;
+	-- 再委託: a handler employed by another contractor than the contract's
+	SELECT * INTO oc FROM juki.contract x WHERE x.id = o.contract_id;
+	IF oc.contractor_id <> c.contractor_id THEN
+		PERFORM juki._fail(a, 'subcontracting_prohibited', '42501',
+			pg_catalog.format('%s (operator %s) works for contractor %s, not for contractor %s of contract %s',
+							  o.display_name, v_op, oc.contractor_id, c.contractor_id, v_c),
+			'再委託 is prohibited (要領 第4): only the contractor''s own staff handle the data.', v_op);
+	END IF;
+	IF o.contract_id <> v_c THEN
+		PERFORM juki._fail(a, 'wrong_contract', '42501',
+			pg_catalog.format('%s (operator %s) is registered under contract %s, not contract %s', o.display_name, v_op, o.contract_id, v_c),
+			'The access manager registers a handler under the contract they work on.', v_op);
+	END IF;
+	IF NOT juki._officer_of(o.department) THEN
+		PERFORM juki._fail(a, 'wrong_department', '42501',
+			pg_catalog.format('you are not the security officer of %s, the department of %s (operator %s)', o.department, o.display_name, v_op),
+			NULL, v_op);
+	END IF;
+	IF NOT o.department = ANY (juki._purpose_departments(c.purposes)) THEN
+		PERFORM juki._fail(a, 'wrong_department', '42501',
+			pg_catalog.format('contract %s has no purpose of %s, the department of %s (operator %s)', v_c, o.department, o.display_name, v_op),
+			NULL, v_op);
+	END IF;
+	IF o.retired_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'operator_retired', '55000', pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
+	END IF;
+	IF c.approved_at IS NULL OR NOT EXISTS (SELECT 1 FROM juki.contractor k WHERE k.id = c.contractor_id
+											 AND k.approved_at IS NOT NULL) THEN
+		PERFORM juki._fail(a, 'contract_unapproved', '55000',
+			pg_catalog.format('contract %s (or its contractor) is not approved', v_c), NULL, v_op);
+	END IF;
+	IF c.pledge_received_on IS NULL THEN
+		PERFORM juki._fail(a, 'pledge_missing', '55000',
+			pg_catalog.format('no pledge (誓約書) is on record for contract %s', v_c),
+			'Record it first: juki.record_pledge().', v_op);
+	END IF;
+	IF v_until < v_from THEN
+		PERFORM juki._fail(a, 'dates_out_of_order', '22023', 'valid_until is before valid_from', NULL, v_op);
+	END IF;
+	IF v_from < CURRENT_DATE THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'a designation starts today or later', NULL, v_op);
+	END IF;
+	IF v_from < c.starts_on OR v_until > c.ends_on THEN
+		PERFORM juki._fail(a, 'outside_contract_period', '22023',
+			pg_catalog.format('the designation must lie inside the contract period %s to %s',
+							  pg_catalog.to_char(c.starts_on, 'YYYY-MM-DD'), pg_catalog.to_char(c.ends_on, 'YYYY-MM-DD')),
+			NULL, v_op);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM juki.training t WHERE t.operator_id = v_op AND t.course = 'operator'
+					AND t.completed_on >= CURRENT_DATE - interval '12 months') THEN
+		PERFORM juki._fail(a, 'training_missing', '42501',
+			pg_catalog.format('%s (operator %s) has not completed the operator training within the last 12 months', o.display_name, v_op),
+			'The access manager records training: juki.record_training().', v_op);
+	END IF;
+	IF EXISTS (SELECT 1 FROM juki.contract_handler h WHERE h.contract_id = v_c AND h.operator_id = v_op
+				AND h.revoked_at IS NULL AND h.valid_from <= v_until AND h.valid_until >= v_from) THEN
+		PERFORM juki._fail(a, 'already_designated', '22023',
+			pg_catalog.format('%s (operator %s) is already designated on contract %s for part of this period', o.display_name, v_op, v_c),
+			NULL, v_op);
+	END IF;
+	-- 必要最小限度: every other unrevoked designation overlapping the period counts
+	SELECT count(DISTINCT h.operator_id) INTO n FROM juki.contract_handler h
+	 WHERE h.contract_id = v_c AND h.revoked_at IS NULL AND h.valid_from <= v_until AND h.valid_until >= v_from;
+	IF n >= c.max_handlers THEN
+		PERFORM juki._fail(a, 'too_many_handlers', '54000',
+			pg_catalog.format('contract %s allows no more handlers for this period: %s of at most %s are designated', v_c, n, c.max_handlers),
+			'要領 第3 2(1)③: revoke a handler first, or amend the contract.', v_op);
+	END IF;
+
+	INSERT INTO juki.contract_handler (contract_id, operator_id, designated_by, valid_from, valid_until)
+	VALUES (v_c, v_op, juki._caller(), v_from, v_until)
+	RETURNING id INTO v_id;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, operator_id => v_op,
+		detail => pg_catalog.jsonb_build_object('handler_id', v_id, 'contract_id', v_c, 'valid_from', v_from,
+												'valid_until', v_until, 'handlers', n + 1, 'max_handlers', c.max_handlers));
+	RETURN v_id;
+END
+$$;
+ALTER FUNCTION juki.designate_handler(bigint, bigint, date, date) SET max_parallel_workers_per_gather = 0;
+
 -- Issue 13, class 3: no planner statistics of personal or secret data:
 -- every column of juki's tables but the log tables' bookkeeping columns
 -- gets statistics target 0 (as extension/parts/95_statistics.sql).  Keep

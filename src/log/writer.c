@@ -588,8 +588,9 @@ recover(WriterState *ws)
 				ereport(WARNING,
 						(errmsg("the server ran without juki since juki's last stop"),
 						 shutdowns > 1 ?
-						 errdetail("%d start(s) and stop(s) without juki in shared_preload_libraries; nothing was guarded or logged meanwhile.",
-								   shutdowns - 1) :
+						 errdetail_plural("%d start and stop without juki in shared_preload_libraries; nothing was guarded or logged meanwhile.",
+										  "%d starts and stops without juki in shared_preload_libraries; nothing was guarded or logged meanwhile.",
+										  shutdowns - 1, shutdowns - 1) :
 						 errdetail("juki cannot tell whether it did: %s.", why)));
 			}
 		}

@@ -42,7 +42,7 @@ sub read_po
 		next if $block =~ /^#~/m && $block !~ /^msgid/m;
 		my ($flags) = $block =~ /^#,(.*)$/m;
 		my ($idpart) = $block =~ /^msgid ("(?:.*)"(?:\n".*")*)/m;
-		my ($strpart) = $block =~ /^msgstr ("(?:.*)"(?:\n".*")*)/m;
+		my ($strpart) = $block =~ /^msgstr(?:\[0\])? ("(?:.*)"(?:\n".*")*)/m;
 		next unless defined $idpart;
 		my $unq = sub { my $t = shift; join '', $t =~ /"(.*)"/g };
 		my $msgid = $unq->($idpart);
