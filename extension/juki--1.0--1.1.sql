@@ -3534,6 +3534,26 @@ END
 $$;
 ALTER FUNCTION juki.designate_handler(bigint, bigint, date, date) SET max_parallel_workers_per_gather = 0;
 
+-- Issue 19: lookup returns no row for a resident that does not exist or
+-- that the purpose may not see (a row of NULLs before), so both lookups
+-- are set-returning now (ROWS 1); the C functions answer the 1.0
+-- declarations too.  A new return type needs a new function: dropped,
+-- re-created, commented and granted as 99_grants.sql grants every function.
+DROP FUNCTION juki.lookup(text, text);
+CREATE FUNCTION juki.lookup(purpose text, resident_code text) RETURNS SETOF juki.disclosure
+	AS 'MODULE_PATHNAME', 'juki_lookup' LANGUAGE C VOLATILE ROWS 1;
+COMMENT ON FUNCTION juki.lookup(text, text) IS
+	'One resident by 住民票コード, for a registered purpose, by a logged-in designated operator with a permit';
+REVOKE ALL ON FUNCTION juki.lookup(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki.lookup(text, text) TO PUBLIC;
+DROP FUNCTION juki.lookup(text, text, text);
+CREATE FUNCTION juki.lookup(purpose text, resident_code text, token text) RETURNS SETOF juki.disclosure
+	AS 'MODULE_PATHNAME', 'juki_lookup_with_token' LANGUAGE C VOLATILE ROWS 1;
+COMMENT ON FUNCTION juki.lookup(text, text, text) IS
+	'juki.attach(token) and juki.lookup(purpose, resident_code) in one call';
+REVOKE ALL ON FUNCTION juki.lookup(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki.lookup(text, text, text) TO PUBLIC;
+
 -- Issue 13, class 3: no planner statistics of personal or secret data:
 -- every column of juki's tables but the log tables' bookkeeping columns
 -- gets statistics target 0 (as extension/parts/95_statistics.sql).  Keep

@@ -19,6 +19,7 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 #include "utils/typcache.h"
 
 #include "core/settings.h"
@@ -84,6 +85,20 @@ juki_lookup(PG_FUNCTION_ARGS)
 	f = fetch_one(&rq, code);
 	juki_request_charge(&rq, f.nrows);
 	juki_request_log_granted(&rq, &f, NULL, NULL);
+	/*
+	 * Declared SETOF (1.1): an unknown or invisible resident is no row, not
+	 * a row of NULLs.  The 1.0 declaration returns one composite (NULL).
+	 */
+	if (fcinfo->flinfo->fn_retset)
+	{
+		ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+		InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+		if (f.nrows > 0)
+			tuplestore_puttuple(rsinfo->setResult,
+								juki_request_disclosure(&rq, &f, 0, rsinfo->setDesc));
+		return (Datum) 0;
+	}
 	if (f.nrows == 0)
 		PG_RETURN_NULL();
 	if (get_call_result_type(fcinfo, NULL, &out) != TYPEFUNC_COMPOSITE)

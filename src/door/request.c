@@ -243,7 +243,19 @@ juki_request_disclosure(Request *rq, Fetched *f, int row, TupleDesc out)
 			nulls[i] = true;
 		}
 	}
-	values[JUKI_RESIDENT_COL_STATUS] = heap_getattr(f->rows[row], JUKI_RESIDENT_COL_STATUS + 1, desc, &nulls[JUKI_RESIDENT_COL_STATUS]);
+	/*
+	 * status only to a purpose that may see removed residents (消除): for
+	 * any other every record it receives is active, and 業務上必要のない
+	 * 本人確認情報を表示しない (issue 19).
+	 */
+	if (rq->dec.purpose->allows_removed)
+		values[JUKI_RESIDENT_COL_STATUS] = heap_getattr(f->rows[row], JUKI_RESIDENT_COL_STATUS + 1, desc,
+														&nulls[JUKI_RESIDENT_COL_STATUS]);
+	else
+	{
+		values[JUKI_RESIDENT_COL_STATUS] = (Datum) 0;
+		nulls[JUKI_RESIDENT_COL_STATUS] = true;
+	}
 	values[JUKI_RESIDENT_NFIELDS + 1] = PointerGetDatum(construct_array(fields, nf, TEXTOID, -1, false,
 														  TYPALIGN_INT));
 	nulls[JUKI_RESIDENT_NFIELDS + 1] = false;
