@@ -27,7 +27,7 @@ Usage (examples/README in the main README, "Writing an application"):
   counter_client.py --dsn "host=127.0.0.1 port=6432 dbname=town user=terminal" \
       --operator CARD-0007:/path/card.pem:password \
       --operator CARD-0008:/path/card2.pem:password2 \
-      --purpose wide_area_copy_issuance CODE [CODE ...]
+      --terminal madoguchi-03 --purpose wide_area_copy_issuance CODE [CODE ...]
 The operators' lookups are interleaved: code 1 by the first, code 2 by the
 second, and so on.  One line is printed per lookup.
 """
@@ -85,11 +85,15 @@ def reason_of(err):
     return err.diag.constraint_name or "unknown"
 
 
-def login(conn, card, password):
-    """Card challenge, the card's signature, the password: a session token."""
+def login(conn, card, password, terminal):
+    """Card challenge, the card's signature, the password: a session token.
+
+    terminal names the counter terminal (業務端末); juki records it in every
+    entry of the session, so the log tells which counter asked.
+    """
     challenge = conn.execute("SELECT juki.card_challenge(%s)", [card.serial]).fetchone()[0]
-    token = conn.execute("SELECT juki.card_login(%s, %s, %s)",
-                         [card.serial, card.sign(bytes(challenge)), password]).fetchone()[0]
+    token = conn.execute("SELECT juki.card_login(%s, %s, %s, %s)",
+                         [card.serial, card.sign(bytes(challenge)), password, terminal]).fetchone()[0]
     return token
 
 
@@ -111,6 +115,7 @@ def main():
     ap.add_argument("--operator", action="append", required=True,
                     help="CARD_SERIAL:KEY_PEM:PASSWORD (give two for interleaved operators)")
     ap.add_argument("--purpose", required=True)
+    ap.add_argument("--terminal", required=True, help="this counter terminal's id (業務端末)")
     ap.add_argument("--logout", action="store_true", help="log the operators out at the end")
     ap.add_argument("codes", nargs="+")
     args = ap.parse_args()
@@ -123,7 +128,7 @@ def main():
         serial, pem, password = spec.split(":", 2)
         card = Card(serial, pem)
         try:
-            operators.append((serial, login(conn, card, password)))
+            operators.append((serial, login(conn, card, password, args.terminal)))
         except psycopg.Error as e:
             r = reason_of(e)
             print(f"login {serial}: refused, reason {r}: {ACTIONS.get(r, 'see README Reasons')}")

@@ -3554,6 +3554,24 @@ COMMENT ON FUNCTION juki.lookup(text, text, text) IS
 REVOKE ALL ON FUNCTION juki.lookup(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION juki.lookup(text, text, text) TO PUBLIC;
 
+-- Issue 19: the counter terminal (業務端末).  card_login takes the terminal's
+-- id, and every entry of the session records it (log format 1.1: the field
+-- "terminal" is in the canonical form only when it has a value, so earlier
+-- entries keep their bytes).  The column is appended, like login_role, and
+-- before the statistics block below (no statistics on it).  card_login
+-- gains a parameter: a new function, re-commented and re-granted.
+ALTER TABLE juki.operation_log ADD COLUMN terminal text;
+COMMENT ON COLUMN juki.operation_log.terminal IS
+	'業務端末: the counter terminal the operator logged in at (juki.card_login''s terminal; log format 1.1: in the canonical form only when not NULL)';
+DROP FUNCTION juki.card_login(text, bytea, text);
+CREATE FUNCTION juki.card_login(card_serial text, signature bytea, password text,
+								terminal text DEFAULT NULL) RETURNS text
+	AS 'MODULE_PATHNAME', 'juki_card_login' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.card_login(text, bytea, text, text) IS
+	'Card signature over the challenge + password: an opaque session token; terminal names the 業務端末, recorded in every entry of the session';
+REVOKE ALL ON FUNCTION juki.card_login(text, bytea, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki.card_login(text, bytea, text, text) TO PUBLIC;
+
 -- Issue 13, class 3: no planner statistics of personal or secret data:
 -- every column of juki's tables but the log tables' bookkeeping columns
 -- gets statistics target 0 (as extension/parts/95_statistics.sql).  Keep

@@ -21,6 +21,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/lwlock.h"
 #include "utils/acl.h"
@@ -375,8 +376,24 @@ juki_card_login(PG_FUNCTION_ARGS)
 	int64		sid = 0;
 	TimestampTz now = GetCurrentTimestamp();
 	JukiAuditRecord r;
+	char	   *terminal = NULL;
 
 	serial = login_step_serial(fcinfo, "card_login");
+	/* the counter terminal (業務端末), if the application names it (1.1) */
+	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
+	{
+		const char *p;
+
+		terminal = text_to_cstring(PG_GETARG_TEXT_PP(3));
+		for (p = terminal; *p; p++)
+			if ((unsigned char) *p < 0x20 || *p == 0x7f)
+				break;
+		if (terminal[0] == '\0' || strlen(terminal) > JUKI_TERMINAL_LEN || *p != '\0' ||
+			pg_verifymbstr(terminal, strlen(terminal), true) == false)
+			juki_bad_input("card_login", "invalid_argument", ERRCODE_INVALID_PARAMETER_VALUE,
+						   gettext_noop("a terminal id has 1 to 64 bytes and no control characters"),
+						   gettext_noop("Give the id of the counter terminal (業務端末), e.g. 'madoguchi-03'."));
+	}
 	juki_login_authenticate("card_login", serial, PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1),
 				 PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
 				 JUKI_NO_ID, &ci);
@@ -406,6 +423,7 @@ juki_card_login(PG_FUNCTION_ARGS)
 		s->operator_id = ci.operator_id;
 		strlcpy(s->card, serial, sizeof(s->card));
 		strlcpy(s->role, ci.role, sizeof(s->role));
+		strlcpy(s->terminal, terminal ? terminal : "", sizeof(s->terminal));
 		s->created = now;
 		s->last_activity = now;
 	}
@@ -420,6 +438,7 @@ juki_card_login(PG_FUNCTION_ARGS)
 	r.operator_id = ci.operator_id;
 	r.session_id = sid;
 	r.card_serial = serial;
+	r.terminal = terminal;
 	PG_TRY();
 	{
 		juki_audit_log(&r);

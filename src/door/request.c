@@ -49,6 +49,7 @@ record_for(Request *rq, JukiAuditRecord *r, const char *outcome, const char *rea
 	r->subjects = rq->subjects;
 	if (s)
 	{
+		r->terminal = s->terminal[0] ? s->terminal : NULL;
 		r->operator_id = s->operator_id;
 		r->session_id = s->session_id;
 		r->card_serial = s->card_serial;

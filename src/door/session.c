@@ -170,6 +170,7 @@ juki_attach(PG_FUNCTION_ARGS)
 		r.operator_id = copy.operator_id;
 		r.session_id = copy.session_id;
 		r.card_serial = copy.card;
+	r.terminal = copy.terminal[0] ? copy.terminal : NULL;
 		jd_init(&d);
 		jd_int(&d, "idle_seconds", (now - last) / USECS_PER_SEC);
 		r.detail = jd_finish(&d);
@@ -186,6 +187,7 @@ juki_attach(PG_FUNCTION_ARGS)
 	current.operator_id = copy.operator_id;
 	strlcpy(current.card_serial, copy.card, sizeof(current.card_serial));
 	strlcpy(current.role_name, copy.role, sizeof(current.role_name));
+	strlcpy(current.terminal, copy.terminal, sizeof(current.terminal));
 	current.logged_in_at = copy.created;
 	current_lxid = MyProc->lxid;
 	PG_RETURN_VOID();
@@ -210,6 +212,7 @@ juki_unlock(PG_FUNCTION_ARGS)
 	r.operator_id = copy.operator_id;
 	r.session_id = copy.session_id;
 	r.card_serial = copy.card;
+	r.terminal = copy.terminal[0] ? copy.terminal : NULL;
 	juki_audit_log(&r);
 	LWLockAcquire(juki_session_table->lock, LW_EXCLUSIVE);
 	if (juki_session_slots()[slot].in_use && juki_session_slots()[slot].session_id == copy.session_id)
@@ -243,6 +246,7 @@ juki_logout(PG_FUNCTION_ARGS)
 	r.operator_id = copy.operator_id;
 	r.session_id = copy.session_id;
 	r.card_serial = copy.card;
+	r.terminal = copy.terminal[0] ? copy.terminal : NULL;
 	juki_audit_log(&r);
 	PG_RETURN_VOID();
 }

@@ -198,8 +198,8 @@ client_addr(void)
 /*
  * Flattened record layout (payload of a queue entry; host byte order, only
  * ever read by the writer of the same server):
- *	FlatFixed, then 10 strings (db_role, login_role, card_serial, client_addr,
- *	action, purpose, outcome, reason, criteria, detail), then subjects and fields
+ *	FlatFixed, then 11 strings (db_role, login_role, card_serial, client_addr,
+ *	action, purpose, outcome, reason, criteria, detail, terminal), then subjects and fields
  *	as a count followed by that many strings.  A string is a uint32 length
  *	(FLAT_NULL for null), its bytes and a NUL; a count FLAT_NULL is null.
  */
@@ -214,7 +214,7 @@ typedef struct FlatFixed
 } FlatFixed;
 
 #define FLAT_NULL	PG_UINT32_MAX
-#define FLAT_NSTRINGS 10
+#define FLAT_NSTRINGS 11
 
 static void
 flat_str(StringInfo buf, const char *s)
@@ -270,6 +270,7 @@ juki_audit_flatten(JukiAuditRecord *r, Size *len)
 	/* as text: the writer canonicalises it (format/json.c), the one canonicaliser */
 	flat_str(&buf, r->criteria ? JsonbToCString(NULL, &r->criteria->root, VARSIZE(r->criteria)) : NULL);
 	flat_str(&buf, r->detail);
+	flat_str(&buf, r->terminal);
 	flat_list(&buf, r->subjects);
 	flat_list(&buf, r->fields);
 	*len = buf.len;
@@ -384,6 +385,7 @@ juki_audit_unflatten(const char *payload, Size len, JkEntry *e)
 	e->reason = flat_read_str(&fr);
 	e->criteria = flat_read_str(&fr);
 	e->detail = flat_read_str(&fr);
+	e->terminal = flat_read_str(&fr);
 	e->subjects = flat_read_list(&fr, &e->nsubjects, &e->subjects_null);
 	e->fields = flat_read_list(&fr, &e->nfields, &e->fields_null);
 	return !fr.bad && e->action != NULL && e->outcome != NULL && fr.p == fr.end;

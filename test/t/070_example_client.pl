@@ -71,7 +71,7 @@ my @client = ($python, 'examples/counter_client.py',
 	'--dsn', "host=127.0.0.1 port=$port dbname=postgres user=terminal",
 	'--operator', "OP1-CARD:$key:$pw", '--operator', "OP2-CARD:$key:$pw");
 
-my ($out, $err) = run_client(@client, '--purpose', 'wide_area_copy_issuance', '--logout',
+my ($out, $err) = run_client(@client, '--terminal', 'madoguchi-01', '--purpose', 'wide_area_copy_issuance', '--logout',
 	$active[0], $active[1], $active[2], $unknown);
 like($out, qr/^login OP1-CARD: ok$/m, 'operator 1 logged in with the card through the pool');
 like($out, qr/^login OP2-CARD: ok$/m, 'operator 2 logged in with the card through the pool');
@@ -88,7 +88,7 @@ like($out, qr/^logout OP1-CARD: ok$/m, 'logged out');
 # a purpose op2 is not designated for: the reason comes as a field
 ($out, $err) = run_client($python, 'examples/counter_client.py',
 	'--dsn', "host=127.0.0.1 port=$port dbname=postgres user=terminal",
-	'--operator', "OP2-CARD:$key:$pw", '--purpose', 'move_in', $active[0]);
+	'--operator', "OP2-CARD:$key:$pw", '--terminal', 'madoguchi-02', '--purpose', 'move_in', $active[0]);
 like($out, qr/^OP2-CARD $active[0]: refused, reason not_designated \(42501\): ask the security officer/m,
 	'a refusal is acted on by its reason code, read from constraint_name');
 
@@ -102,6 +102,22 @@ like($stderr, qr/reason: not_authenticated/, 'a token that is no session is refu
 my $log = as_role($node, 'auditor',
 	"SELECT count(*) || ' ' || string_agg(detail::text, ' | ') FROM juki.operation_log WHERE action = 'lookup'");
 like($log, qr/^[1-9]/, 'the lookups are on record');
+
+# the counter terminal (業務端末) given at login is in every entry of the
+# sessions, and the log with the new field still verifies
+like(as_role($node, 'auditor', q{
+	SELECT count(*) FILTER (WHERE l.terminal IS DISTINCT FROM 'madoguchi-01') || ' ' || count(*)
+	  FROM juki.operation_log l
+	 WHERE l.session_id IN (SELECT x.session_id FROM juki.operation_log x
+							 WHERE x.action = 'card_login' AND x.terminal = 'madoguchi-01')}),
+	qr/^0 ([89]|\d\d+)$/,
+	'every entry of the first run\'s sessions (2 logins, 4 lookups, 2 logouts) names its terminal');
+is(as_role($node, 'auditor', q{
+	SELECT count(*) FROM juki.operation_log WHERE terminal = 'madoguchi-02' AND action = 'lookup'
+	   AND outcome = 'denied' AND reason = 'not_designated'}), '1',
+	'the refused lookup names the second terminal');
+is(as_role($node, 'auditor', 'SELECT ok FROM juki.verify_log()'), 't',
+	'the log with terminals verifies');
 unlike($log, qr/$active[0]/, 'no resident code inside a logged statement text');
 
 done_testing();
