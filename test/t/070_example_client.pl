@@ -21,7 +21,7 @@ plan skip_all => 'python3-psycopg, python3-cryptography or pgbouncer is missing 
   unless -x $pgbouncer
   && system($python, '-c', 'import psycopg, cryptography') == 0;
 
-my $node = juki_node('example');
+my $node = juki_node('example', signing => 1);
 juki_staff($node);
 juki_operator($node, 'op2', 'OP2-CARD');
 
@@ -118,6 +118,14 @@ is(as_role($node, 'auditor', q{
 	'the refused lookup names the second terminal');
 is(as_role($node, 'auditor', 'SELECT ok FROM juki.verify_log()'), 't',
 	'the log with terminals verifies');
+# and offline: an export, checked by juki_verify without a database
+my $export = $node->basedir . '/export.txt';
+open my $xf, '>', $export or die;
+print $xf as_role($node, 'am', 'SELECT * FROM juki.export_log(0)'), "\n";
+close $xf;
+like(slurp_file($export), qr/"terminal":"madoguchi-01"/, 'the export carries the terminal field');
+my ($vout, $verr) = run_command([ juki_verify_bin(), '--key', $node->basedir . '/keys/signing.pub', $export ]);
+like($vout, qr/^OK: \d+ entries/, 'juki_verify accepts the export with terminals') or diag $verr;
 unlike($log, qr/$active[0]/, 'no resident code inside a logged statement text');
 
 done_testing();
