@@ -380,7 +380,7 @@ for s in $suites; do
 	case "$s" in
 	regress)
 		regress_args=()
-		[ -n "${JUKI_REGRESS:-}" ] && regress_args+=(REGRESS="$JUKI_REGRESS")
+		[ -n "${JUKI_REGRESS:-}" ] && regress_args+=(REGRESS="$JUKI_REGRESS" JUKI_NLS_REGRESS=)
 		if ! run_suite regress regresscheck "${regress_args[@]}"; then
 			[ -f "$BUILD/build/regression.diffs" ] && head -60 "$BUILD/build/regression.diffs"
 			grep -q '\.\.\. ' "$BUILD/logs/regress.log" || failed=$((failed + 1))

@@ -458,7 +458,7 @@ juki_policy_decide(const JukiRequest *req, JukiDecision *d)
 	if (s == NULL)
 	{
 		deny(d, "not_authenticated", ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
-			 gettext_noop("Log in with juki.card_login() and call juki.attach(token) in this transaction."),
+			 gettext_noop("juki.attach(token) holds for its own transaction only: BEGIN, attach, then ask; in autocommit use juki.lookup(purpose, resident_code, token)."),
 			 gettext_noop("no operator session is attached to this transaction"));
 		return;
 	}

@@ -280,7 +280,7 @@ juki_refuse_direct(const char *command, const char *object, bool wait_for_log)
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("juki refuses %s on %s", command, object),
+			 errmsg("juki refuses %s on %s", juki_tr(command), object),
 			 juki_errfield("direct_access"),
 			 logged ?
 			 errdetail("reason: direct_access; the refusal is recorded in the operation log.") :

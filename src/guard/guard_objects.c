@@ -191,9 +191,11 @@ check_drop_extension(void)
 				 errmsg("extension juki cannot be dropped while its operation log holds entries younger than %d years",
 						years),
 				 juki_errfield("retention_period"),
-				 errdetail("reason: retention_period; the newest entry is seq %lld of %s%s",
-						   (long long) seq, timestamptz_to_str(ts),
-						   logged ? "; the refusal is recorded in the operation log." : "."),
+				 logged ?
+				 errdetail("reason: retention_period; the newest entry is seq %lld of %s; the refusal is recorded in the operation log.",
+						   (long long) seq, timestamptz_to_str(ts)) :
+				 errdetail("reason: retention_period; the newest entry is seq %lld of %s.",
+						   (long long) seq, timestamptz_to_str(ts)),
 				 errhint("The operation log (操作履歴) is kept for juki.log_retention years.")));
 	}
 	juki_note_dropping_juki();

@@ -116,13 +116,13 @@ refuse_role(const char *action, const char *what, const char *reason, JukiDetail
 	juki_audit_log(&r);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("juki refuses %s: %s", what, juki_tr(msg)),
+			 errmsg("juki refuses %s: %s", juki_tr(what), juki_tr(msg)),
 			 juki_errfield(reason),
 			 errdetail("reason: %s", reason),
 			 errhint("%s", juki_tr(hint))));
 }
 
-#define HINT_PRIVILEGED "juki staff are ordinary login roles: a superuser or a role with CREATEROLE (or a member of one) cannot hold a juki role."
+#define HINT_PRIVILEGED gettext_noop("juki staff are ordinary login roles: a superuser or a role with CREATEROLE (or a member of one) cannot hold a juki role.")
 
 /*
  * One membership change: grantee (InvalidOid for a role being created,
@@ -154,7 +154,7 @@ membership_change(bool grant, List *role_oids, List *role_names, Oid grantee,
 	jd_init(&d);
 	jd_str(&d, "roles", names.data);
 	jd_str(&d, "grantee", grantee_name);
-	what = psprintf("to grant %s to %s", names.data, grantee_name);
+	what = psprintf(gettext_noop("to grant %s to %s"), names.data, grantee_name);
 	if (grant && juki_granted)
 	{
 		Oid			login = GetAuthenticatedUserId();
@@ -385,7 +385,7 @@ juki_check_role_statement(Node *stmt)
 						jd_init(&d);
 						jd_str(&d, "roles", self);
 						jd_str(&d, "grantee", get_rolespec_name(rs));
-						refuse_role("role_grant", psprintf("to create role %s", self),
+						refuse_role("role_grant", psprintf(gettext_noop("to create role %s"), self),
 									"privileged_role", &d,
 									psprintf(gettext_noop("role %s holds %s and would be able to become role %s, a superuser or a role that may create roles"),
 											 get_rolespec_name(rs), which, self),
