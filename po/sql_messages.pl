@@ -89,6 +89,20 @@ for my $file (@ARGV) {
 		message_arg($a[4], "$name:$line") if @a > 4;
 		pos($s) = $pos;
 	}
+	# juki._raise(sqlstate, reason, message, hint): a refusal logged by its caller
+	while ($s =~ /juki\._raise\s*\(/g) {
+		my $pos = pos($s);
+		my $line = 1 + (substr($s, 0, $pos) =~ tr/\n//);
+		my @a = args_of($s, $pos);
+		message_arg($a[2], "$name:$line") if @a > 2;
+		message_arg($a[3], "$name:$line") if @a > 3;
+		pos($s) = $pos;
+	}
+	# texts kept in a variable first (msg := ..., problem := ...)
+	while ($s =~ /\b(?:msg|problem)\s*:=\s*(pg_catalog\.format\s*\(\s*)?('(?:[^']|'')*')/g) {
+		my $line = 1 + (substr($s, 0, pos($s)) =~ tr/\n//);
+		add(literal($2), "$name:$line");
+	}
 	# juki._start(action, roles, message, missing): the null_argument message
 	while ($s =~ /juki\._start\s*\(/g) {
 		my $pos = pos($s);

@@ -169,7 +169,13 @@ fill(const char *tr, const Captures *c)
 				int			k = pos >= 0 ? pos : next++;
 
 				if (k < c->n)
-					appendBinaryStringInfo(&out, c->start[k], c->len[k]);
+				{
+					/* an argument may be a message itself ("row 3: <problem>") */
+					char	   *arg = pnstrdup(c->start[k], c->len[k]);
+
+					if (arg[0] != '\0')
+						appendStringInfoString(&out, dgettext(TEXTDOMAIN, arg));
+				}
 				tr += len;
 				continue;
 			}

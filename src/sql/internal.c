@@ -65,6 +65,7 @@ PG_FUNCTION_INFO_V1(juki_internal_caller);
 PG_FUNCTION_INFO_V1(juki_internal_policy_changed);
 PG_FUNCTION_INFO_V1(juki_internal_card_key_type);
 PG_FUNCTION_INFO_V1(juki_internal_fail);
+PG_FUNCTION_INFO_V1(juki_internal_raise);
 
 /*
  * juki._log(action, outcome, reason, purpose, operator_id, permit_id,
@@ -187,5 +188,31 @@ juki_internal_fail(PG_FUNCTION_ARGS)
 	juki_refuse_on_record(action, strncmp(state, "42", 2) == 0 || strncmp(state, "28", 2) == 0,
 						  reason, MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]),
 						  msg, hint, ARG_ID(5), ARG_TEXT(6));
+	PG_RETURN_VOID();
+}
+
+/*
+ * juki._raise(sqlstate, reason, message, hint): raise a refusal that its
+ * caller has already logged (with facts _fail cannot carry, such as the
+ * residents concerned), in the reader's language, with the reason code in
+ * DETAIL and constraint_name and no CONTEXT of juki's PL/pgSQL.
+ */
+Datum
+juki_internal_raise(PG_FUNCTION_ARGS)
+{
+	const char *state = ARG_TEXT(0);
+	const char *reason = ARG_TEXT(1);
+	const char *msg = ARG_TEXT(2);
+	const char *hint = ARG_TEXT(3);
+
+	require_internal("juki._raise");
+	if (!state || strlen(state) != 5 || !reason || !msg)
+		elog(ERROR, "juki._raise needs a 5-character SQLSTATE, a reason and a message");
+	juki_no_context();
+	ereport(ERROR,
+			(errcode(MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])),
+			 errmsg_internal("%s", juki_tr(msg)),
+			 juki_errreason(reason),
+			 hint ? errhint("%s", juki_tr(hint)) : 0));
 	PG_RETURN_VOID();
 }
