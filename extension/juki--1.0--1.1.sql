@@ -3814,6 +3814,59 @@ END
 $$;
 ALTER FUNCTION juki.record_change(text, jsonb, text, date) SET max_parallel_workers_per_gather = 0;
 
+-- Issue 19: 提供状況 names the counter terminal (業務端末) of each disclosure:
+-- report_provision gains a column, so it is a new function (dropped,
+-- re-created, commented and granted as 99_grants.sql grants every function).
+DROP FUNCTION juki.report_provision(text, timestamptz, timestamptz);
+-- Functions whose definition changed since HEAD (test/upgrade/replace_functions.pl)
+
+CREATE FUNCTION juki.report_provision(resident_code text,
+									  since timestamptz DEFAULT pg_catalog.now() - interval '1 year',
+									  until timestamptz DEFAULT pg_catalog.now())
+	RETURNS TABLE (seq bigint, disclosed_at timestamptz, disclosed_on date, action text, purpose text,
+				   purpose_title text, legal_basis text, department text, operator_id bigint,
+				   operator_name text, contractor text, fields text[], form_serial text, terminal text)
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'report_provision';
+	v_code text := $1;
+	n bigint;
+BEGIN
+	PERFORM juki._report_start(a, $2, $3);
+	IF v_code IS NULL OR NOT juki.is_valid_resident_code(v_code) THEN
+		PERFORM juki._fail(a, 'invalid_resident_code', '22023', 'resident_code is not a valid 住民票コード',
+			'A 住民票コード has 11 ASCII digits.');
+	END IF;
+	RETURN QUERY
+	SELECT l.seq, l.ts, (l.ts AT TIME ZONE juki._tz())::date, l.action, l.purpose, p.title, p.legal_basis,
+		   o.department, l.operator_id, o.display_name, k.name, l.fields, l.detail ->> 'form_serial',
+		   l.terminal
+	  FROM juki.operation_log l
+	  LEFT JOIN juki.operator o ON o.id = l.operator_id
+	  LEFT JOIN juki.contract c ON c.id = o.contract_id
+	  LEFT JOIN juki.contractor k ON k.id = c.contractor_id
+	  LEFT JOIN LATERAL (SELECT x.title, x.legal_basis FROM juki.purpose x WHERE x.code = l.purpose
+						  ORDER BY (x.version = (l.detail ->> 'purpose_version')::integer) DESC, x.version DESC
+						  LIMIT 1) p ON true
+	 WHERE l.action IN ('lookup', 'search', 'issue_form') AND l.outcome = 'granted'
+	   AND l.subjects @> ARRAY[v_code] AND l.ts >= $2 AND l.ts < $3
+	   -- a granted request whose client never got the answer disclosed nothing
+	   AND NOT EXISTS (SELECT 1 FROM juki.operation_log x
+					   WHERE x.action = 'withheld' AND x.seq > l.seq
+						 AND (x.detail ->> 'withheld_seq')::bigint = l.seq)
+	 ORDER BY l.seq;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM juki._log(a, 'granted', NULL, subjects => ARRAY[v_code], row_count => n,
+		detail => pg_catalog.jsonb_build_object('since', $2, 'until', $3));
+END
+$$;
+COMMENT ON FUNCTION juki.report_provision(text, timestamptz, timestamptz) IS
+	'提供状況の開示: when, for which purpose (and law), to which department and operator (at which terminal, 業務端末), which items of a resident were disclosed';
+ALTER FUNCTION juki.report_provision(text, timestamp with time zone, timestamp with time zone) SET max_parallel_workers_per_gather = 0;
+REVOKE ALL ON FUNCTION juki.report_provision(text, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki.report_provision(text, timestamptz, timestamptz) TO PUBLIC;
+
 -- Issue 13, class 3: no planner statistics of personal or secret data:
 -- every column of juki's tables but the log tables' bookkeeping columns
 -- gets statistics target 0 (as extension/parts/95_statistics.sql).  Keep

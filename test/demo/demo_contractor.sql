@@ -149,7 +149,8 @@ SELECT day, role_name, department, purpose, action, granted, denied, rows_disclo
   FROM juki.report_access(now() - interval '1 day');
 \echo '提供状況 of resident' :r1 :r1_name ': what was disclosed, when, to whom, why, which items:'
 SELECT to_char(disclosed_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS "when (JST)", action, purpose_title, legal_basis,
-       department, operator_name, coalesce(contractor, '') AS contractor, array_to_string(fields, ', ') AS items,
+       department, operator_name, coalesce(contractor, '') AS contractor, coalesce(terminal, '') AS terminal,
+       array_to_string(fields, ', ') AS items,
        coalesce(form_serial, '') AS form
   FROM juki.report_provision(:'r1');
 \echo 'Denials by reason:'

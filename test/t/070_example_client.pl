@@ -118,6 +118,11 @@ is(as_role($node, 'auditor', q{
 	'the refused lookup names the second terminal');
 is(as_role($node, 'auditor', 'SELECT ok FROM juki.verify_log()'), 't',
 	'the log with terminals verifies');
+# 提供状況 names the counter each disclosure was made at
+is(as_role($node, 'auditor',
+	"SELECT string_agg(DISTINCT terminal, ',') FROM juki.report_provision('$active[0]')"),
+	'madoguchi-01', 'report_provision shows the terminal of the disclosure');
+
 # and offline: an export, checked by juki_verify without a database
 my $export = $node->basedir . '/export.txt';
 open my $xf, '>', $export or die;
