@@ -44,13 +44,25 @@ INSERT INTO juki_test.ja_case VALUES
 	-- C, the door: a token that is none
 	(9, 'regress_op_ed', $$SELECT juki.attach('no-token')$$),
 	-- C, login: an unknown card
-	(10, 'regress_op_ed', $$SELECT juki.card_challenge('NO-SUCH-CARD')$$);
+	(10, 'regress_op_ed', $$SELECT juki.card_challenge('NO-SUCH-CARD')$$),
+	-- PL/pgSQL through juki._raise: a template whose argument is a message too
+	(11, 'regress_registrar', $$SELECT juki.import_residents('public.regress_staging_ja')$$);
 GRANT SELECT ON juki_test.ja_case TO PUBLIC;
+-- a staging table whose one row has a bad 個人番号 (a synthetic resident)
+CREATE TABLE public.regress_staging_ja (resident_code text, individual_number text, full_name text,
+	full_name_kana text, former_surname text, alias_name text, birth_date text, sex text, address text,
+	municipality_code text, change_reason text, change_date text, status text);
+INSERT INTO public.regress_staging_ja
+SELECT resident_code, '123', full_name, full_name_kana, former_surname, alias_name, birth_date::text, sex,
+	   address, municipality_code, change_reason, change_date::text, status
+  FROM juki_test.town ORDER BY resident_code LIMIT 1;
+GRANT SELECT ON public.regress_staging_ja TO regress_registrar;
 CREATE TABLE juki_test.ja_result (lang text, n int, state text, message text, detail text,
 								  hint text, reason_field text, juki_context boolean);
 GRANT INSERT, SELECT ON juki_test.ja_result TO PUBLIC;
 ALTER ROLE regress_manager SET lc_messages = 'ja_JP.UTF-8';
 ALTER ROLE regress_op_ed SET lc_messages = 'ja_JP.UTF-8';
+ALTER ROLE regress_registrar SET lc_messages = 'ja_JP.UTF-8';
 
 -- in Japanese
 SET lc_messages = 'ja_JP.UTF-8';
@@ -59,15 +71,20 @@ INSERT INTO juki_test.ja_result SELECT 'ja', n, e.* FROM juki_test.ja_case, juki
 INSERT INTO juki_test.ja_result SELECT 'ja', n, e.* FROM juki_test.ja_case, juki_test.err(q) e WHERE who = current_user;
 \c - regress_op_ed
 INSERT INTO juki_test.ja_result SELECT 'ja', n, e.* FROM juki_test.ja_case, juki_test.err(q) e WHERE who = current_user;
+\c - regress_registrar
+INSERT INTO juki_test.ja_result SELECT 'ja', n, e.* FROM juki_test.ja_case, juki_test.err(q) e WHERE who = current_user;
 \c - :su
 -- and in English
 ALTER ROLE regress_manager RESET lc_messages;
 ALTER ROLE regress_op_ed RESET lc_messages;
+ALTER ROLE regress_registrar RESET lc_messages;
 SET lc_messages = 'C';
 INSERT INTO juki_test.ja_result SELECT 'en', n, e.* FROM juki_test.ja_case, juki_test.err(q) e WHERE who = :'su';
 \c - regress_manager
 INSERT INTO juki_test.ja_result SELECT 'en', n, e.* FROM juki_test.ja_case, juki_test.err(q) e WHERE who = current_user;
 \c - regress_op_ed
+INSERT INTO juki_test.ja_result SELECT 'en', n, e.* FROM juki_test.ja_case, juki_test.err(q) e WHERE who = current_user;
+\c - regress_registrar
 INSERT INTO juki_test.ja_result SELECT 'en', n, e.* FROM juki_test.ja_case, juki_test.err(q) e WHERE who = current_user;
 \c - :su
 
