@@ -16,6 +16,10 @@ OBJS = \
 	src/format/entry.o \
 	src/format/checkpoint.o \
 	src/format/export.o \
+	src/format/merkle.o \
+	src/format/tile.o \
+	src/format/note.o \
+	src/format/witness.o \
 	src/core/settings.o \
 	src/core/message.o \
 	src/core/msg_templates.o \
@@ -28,8 +32,9 @@ OBJS = \
 	src/log/record.o \
 	src/log/append.o \
 	src/log/refusal.o \
-	src/log/queue.o \
-	src/log/batch.o \
+	src/log/head.o \
+	src/log/wal.o \
+	src/log/filing.o \
 	src/log/writer.o \
 	src/log/writer_own.o \
 	src/log/writer_read.o \
@@ -39,6 +44,8 @@ OBJS = \
 	src/log/enforcement.o \
 	src/log/form_ledger.o \
 	src/log/retention.o \
+	src/log/tiles.o \
+	src/log/tree_read.o \
 	src/access/caller.o \
 	src/access/identity.o \
 	src/access/duties.o \
@@ -74,6 +81,9 @@ OBJS = \
 	src/audit/verify.o \
 	src/audit/export.o \
 	src/audit/purge.o \
+	src/audit/tree.o \
+	src/audit/verify_tree.o \
+	src/audit/witness.o \
 	src/sql/internal.o \
 	src/sql/emergency.o \
 	src/sql/status.o \
@@ -108,7 +118,7 @@ SHLIB_LINK = -lcrypto
 # a running server set up as test/juki.conf says, found through PGHOST, PGPORT
 # and PGUSER; test/installcheck_prep.sh checks that server first.  make test
 # runs them in a temp instance instead (regresscheck, below).
-REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify \
+REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify oplog_tree \
 	admin_operators admin_officers admin_purposes admin_registrar \
 	door_setup door_session door_policy door_guard \
 	contractors forms reports bypass door_volume registrar_safety definer_review \
@@ -167,9 +177,10 @@ CHAIN_SRC = $(addprefix $(srcdir)/src/format/,buf.c json_scan.c json.c json_chec
 	timestamp.c entry.c checkpoint.c export.c)
 CHAIN_HDRS = $(wildcard $(srcdir)/src/format/*.h)
 VERIFY_SRC = $(addprefix $(srcdir)/src/tools/,verify_export.c export_reader.c)
+VERIFY_TREE_SRC = $(srcdir)/src/tools/verify_tree.c $(addprefix $(srcdir)/src/format/,merkle.c tile.c note.c witness.c)
 VERIFY_HDRS = $(wildcard $(srcdir)/src/tools/*.h)
-src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(VERIFY_SRC) $(CHAIN_SRC) $(VERIFY_HDRS) $(CHAIN_HDRS)
-	$(CC) $(CHAIN_CFLAGS) $(COPT) -o $@ $(srcdir)/src/tools/juki_verify.c $(VERIFY_SRC) $(CHAIN_SRC) -lcrypto
+src/tools/juki_verify: $(srcdir)/src/tools/juki_verify.c $(VERIFY_SRC) $(VERIFY_TREE_SRC) $(CHAIN_SRC) $(VERIFY_HDRS) $(CHAIN_HDRS)
+	$(CC) $(CHAIN_CFLAGS) $(COPT) -o $@ $(srcdir)/src/tools/juki_verify.c $(VERIFY_SRC) $(VERIFY_TREE_SRC) $(CHAIN_SRC) -lcrypto
 test/unit/chain_test: $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) $(CHAIN_HDRS)
 	@mkdir -p test/unit
 	$(CC) $(CHAIN_CFLAGS) -o $@ $(srcdir)/test/unit/chain_test.c $(CHAIN_SRC) -lcrypto

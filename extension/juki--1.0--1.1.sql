@@ -3867,6 +3867,166 @@ ALTER FUNCTION juki.report_provision(text, timestamp with time zone, timestamp w
 REVOKE ALL ON FUNCTION juki.report_provision(text, timestamptz, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION juki.report_provision(text, timestamptz, timestamptz) TO PUBLIC;
 
+-- Issue 16 (the log append through WAL): status() reports the last entry
+-- durable in WAL (last_seq), the last filed into juki.operation_log
+-- (filed_seq), the backlog between them and its bound, and where juki's
+-- replication slot holds WAL from; the ring's queued_bytes and
+-- queue_capacity are gone with the ring.
+DROP FUNCTION juki.status();
+CREATE FUNCTION juki.status(OUT preloaded boolean, OUT version text, OUT database text,
+							OUT timezone text, OUT writer_pid integer, OUT accepting boolean,
+							OUT last_seq bigint, OUT filed_seq bigint, OUT backlog bigint,
+							OUT max_backlog bigint, OUT wal_retained_from pg_lsn,
+							OUT standby boolean,
+							OUT emergency_stop boolean, OUT sql_version text,
+							OUT sql_current boolean)
+	AS 'MODULE_PATHNAME', 'juki_status'
+	LANGUAGE C STABLE;
+COMMENT ON FUNCTION juki.status() IS
+	'Is juki enforcing, and with which settings; last_seq is the last entry durable in WAL, filed_seq the last in juki.operation_log; version is the library''s, sql_version the installed objects'' (works without preload)';
+REVOKE ALL ON FUNCTION juki.status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki.status() TO PUBLIC;
+-- Issue 17: the operation log's Merkle tree (tiles, checkpoint notes,
+-- tree_head and the proofs) and witnessing, as extension/parts/80_tree.sql;
+-- EXECUTE to PUBLIC as 99_grants.sql gives every function (juki's role
+-- check first), and the DO block's setting for PL/pgSQL functions.
+
+-- RFC 6962 Merkle tree over the operation log, leaf i = SHA-256(0x00 ||
+-- canonical entry at seq i), stored as C2SP tlog-tiles of height 8: tile
+-- (level, tile_index) holds the hashes of nodes (8 * level, 256 * tile_index
+-- + k), k < width; full tiles (width 256) never change, the rightmost tile of
+-- each level grows.  Written only by the audit writer, in the transaction of
+-- the entries it covers (src/log/tiles.c); guarded like the log.
+CREATE TABLE juki.log_tile (
+	level       smallint NOT NULL CHECK (level BETWEEN 0 AND 7),
+	tile_index  bigint NOT NULL CHECK (tile_index >= 0),
+	width       smallint NOT NULL CHECK (width BETWEEN 1 AND 256),
+	hashes      bytea NOT NULL CHECK (pg_catalog.length(hashes) = 32 * width),
+	PRIMARY KEY (level, tile_index)
+);
+ALTER TABLE juki.log_tile ALTER COLUMN hashes SET STORAGE EXTERNAL;
+COMMENT ON TABLE juki.log_tile IS
+	'操作履歴の Merkle tree: C2SP tlog-tiles of height 8 (doc/MERKLE.md); written only by the audit writer';
+GRANT SELECT ON juki.log_tile TO juki_auditor, juki_chief_security_officer;
+
+-- Each checkpoint also signs the tree head as a C2SP checkpoint note.
+ALTER TABLE juki.audit_checkpoint
+	ADD COLUMN tree_size bigint,
+	ADD COLUMN tree_root bytea,
+	ADD COLUMN note text;
+COMMENT ON COLUMN juki.audit_checkpoint.note IS
+	'C2SP signed note: tlog-checkpoint body (origin, tree_size, base64 tree_root) signed with the checkpoint key';
+
+CREATE FUNCTION juki.tree_head(OUT tree_size bigint, OUT root_hash bytea,
+							   OUT checkpoint_size bigint, OUT checkpoint text)
+	AS 'MODULE_PATHNAME', 'juki_tree_head'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.tree_head() IS
+	'The Merkle tree size and root of the 操作履歴, and the newest signed checkpoint note (auditor, chief)';
+
+CREATE FUNCTION juki.inclusion_proof(seq bigint, tree_size bigint DEFAULT NULL,
+									 OUT leaf_index bigint, OUT size bigint,
+									 OUT leaf_hash bytea, OUT root_hash bytea,
+									 OUT proof bytea[])
+	AS 'MODULE_PATHNAME', 'juki_inclusion_proof'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.inclusion_proof(bigint, bigint) IS
+	'RFC 6962 audit path of the entry at seq in the tree of tree_size entries (NULL: now) (auditor, chief)';
+
+CREATE FUNCTION juki.consistency_proof(old_size bigint, new_size bigint DEFAULT NULL,
+									   OUT from_size bigint, OUT to_size bigint,
+									   OUT old_root bytea, OUT new_root bytea,
+									   OUT proof bytea[])
+	AS 'MODULE_PATHNAME', 'juki_consistency_proof'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.consistency_proof(bigint, bigint) IS
+	'RFC 6962 consistency proof that the tree of new_size entries (NULL: now) extends the one of old_size (auditor, chief)';
+
+-- Witnessing (C2SP tlog-witness): the logs this juki witnesses, with their
+-- verifier keys and the latest checkpoint it cosigned; and, for this log,
+-- the cosignatures its witnesses returned (src/audit/witness.c).
+CREATE TABLE juki.witnessed_log (
+	origin      text PRIMARY KEY,
+	public_key  text NOT NULL,
+	tree_size   bigint CHECK (tree_size >= 0),
+	tree_root   bytea CHECK (pg_catalog.length(tree_root) = 32),
+	updated_at  timestamptz
+);
+COMMENT ON TABLE juki.witnessed_log IS
+	'Logs this juki witnesses: origin, the log''s note verifier key, the latest cosigned tree size and root';
+
+CREATE TABLE juki.checkpoint_cosignature (
+	tree_size  bigint NOT NULL,
+	witness    text NOT NULL,
+	key_id     text NOT NULL,
+	line       text NOT NULL,
+	added_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (tree_size, witness, key_id)
+);
+COMMENT ON TABLE juki.checkpoint_cosignature IS
+	'Witnesses'' cosignature/v1 lines of this log''s checkpoint notes, verified under juki.witness_keys';
+
+CREATE FUNCTION juki.log_key() RETURNS text
+	AS 'MODULE_PATHNAME', 'juki_log_key'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.log_key() IS
+	'The C2SP verifier key of this log''s checkpoint notes, for its witnesses (access manager, auditor, chief)';
+
+CREATE FUNCTION juki.witness_key() RETURNS text
+	AS 'MODULE_PATHNAME', 'juki_witness_key'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.witness_key() IS
+	'The cosignature/v1 verifier key of this juki as a witness, for juki.witness_keys of the logs it witnesses (access manager, auditor, chief)';
+
+CREATE FUNCTION juki.add_witnessed_log(origin text, public_key text) RETURNS void
+	AS 'MODULE_PATHNAME', 'juki_add_witnessed_log'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.add_witnessed_log(text, text) IS
+	'Witness another log: its origin and note verifier key (chief)';
+
+CREATE FUNCTION juki.witness_add_checkpoint(old_size bigint, proof bytea[], checkpoint text) RETURNS text
+	AS 'MODULE_PATHNAME', 'juki_witness_add_checkpoint'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.witness_add_checkpoint(bigint, bytea[], text) IS
+	'tlog-witness add-checkpoint: check a witnessed log''s signed checkpoint and consistency proof from the stored size, return a cosignature/v1 line (auditor, chief)';
+
+CREATE FUNCTION juki.add_cosignature(tree_size bigint, line text) RETURNS void
+	AS 'MODULE_PATHNAME', 'juki_add_cosignature'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.add_cosignature(bigint, text) IS
+	'Keep a witness''s cosignature line of this log''s checkpoint note of tree_size, if it verifies under juki.witness_keys (access manager, auditor, chief)';
+
+CREATE FUNCTION juki.report_cosignatures()
+	RETURNS TABLE (seq bigint, tree_size bigint, signed_at timestamptz, witnesses text[])
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'report_cosignatures';
+	n bigint;
+BEGIN
+	PERFORM juki._report_start(a, pg_catalog.now(), pg_catalog.now());
+	RETURN QUERY
+	SELECT c.seq, c.tree_size, c.ts,
+		   coalesce((SELECT pg_catalog.array_agg(w.witness ORDER BY w.witness) FROM juki.checkpoint_cosignature w
+					  WHERE w.tree_size = c.tree_size), '{}')
+	  FROM juki.audit_checkpoint c WHERE c.note IS NOT NULL ORDER BY c.seq;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM juki._log(a, 'granted', NULL, row_count => n);
+END
+$$;
+COMMENT ON FUNCTION juki.report_cosignatures() IS
+	'操作履歴: each signed checkpoint note and the witnesses that cosigned it (auditor, chief)';
+REVOKE ALL ON FUNCTION juki.tree_head(), juki.inclusion_proof(bigint, bigint),
+	juki.consistency_proof(bigint, bigint), juki.log_key(), juki.witness_key(),
+	juki.add_witnessed_log(text, text), juki.witness_add_checkpoint(bigint, bytea[], text),
+	juki.add_cosignature(bigint, text), juki.report_cosignatures() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki.tree_head(), juki.inclusion_proof(bigint, bigint),
+	juki.consistency_proof(bigint, bigint), juki.log_key(), juki.witness_key(),
+	juki.add_witnessed_log(text, text), juki.witness_add_checkpoint(bigint, bytea[], text),
+	juki.add_cosignature(bigint, text), juki.report_cosignatures() TO PUBLIC;
+REVOKE ALL ON juki.witnessed_log, juki.checkpoint_cosignature FROM PUBLIC;
+ALTER FUNCTION juki.report_cosignatures() SET max_parallel_workers_per_gather = 0;
+
 -- Issue 13, class 3: no planner statistics of personal or secret data:
 -- every column of juki's tables but the log tables' bookkeeping columns
 -- gets statistics target 0 (as extension/parts/95_statistics.sql).  Keep

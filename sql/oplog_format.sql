@@ -34,5 +34,5 @@ SELECT ok, first_bad_seq, problem FROM juki.verify_log();
 \c - :su
 
 -- the writer reports itself
-SELECT writer_pid IS NOT NULL AS writer_running, accepting, queue_capacity, standby
+SELECT writer_pid IS NOT NULL AS writer_running, accepting, max_backlog, standby
   FROM juki.status();

@@ -20,7 +20,8 @@
 #include "core/objects.h"
 #include "core/settings.h"
 #include "core/state.h"
-#include "log/queue.h"
+#include "log/head.h"
+#include "log/wal.h"
 #include "log/writer.h"
 #include "door/session_table.h"
 #include "door/volume.h"
@@ -40,7 +41,7 @@ juki_shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	juki_queue_shmem_request();
+	juki_head_shmem_request();
 	juki_state_shmem_request();
 	juki_session_shmem_request();
 	juki_volume_shmem_request();
@@ -51,7 +52,7 @@ juki_shmem_startup(void)
 {
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
-	juki_queue_shmem_startup();
+	juki_head_shmem_startup();
 	juki_state_shmem_startup();
 	juki_session_shmem_startup();
 	juki_volume_shmem_startup();
@@ -93,6 +94,8 @@ _PG_init(void)
 	shmem_request_hook = juki_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = juki_shmem_startup;
+	/* the operation log's records travel through WAL (log/wal.c) */
+	juki_wal_register();
 	register_audit_writer();
 	juki_objects_install();
 	juki_guard_install();

@@ -555,14 +555,15 @@ SELECT pg_catalog.pg_extension_config_dump('juki.operating_hours_id_seq', '');
 
 CREATE FUNCTION juki.status(OUT preloaded boolean, OUT version text, OUT database text,
 							OUT timezone text, OUT writer_pid integer, OUT accepting boolean,
-							OUT queued_bytes bigint, OUT queue_capacity bigint,
-							OUT last_seq bigint, OUT standby boolean,
+							OUT last_seq bigint, OUT filed_seq bigint, OUT backlog bigint,
+							OUT max_backlog bigint, OUT wal_retained_from pg_lsn,
+							OUT standby boolean,
 							OUT emergency_stop boolean, OUT sql_version text,
 							OUT sql_current boolean)
 	AS 'MODULE_PATHNAME', 'juki_status'
 	LANGUAGE C STABLE;
 COMMENT ON FUNCTION juki.status() IS
-	'Is juki enforcing, and with which settings; version is the library''s, sql_version the installed objects'' (works without preload)';
+	'Is juki enforcing, and with which settings; last_seq is the last entry durable in WAL, filed_seq the last in juki.operation_log; version is the library''s, sql_version the installed objects'' (works without preload)';
 
 /* ------------------------------------------------------- operation log */
 

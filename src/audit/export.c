@@ -25,7 +25,7 @@
 #include "core/settings.h"
 #include "core/spi.h"
 #include "log/append.h"
-#include "log/queue.h"
+#include "log/head.h"
 #include "log/refusal.h"
 #include "log/retention.h"
 #include "log/scan.h"
@@ -117,9 +117,9 @@ juki_export_log(PG_FUNCTION_ARGS)
 	/* an export ends at a signed checkpoint; ask the writer for one if needed */
 	if (!juki_covering_checkpoint(to, &cp_seq, &cp_line))
 	{
-		uint64		req = juki_queue_request_checkpoint();
+		uint64		req = juki_head_request_checkpoint();
 
-		(void) juki_queue_wait_checkpoint(req, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+		(void) juki_head_wait_checkpoint(req, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 																		   juki_audit_wait_timeout_ms * 2));
 		if (!juki_covering_checkpoint(to, &cp_seq, &cp_line))
 			juki_bad_input("export_log", "no_signed_checkpoint", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
@@ -225,7 +225,7 @@ juki_export_log(PG_FUNCTION_ARGS)
 Datum
 juki_checkpoint_now(PG_FUNCTION_ARGS)
 {
-	JukiQueueStatus st;
+	JukiHeadStatus st;
 	uint64		req;
 	int64		cp_seq;
 	char	   *line;
@@ -235,22 +235,20 @@ juki_checkpoint_now(PG_FUNCTION_ARGS)
 	juki_require_role("checkpoint", checkpoint_roles);
 	juki_audit_record_init(&rec, "checkpoint_request", JUKI_GRANTED, NULL);
 	juki_audit_log(&rec);
-	juki_queue_status(&st);
-	req = juki_queue_request_checkpoint();
-	if (!juki_queue_wait_checkpoint(req, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+	juki_head_status(&st);
+	req = juki_head_request_checkpoint();
+	if (!juki_head_wait_checkpoint(req, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 																	 juki_audit_wait_timeout_ms * 2)))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("juki's audit writer did not answer the checkpoint request in time"),
-				 juki_errfield("audit_unavailable"),
-				 errdetail("reason: audit_unavailable"),
-				 errhint("Check that the juki audit writer runs: SELECT * FROM juki.status();")));
+		juki_refuse_on_record("checkpoint_request", false, "audit_unavailable",
+							  ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+							  gettext_noop("juki's audit writer did not answer the checkpoint request in time"),
+							  gettext_noop("Check that the juki audit writer runs: SELECT * FROM juki.status();"),
+							  JUKI_NO_ID, NULL);
 	if (!juki_covering_checkpoint(Max(st.last_seq, 0), &cp_seq, &line))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("juki could not sign a checkpoint"),
-				 juki_errfield("no_signed_checkpoint"),
-				 errdetail("reason: no_signed_checkpoint"),
-				 errhint("Set juki.signing_key_file to an Ed25519 private key outside the data directory; the operation log (action checkpoint, outcome error) says what went wrong.")));
+		juki_refuse_on_record("checkpoint_request", false, "no_signed_checkpoint",
+							  ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+							  gettext_noop("juki could not sign a checkpoint"),
+							  gettext_noop("Set juki.signing_key_file to an Ed25519 private key outside the data directory; the operation log (action checkpoint, outcome error) says what went wrong."),
+							  JUKI_NO_ID, NULL);
 	PG_RETURN_TEXT_P(cstring_to_text(line));
 }

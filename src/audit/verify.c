@@ -46,6 +46,7 @@
 #include "core/spi.h"
 #include "log/refusal.h"
 #include "log/scan.h"
+#include "verify_tree.h"
 
 PG_FUNCTION_INFO_V1(juki_verify_log);
 
@@ -378,7 +379,13 @@ check_signatures(List *cps, List *keys, JukiChainInfo *ci, VResult *r)
  * signings the log records but nothing stores go to *deferred.
  */
 static void
-check_chain(List *cps, JukiChainInfo *ci, VResult *r, List **deferred)
+vtree_fail(void *arg, int64 seq, const char *msg)
+{
+	fail((VResult *) arg, seq, "%s", msg);
+}
+
+static void
+check_chain(List *cps, List *keys, JukiChainInfo *ci, VResult *r, List **deferred)
 {
 	JukiLogScan scan;
 	JukiLogRow	row;
@@ -387,6 +394,10 @@ check_chain(List *cps, JukiChainInfo *ci, VResult *r, List **deferred)
 	ListCell   *next_cp = list_head(cps);
 	JkBuf		canon;
 	bool		stored_here;
+	JukiSpi		spi;
+	JukiVTree  *vt;
+	List	   *pubs = NIL;
+	ListCell   *kc;
 
 	if (ci->purged)
 		memcpy(prev, ci->purged_through_hash, JK_HASH_LEN);
@@ -406,6 +417,11 @@ check_chain(List *cps, JukiChainInfo *ci, VResult *r, List **deferred)
 	}
 
 	juki_buf_init(&canon);
+	/* the Merkle tree in the same pass (verify_tree.c), from the stored size read first */
+	juki_spi_begin(&spi);
+	foreach(kc, keys)
+		pubs = lappend(pubs, ((VKey *) lfirst(kc))->pub);
+	vt = juki_vtree_begin(expected, pubs, vtree_fail, r);
 	juki_log_scan_begin(&scan, expected, false);
 	while (juki_log_scan_next(&scan, &row))
 	{
@@ -436,6 +452,7 @@ check_chain(List *cps, JukiChainInfo *ci, VResult *r, List **deferred)
 			fail(r, seq, "entry seq " INT64_FORMAT " has a time outside years 0001-9999", seq);
 			break;
 		}
+		juki_vtree_add(vt, seq, canon.data, canon.len);
 		if (!jk_chain_hash(prev, canon.data, canon.len, hash))
 			elog(ERROR, "SHA-256 failed");
 		if (memcmp(hash, row.hash, JK_HASH_LEN) != 0)
@@ -481,6 +498,8 @@ check_chain(List *cps, JukiChainInfo *ci, VResult *r, List **deferred)
 		r->checked++;
 	}
 	juki_log_scan_end(&scan);
+	juki_vtree_end(vt, expected);
+	juki_spi_end(&spi);
 
 	if (r->ok || r->first_bad >= expected)
 	{
@@ -550,7 +569,7 @@ juki_verify_log(PG_FUNCTION_ARGS)
 	cps = directory_checkpoints(cps, &ci, &r, &deferred);
 	check_signatures(cps, keys, &ci, &r);
 	list_sort(cps, cp_cmp);
-	check_chain(cps, &ci, &r, &deferred);
+	check_chain(cps, keys, &ci, &r, &deferred);
 	foreach(lc, deferred)
 		fail(&r, ((Deferred *) lfirst(lc))->seq, "%s", ((Deferred *) lfirst(lc))->msg);
 

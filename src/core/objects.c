@@ -5,7 +5,7 @@
  *		that row; PostgreSQL has no way to rename an extension), its schema
  *		as the extension's extnamespace OID, its relations as the relations
  *		of that namespace (with their indexes, owned sequences and TOAST),
- *		the three log tables by OID.
+ *		the log tables (with the Merkle tree's tiles) by OID.
  *
  * Cached per backend, dropped on pg_namespace, pg_proc and pg_language
  * invalidations and around CREATE/ALTER/DROP EXTENSION (the guard calls
@@ -44,9 +44,9 @@ static uint64 ident_filled = 0;			/* the generation the values are of */
 static Oid	ext_oid = InvalidOid;
 static Oid	nsp_oid = InvalidOid;
 
-#define N_LOG_RELS 3
+#define N_LOG_RELS 4
 static const char *const log_names[N_LOG_RELS] = {
-	"operation_log", "audit_checkpoint", "audit_export"
+	"operation_log", "audit_checkpoint", "audit_export", "log_tile"
 };
 static Oid	log_oids[N_LOG_RELS];
 

@@ -10,7 +10,7 @@
 typedef enum JukiRelKind
 {
 	JUKI_REL_NONE,				/* not juki's */
-	JUKI_REL_LOG,				/* operation_log, audit_checkpoint, audit_export */
+	JUKI_REL_LOG,				/* operation_log, audit_checkpoint, audit_export, log_tile */
 	JUKI_REL_DATA				/* every other relation of schema juki */
 } JukiRelKind;
 

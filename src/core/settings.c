@@ -18,6 +18,7 @@
 #include "pgtime.h"
 #include "utils/guc.h"
 
+#include "format/note.h"
 #include "settings.h"
 
 int			juki_idle_timeout_ms = 5 * 60 * 1000;
@@ -25,10 +26,13 @@ int			juki_max_login_failures = 5;
 int			juki_password_max_age_min = 90 * 24 * 60;
 int			juki_max_sessions = 500;
 int			juki_audit_wait_timeout_ms = 5000;
-int			juki_audit_queue_size_kb = 1024;
+int			juki_audit_max_backlog = 100000;
+bool		juki_synchronous_standby_wait = true;
 int			juki_checkpoint_interval_s = 60;
 char	   *juki_signing_key_file = NULL;
 char	   *juki_checkpoint_directory = NULL;
+char	   *juki_log_origin = NULL;
+char	   *juki_witness_keys = NULL;
 int			juki_log_retention_years = 7;
 char	   *juki_timezone = NULL;
 char	   *juki_database = NULL;
@@ -67,6 +71,75 @@ check_juki_database(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/* The origin line of checkpoint notes: a valid C2SP note name (or empty). */
+static bool
+check_log_origin(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	if (strlen(*newval) > JUKI_NOTE_NAME_MAX ||
+		!juki_note_valid_name(*newval, strlen(*newval)))
+	{
+		GUC_check_errdetail("An origin is printable UTF-8 without spaces or '+', e.g. example.lg.jp/juki-oplog.");
+		return false;
+	}
+	return true;
+}
+
+/* Witness verifier keys, separated by spaces: each must parse. */
+static bool
+check_witness_keys(char **newval, void **extra, GucSource source)
+{
+	const char *p = *newval;
+
+	while (p != NULL && *p)
+	{
+		const char *end;
+		JukiNoteKey key;
+		char		err[256];
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		end = p;
+		while (*end && *end != ' ' && *end != ',')
+			end++;
+		if (!juki_note_key_parse(p, end - p, &key, err, sizeof(err)))
+		{
+			GUC_check_errdetail("A witness key is <name>+<key id>+<base64 key> (C2SP signed-note): %s.", err);
+			return false;
+		}
+		p = end;
+	}
+	return true;
+}
+
+/* The keys of juki.witness_keys (at most max; malformed ones were refused). */
+int
+juki_witness_keys_get(JukiNoteKey *keys, int max)
+{
+	const char *p = juki_witness_keys;
+	int			n = 0;
+
+	while (p != NULL && *p && n < max)
+	{
+		const char *end;
+		char		err[256];
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		for (end = p; *end && *end != ' ' && *end != ','; end++)
+			;
+		if (juki_note_key_parse(p, end - p, &keys[n], err, sizeof(err)))
+			n++;
+		p = end;
+	}
+	return n;
+}
+
 void
 juki_settings_define(void)
 {
@@ -90,11 +163,16 @@ juki_settings_define(void)
 							"When it passes, the request fails and nothing is disclosed.",
 							&juki_audit_wait_timeout_ms, 5000, 100, 600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("juki.audit_queue_size",
-							"Shared memory for audit records waiting for the writer.",
-							NULL,
-							&juki_audit_queue_size_kb, 1024, 64, 1024 * 1024,
-							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("juki.audit_max_backlog",
+							"Entries appended but not yet filed by the audit writer beyond which disclosures are refused.",
+							"Past it granted decisions are logged as refused (audit_backlog); past twice it nothing is logged or served.",
+							&juki_audit_max_backlog, 100000, 10, 100000000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("juki.synchronous_standby_wait",
+							 "Whether a request waits for synchronous standbys to flush its log entry before anything is disclosed.",
+							 "Only when synchronous_standby_names names standbys; the wait is that of a commit with synchronous_commit = on.",
+							 &juki_synchronous_standby_wait, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("juki.checkpoint_interval",
 							"Interval between signed checkpoints of the operation log.",
 							NULL,
@@ -110,6 +188,16 @@ juki_settings_define(void)
 							   NULL,
 							   &juki_checkpoint_directory, "",
 							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("juki.log_origin",
+							   "Origin (first line) of the operation log's C2SP checkpoints.",
+							   "Empty: juki/<first 16 hex digits of the chain origin>.",
+							   &juki_log_origin, "",
+							   PGC_SIGHUP, 0, check_log_origin, NULL, NULL);
+	DefineCustomStringVariable("juki.witness_keys",
+							   "Verifier keys of the witnesses whose cosignatures verify_log checks.",
+							   "C2SP verifier keys (cosignature/v1), separated by spaces.",
+							   &juki_witness_keys, "",
+							   PGC_SIGHUP, 0, check_witness_keys, NULL, NULL);
 	DefineCustomIntVariable("juki.log_retention",
 							"Years the operation log is kept; at least 7 and never lowered.",
 							NULL,

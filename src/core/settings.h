@@ -15,11 +15,18 @@ extern int	juki_max_sessions;
 
 /* the operation log */
 extern int	juki_audit_wait_timeout_ms;
-extern int	juki_audit_queue_size_kb;
+extern int	juki_audit_max_backlog;
+extern bool juki_synchronous_standby_wait;
 extern int	juki_checkpoint_interval_s;
 extern char *juki_signing_key_file;
 extern char *juki_checkpoint_directory;
 extern int	juki_log_retention_years;
+extern char *juki_log_origin;
+extern char *juki_witness_keys;
+/* The witnesses' verifier keys of juki.witness_keys (struct JukiNoteKey). */
+#define JUKI_MAX_WITNESS_KEYS 16
+struct JukiNoteKey;
+extern int	juki_witness_keys_get(struct JukiNoteKey *keys, int max);
 
 /* where and when */
 extern char *juki_timezone;

@@ -347,10 +347,10 @@ juki_card_challenge(PG_FUNCTION_ARGS)
 	}
 	LWLockRelease(juki_session_table->lock);
 	if (free_slot < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("too many pending card challenges"),
-				 errhint("Raise juki.max_sessions.")));
+		juki_session_refuse("card_challenge", ci.operator_id, JUKI_NO_ID, serial,
+							"session_table_full", NULL, ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
+							"too many pending card challenges",
+							"Wait a minute for unanswered challenges to expire, or raise juki.max_sessions.");
 
 	juki_audit_record_init(&r, "card_challenge", JUKI_GRANTED, NULL);
 	r.operator_id = ci.operator_id;
@@ -373,7 +373,7 @@ juki_card_login(PG_FUNCTION_ARGS)
 	uint8		hash[JK_HASH_LEN];
 	int			i;
 	volatile int slot = -1;
-	int64		sid = 0;
+	volatile int64 sid = 0;
 	TimestampTz now = GetCurrentTimestamp();
 	JukiAuditRecord r;
 	char	   *terminal = NULL;
@@ -429,10 +429,10 @@ juki_card_login(PG_FUNCTION_ARGS)
 	}
 	LWLockRelease(juki_session_table->lock);
 	if (slot < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("too many operator sessions"),
-				 errhint("Log out unused sessions, or raise juki.max_sessions.")));
+		juki_session_refuse("card_login", ci.operator_id, JUKI_NO_ID, serial,
+							"session_table_full", NULL, ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
+							"too many operator sessions",
+							"Log out unused sessions, or raise juki.max_sessions.");
 
 	juki_audit_record_init(&r, "card_login", JUKI_GRANTED, NULL);
 	r.operator_id = ci.operator_id;
@@ -445,9 +445,10 @@ juki_card_login(PG_FUNCTION_ARGS)
 	}
 	PG_CATCH();
 	{
-		/* not on record, so not a session */
+		/* not on record, so not a session (the slot is still ours if its id is) */
 		LWLockAcquire(juki_session_table->lock, LW_EXCLUSIVE);
-		juki_session_slots()[slot].in_use = false;
+		if (juki_session_slots()[slot].in_use && juki_session_slots()[slot].session_id == sid)
+			juki_session_slots()[slot].in_use = false;
 		LWLockRelease(juki_session_table->lock);
 		PG_RE_THROW();
 	}

@@ -103,8 +103,8 @@ parse_criteria(Request *rq, Jsonb *jb)
 		if (name == NULL)
 			juki_request_refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE,
 								psprintf(gettext_noop("Known criteria: %s."), juki_criteria_known),
-								psprintf(gettext_noop("unknown criterion \"%s\""),
-										 pnstrdup(v.val.string.val, v.val.string.len)));
+								/* the key is the caller's text: it may be a name or a code */
+								gettext_noop("a criterion is not one juki knows"));
 		tok = JsonbIteratorNext(&it, &v, true);
 		if (tok != WJB_VALUE || v.type != jbvString)
 			juki_request_refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE, hint,

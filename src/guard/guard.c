@@ -53,6 +53,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/snapmgr.h"
 
 #include "format/json.h"
 #include "core/message.h"
@@ -297,10 +298,59 @@ guard_rtable(List *rtable, CmdType op)
 	}
 }
 
+/*
+ * A query of juki's log tables sees every entry appended before it: the
+ * entries are durable in WAL at once but filed by the writer a moment
+ * later, so wait for the filing (log/head.c), then read with a snapshot
+ * taken after it.  Only for reads in READ COMMITTED: a transaction
+ * snapshot is the transaction's to keep.
+ */
+static void
+log_read_barrier(QueryDesc *queryDesc)
+{
+	ListCell   *lc;
+	bool		reads_log = false;
+	Oid			ledger = InvalidOid;
+
+	if (!juki_preloaded || juki_is_audit_writer || queryDesc->operation != CMD_SELECT ||
+		!OidIsValid(juki_namespace()))
+		return;
+	foreach(lc, queryDesc->plannedstmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		JukiRelKind kind;
+
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		kind = juki_rel_kind(rte->relid);
+		if (kind == JUKI_REL_LOG)
+			reads_log = true;
+		else if (kind == JUKI_REL_DATA)
+		{
+			/* the form ledger's rows are filed with their entries too */
+			if (!OidIsValid(ledger))
+				ledger = get_relname_relid("printed_form", juki_namespace());
+			if (rte->relid == ledger)
+				reads_log = true;
+		}
+	}
+	if (!reads_log)
+		return;
+	juki_log_read_barrier();
+	if (!IsolationUsesXactSnapshot() && queryDesc->snapshot != InvalidSnapshot)
+	{
+		Snapshot	fresh = RegisterSnapshot(GetLatestSnapshot());
+
+		UnregisterSnapshot(queryDesc->snapshot);
+		queryDesc->snapshot = fresh;
+	}
+}
+
 static void
 juki_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	juki_message_backend();
+	log_read_barrier(queryDesc);
 	/* a cached plan runs without parse analysis or planning: check here too */
 	if (juki_preloaded && !juki_door_open())
 		juki_check_session_settings("statement");

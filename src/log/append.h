@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  * append.h
- *		Log a record and wait until it is durable (append.c).  Every
+ *		Log a record and make it durable in WAL (append.c).  Every
  *		decision of juki goes through here.
  *-------------------------------------------------------------------------
  */
@@ -15,8 +15,14 @@ extern void juki_audit_log(JukiAuditRecord *r);
 /* Durable before return, or false with *problem; never throws for the log. */
 extern bool juki_audit_log_try(JukiAuditRecord *r, const char **problem);
 
-/* Queued but not waited for: only where the caller holds locks the writer
- * may need (deep in DDL), and always followed by an ERROR of the caller. */
+/* As juki_audit_log_try, a failure only a WARNING: where the caller raises
+ * its own ERROR anyway (deep in DDL). */
 extern void juki_audit_log_async(JukiAuditRecord *r);
+
+/* Before a read of the log: wait until what was appended is filed, or refuse. */
+extern void juki_log_read_barrier(void);
+
+/* The writer's own entry (e prepared, seq and ts set here); returns its seq. */
+extern int64 juki_log_append_own(JkEntry *e);
 
 #endif							/* JUKI_APPEND_H */

@@ -18,11 +18,11 @@
  *	  transaction level by one issuer from before it reads the year's highest serial
  *	  until its issue_form record is durable; juki_form_serial_release
  *	  gives it back then, and an error gives it back with the transaction;
- *	- before reading, the holder waits until every record queued before it
- *	  got the lock is durable: an issuer that gave up waiting for the writer
- *	  (audit_wait_timeout, a cancel) left its record, serial included, in
- *	  the queue, and it is written; read earlier, its serial would be taken
- *	  twice;
+ *	- before reading, the holder waits until every entry appended before
+ *	  it got the lock is filed: the previous issuer's issue_form entry is
+ *	  durable in WAL when it releases the lock, but its ledger row exists
+ *	  only once the writer has filed it; read earlier, its serial would be
+ *	  taken twice (forms wait for the writer; lookups never do);
  *	- the ledger is read with the latest snapshot, not the caller's: the
  *	  rows come from the writer's transactions;
  *	- the writer is the only process that inserts ledger rows.
@@ -54,7 +54,7 @@
 
 #include "core/settings.h"
 #include "record.h"
-#include "queue.h"
+#include "head.h"
 #include "core/spi.h"
 #include "form_ledger.h"
 #include "core/objects.h"
@@ -110,12 +110,12 @@ juki_form_serial_take(int year)
 	form_lock_tag(&tag, year);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), juki_audit_wait_timeout_ms);
-	if (!juki_queue_wait(juki_queue_position(), deadline))
+	if (!juki_head_wait_filed(deadline))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("juki cannot number the form: earlier records are not durable yet, so it is refused"),
+				 errmsg("juki cannot number the form: earlier entries are not filed yet, so it is refused"),
 				 juki_errfield("audit_unavailable"),
-				 errdetail("reason: audit_unavailable; the audit writer did not confirm them within juki.audit_wait_timeout."),
+				 errdetail("reason: audit_unavailable; the audit writer did not file them within juki.audit_wait_timeout."),
 				 errhint("Check that the juki audit writer runs (SELECT * FROM juki.status()) and read the server log.")));
 	n = highest_serial(year);
 	if (n >= MAX_SERIAL)

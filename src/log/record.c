@@ -7,9 +7,10 @@
  *	- JukiAuditRecord: the fields a producer fills (DESIGN §7.1); the role,
  *	  login, backend pid and client address are added when it is flattened;
  *	- JukiDetail: the builder of the detail object, keys emitted sorted;
- *	- flatten/unflatten: the record as bytes in the queue (host byte order,
- *	  only ever read by the writer of the same server); criteria and detail
- *	  travel as JSON text and the writer canonicalises them (format/json.c);
+ *	- flatten/unflatten: the record as bytes in juki's WAL record (host byte
+ *	  order: read back by this server's writer, or replayed by a physical
+ *	  standby, which has the same architecture); the appender canonicalises
+ *	  criteria and detail (format/json.c) before the bytes are final;
  *	- juki_jsonb_canonical: a stored jsonb value read back for hashing.
  * Nothing here touches shared memory.
  *-------------------------------------------------------------------------
@@ -196,8 +197,8 @@ client_addr(void)
 }
 
 /*
- * Flattened record layout (payload of a queue entry; host byte order, only
- * ever read by the writer of the same server):
+ * Flattened record layout (payload of juki's WAL record, log/wal.h; host
+ * byte order):
  *	FlatFixed, then 11 strings (db_role, login_role, card_serial, client_addr,
  *	action, purpose, outcome, reason, criteria, detail, terminal), then subjects and fields
  *	as a count followed by that many strings.  A string is a uint32 length
@@ -275,6 +276,85 @@ juki_audit_flatten(JukiAuditRecord *r, Size *len)
 	flat_list(&buf, r->fields);
 	*len = buf.len;
 	return buf.data;
+}
+
+/*
+ * The same layout from an entry (append.c: the payload of juki's WAL
+ * record, whose criteria and detail are already canonical).
+ */
+char *
+juki_entry_flatten(const JkEntry *e, Size *len)
+{
+	StringInfoData buf;
+	FlatFixed	fixed;
+	int			i;
+	uint32		n;
+
+	memset(&fixed, 0, sizeof(fixed));
+	fixed.operator_id = e->has_operator_id ? e->operator_id : JUKI_NO_ID;
+	fixed.session_id = e->has_session_id ? e->session_id : JUKI_NO_ID;
+	fixed.permit_id = e->has_permit_id ? e->permit_id : JUKI_NO_ID;
+	fixed.row_count = e->has_row_count ? e->row_count : JUKI_NO_ID;
+	fixed.backend_pid = (int32) e->backend_pid;
+
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, (char *) &fixed, sizeof(fixed));
+	flat_str(&buf, e->db_role);
+	flat_str(&buf, e->login_role);
+	flat_str(&buf, e->card_serial);
+	flat_str(&buf, e->client_addr);
+	flat_str(&buf, e->action);
+	flat_str(&buf, e->purpose);
+	flat_str(&buf, e->outcome);
+	flat_str(&buf, e->reason);
+	flat_str(&buf, e->criteria);
+	flat_str(&buf, e->detail);
+	flat_str(&buf, e->terminal);
+	n = e->subjects_null ? FLAT_NULL : (uint32) e->nsubjects;
+	appendBinaryStringInfo(&buf, (char *) &n, sizeof(n));
+	for (i = 0; !e->subjects_null && i < e->nsubjects; i++)
+		flat_str(&buf, e->subjects[i]);
+	n = e->fields_null ? FLAT_NULL : (uint32) e->nfields;
+	appendBinaryStringInfo(&buf, (char *) &n, sizeof(n));
+	for (i = 0; !e->fields_null && i < e->nfields; i++)
+		flat_str(&buf, e->fields[i]);
+	*len = buf.len;
+	return buf.data;
+}
+
+/*
+ * A record's criteria and detail, as the log keeps them: canonical
+ * (format/json.c, the one canonicaliser; numbers an entry cannot hold
+ * become strings), and an object.  Anything else (a malformed record must
+ * not stop the log, and a value that is not an object could never be
+ * verified as one) is kept as a string under "malformed".
+ */
+const char *
+juki_canonical_json(const char *json, const char *what)
+{
+	JkBuf		b;
+	JkBuf		w;
+	char		err[JK_ERR_LEN];
+	const char *keep = json;
+
+	if (json == NULL)
+		return NULL;
+	juki_buf_init(&b);
+	if (jk_json_canonicalize_ex(json, strlen(json), &b, JK_JSON_NUMBERS_AS_STRINGS,
+								err, sizeof(err)))
+	{
+		if (b.data[0] == '{')
+			return b.data;
+		keep = b.data;
+		snprintf(err, sizeof(err), "not a JSON object");
+	}
+	/* the server log only: the caller gets its own error for the input */
+	ereport(LOG, (errmsg("juki audit record had malformed %s: %s", what, err)));
+	juki_buf_init(&w);
+	jk_buf_append_str(&w, "{\"malformed\":");
+	jk_json_string(&w, keep, strlen(keep));
+	jk_buf_append_str(&w, "}");
+	return w.data;
 }
 
 /* Cursor over a flattened record; every read is bounds-checked. */

@@ -64,12 +64,16 @@ extern void jd_json(JukiDetail *d, const char *key, const char *canonical);
 extern char *jd_finish(JukiDetail *d);
 
 /*
- * Flattened records (the queue's payload) and their decoding by the writer
- * into a JkEntry that points into the payload (seq and ts not set); false
+ * Flattened records (the payload of juki's WAL record) and their decoding
+ * by the writer into a JkEntry that points into the payload (seq and ts not set); false
  * if it is malformed.
  */
 extern char *juki_audit_flatten(JukiAuditRecord *r, Size *len);
 extern bool juki_audit_unflatten(const char *payload, Size len, JkEntry *e);
+extern char *juki_entry_flatten(const JkEntry *e, Size *len);
+
+/* criteria or detail as the log keeps them: a canonical object (or "malformed") */
+extern const char *juki_canonical_json(const char *json, const char *what);
 
 /* A stored jsonb value in canonical form, to hash it again. */
 extern char *juki_jsonb_canonical(Jsonb *jb);

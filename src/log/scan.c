@@ -28,6 +28,8 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+
+#include "append.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -54,6 +56,8 @@ juki_log_scan_begin(JukiLogScan *s, int64 from, bool backward)
 	Oid			pk;
 
 	memset(s, 0, sizeof(*s));
+	/* entries appended before the scan are filed before its snapshot */
+	juki_log_read_barrier();
 	s->heap = table_open(log_relid("operation_log"), AccessShareLock);
 	pk = RelationGetPrimaryKeyIndex(s->heap);
 	if (!OidIsValid(pk))

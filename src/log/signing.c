@@ -137,24 +137,34 @@ juki_signing_public_key(uint8 pub[JK_PUBKEY_LEN])
 	return true;
 }
 
-/* Write, fsync, rename, fsync the directory: a checkpoint file is whole or absent. */
+/*
+ * The 32-byte Ed25519 seed of a loaded key, to sign C2SP notes with
+ * (format/note.c signs from the seed).  The caller wipes it after use.
+ */
 bool
-juki_checkpoint_write_file(const char *line, const uint8 *origin, int64 seq,
-						   char *msg, size_t msglen)
+juki_signing_seed(JukiSigningKey *k, uint8 seed[JK_PUBKEY_LEN])
 {
-	char		hex[JK_HEX_LEN + 1];
-	char		path[MAXPGPATH];
+	size_t		len = JK_PUBKEY_LEN;
+	bool		ok;
+
+	ERR_clear_error();
+	ok = k->pkey != NULL &&
+		EVP_PKEY_get_raw_private_key((EVP_PKEY *) k->pkey, seed, &len) == 1 &&
+		len == JK_PUBKEY_LEN;
+	if (!ok)
+		ERR_clear_error();
+	return ok;
+}
+
+/* Write, fsync, rename, fsync the directory: a file is whole or absent. */
+static bool
+write_file_atomically(const char *path, const char *data, size_t len, bool newline,
+					  char *msg, size_t msglen)
+{
 	char		tmp[MAXPGPATH];
 	int			fd;
-	size_t		len = strlen(line);
 	int			dfd;
 
-	if (juki_checkpoint_directory == NULL || juki_checkpoint_directory[0] == '\0')
-		return true;
-	jk_hex(origin, JK_HASH_LEN, hex);
-	hex[16] = '\0';
-	snprintf(path, sizeof(path), "%s/juki-%s-%020lld.checkpoint",
-			 juki_checkpoint_directory, hex, (long long) seq);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0640);
 	if (fd < 0)
@@ -162,7 +172,8 @@ juki_checkpoint_write_file(const char *line, const uint8 *origin, int64 seq,
 		snprintf(msg, msglen, "cannot create \"%s\": %m", tmp);
 		return false;
 	}
-	if (write(fd, line, len) != (ssize_t) len || write(fd, "\n", 1) != 1 ||
+	if (write(fd, data, len) != (ssize_t) len ||
+		(newline && write(fd, "\n", 1) != 1) ||
 		fsync(fd) != 0)
 	{
 		snprintf(msg, msglen, "cannot write \"%s\": %m", tmp);
@@ -184,4 +195,42 @@ juki_checkpoint_write_file(const char *line, const uint8 *origin, int64 seq,
 		close(dfd);
 	}
 	return true;
+}
+
+/* The checkpoint line as juki-<origin>-<seq>.checkpoint. */
+bool
+juki_checkpoint_write_file(const char *line, const uint8 *origin, int64 seq,
+						   char *msg, size_t msglen)
+{
+	char		hex[JK_HEX_LEN + 1];
+	char		path[MAXPGPATH];
+
+	if (juki_checkpoint_directory == NULL || juki_checkpoint_directory[0] == '\0')
+		return true;
+	jk_hex(origin, JK_HASH_LEN, hex);
+	hex[16] = '\0';
+	snprintf(path, sizeof(path), "%s/juki-%s-%020lld.checkpoint",
+			 juki_checkpoint_directory, hex, (long long) seq);
+	return write_file_atomically(path, line, strlen(line), true, msg, msglen);
+}
+
+/*
+ * The C2SP signed checkpoint note of the same checkpoint, beside it as
+ * juki-<origin>-<seq>.note (the note ends in its own newline).
+ */
+bool
+juki_checkpoint_write_note(const char *note, const uint8 *origin, int64 seq,
+						   char *msg, size_t msglen)
+{
+	char		hex[JK_HEX_LEN + 1];
+	char		path[MAXPGPATH];
+
+	if (note == NULL || juki_checkpoint_directory == NULL ||
+		juki_checkpoint_directory[0] == '\0')
+		return true;
+	jk_hex(origin, JK_HASH_LEN, hex);
+	hex[16] = '\0';
+	snprintf(path, sizeof(path), "%s/juki-%s-%020lld.note",
+			 juki_checkpoint_directory, hex, (long long) seq);
+	return write_file_atomically(path, note, strlen(note), false, msg, msglen);
 }

@@ -30,6 +30,11 @@ extern bool juki_sign(JukiSigningKey *k, const void *msg, size_t len,
 /* Write line (+ '\n') atomically as a file in juki.checkpoint_directory. */
 extern bool juki_checkpoint_write_file(const char *line, const uint8 *origin,
 									   int64 seq, char *msg, size_t msglen);
+/* The checkpoint's C2SP note (if not NULL) beside it, as <...>.note. */
+extern bool juki_checkpoint_write_note(const char *note, const uint8 *origin,
+									   int64 seq, char *msg, size_t msglen);
+/* The Ed25519 seed of a loaded key (for C2SP notes). */
+extern bool juki_signing_seed(JukiSigningKey *k, uint8 seed[JK_PUBKEY_LEN]);
 
 /* Public key (raw) of the configured signing key, for verify_log's default. */
 extern bool juki_signing_public_key(uint8 pub[JK_PUBKEY_LEN]);

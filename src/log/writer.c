@@ -1,23 +1,27 @@
 /*-------------------------------------------------------------------------
  * writer.c
- *		The audit writer: the one process that appends to juki's operation
- *		log (DESIGN §7.3).
+ *		The audit writer: the one process that files juki's operation log
+ *		into juki.operation_log (DESIGN §7.3).
  *
- * One writer means one chain head, hence no forks, and natural group
- * commit: each wake-up takes every queued record, numbers and chains them,
- * inserts them in one transaction, commits with synchronous_commit = on,
- * and only then frees them from the queue and wakes their waiters.
+ * Every entry is made durable by the backend that decides (append.c): it
+ * is chained and in flushed WAL before anything is disclosed.  The writer
+ * reads those records back from WAL (filing.c) in seq order, checks that
+ * each continues the chain, and inserts them in large batches, one
+ * transaction each, committed without waiting for the disk: the WAL holds
+ * every record already, and juki's replication slot keeps it until the
+ * filing transaction is flushed too.  Filing is idempotent by seq, so a
+ * crash between filing and commit files the same records again.
  *
- * The writer never takes ring space for entries of its own: only it frees
- * space, so it would wait on itself.  It takes a mark in ring order instead
- * and writes its entry there (batch.c); the same order places the
- * withheld entries of requests whose client gave up waiting.
+ * write_entry() is the one place every filed entry passes, in seq order,
+ * inside the filing transaction.
  *
- * After any restart the chain head is read back from the table.  The first
- * entry written after a start says whether the previous run ended with a
- * clean stop; a genesis entry opens a new chain.  Checkpoints are signed
- * every juki.checkpoint_interval, on request and at shutdown, each in the
- * same transaction as the entry it signs.
+ * After any start the writer files whatever the retained WAL holds beyond
+ * the table's last entry, and only then publishes the head and opens the
+ * gate for appends (head.c).  The first entry appended after a start says
+ * whether the previous run ended with a clean stop; a genesis entry opens a
+ * new chain.  Checkpoints are signed every juki.checkpoint_interval, on
+ * request and at shutdown, each in the transaction that files the entry it
+ * signs.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -37,6 +41,7 @@
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
+#include "access/xlog.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
@@ -54,11 +59,13 @@
 #include "enforcement.h"
 #include "form_ledger.h"
 #include "columns.h"
-#include "queue.h"
-#include "batch.h"
+#include "append.h"
+#include "filing.h"
+#include "head.h"
 #include "writer.h"
 #include "writer_read.h"
 #include "signing.h"
+#include "tiles.h"
 #include "core/context.h"
 #include "core/state.h"
 
@@ -154,51 +161,25 @@ bytea_datum(const uint8 *data, int len)
 }
 
 /*
- * A record's criteria and detail, as the log keeps them: canonical
- * (format/json.c, the one canonicaliser; numbers an entry cannot hold
- * become strings), and an object.  Anything else (a malformed record must
- * not wedge the writer, and a value that is not an object could never be
- * verified as one) is kept as a string under "malformed".
+ * File one entry: check that it continues the chain (its hash from the
+ * previous one), insert it, advance the head.  Every filed entry passes
+ * here, in seq order, inside the filing transaction.  wal_hash: the hash
+ * the appender computed (NULL for the genesis the writer files itself); a
+ * mismatch is filed as it is and warned about: verify_log then shows the
+ * break.
  */
-static const char *
-canonical_json(const char *json, const char *what)
-{
-	JkBuf		b;
-	JkBuf		w;
-	char		err[JK_ERR_LEN];
-	const char *keep = json;
-
-	if (json == NULL)
-		return NULL;
-	juki_buf_init(&b);
-	if (jk_json_canonicalize_ex(json, strlen(json), &b, JK_JSON_NUMBERS_AS_STRINGS,
-								err, sizeof(err)))
-	{
-		if (b.data[0] == '{')
-			return b.data;
-		keep = b.data;
-		snprintf(err, sizeof(err), "not a JSON object");
-	}
-	ereport(WARNING, (errmsg("juki audit record had malformed %s: %s", what, err)));
-	juki_buf_init(&w);
-	jk_buf_append_str(&w, "{\"malformed\":");
-	jk_json_string(&w, keep, strlen(keep));
-	jk_buf_append_str(&w, "}");
-	return w.data;
-}
-
-/* Number, chain and insert one entry; advances the head. */
 static void
-write_entry(WriterState *ws, Inserter *ins, JkEntry *e)
+write_entry(WriterState *ws, Inserter *ins, JkEntry *e, const uint8 *wal_hash)
 {
 	JkBuf		canon;
 	uint8		hash[JK_HASH_LEN];
 	Datum	   *v = palloc(sizeof(Datum) * ins->cols.natts);
 	bool	   *n = palloc(sizeof(bool) * ins->cols.natts);
 
-	e->seq = ws->next_seq;
-	e->criteria = canonical_json(e->criteria, "criteria");
-	e->detail = canonical_json(e->detail, "detail");
+	if (e->seq != ws->next_seq)
+		ereport(WARNING,
+				(errmsg("juki's operation log jumps from seq %lld to %lld",
+						(long long) (ws->next_seq - 1), (long long) e->seq)));
 	/* a field the table has no column for is neither stored nor hashed */
 	juki_log_columns_restrict(&ins->cols, e);
 	juki_buf_init(&canon);
@@ -206,13 +187,25 @@ write_entry(WriterState *ws, Inserter *ins, JkEntry *e)
 		elog(ERROR, "juki audit record time is outside years 0001-9999");
 	if (!jk_chain_hash(ws->head, canon.data, canon.len, hash))
 		elog(ERROR, "SHA-256 failed in juki's audit writer");
+	if (wal_hash != NULL && memcmp(hash, wal_hash, JK_HASH_LEN) != 0)
+	{
+		ereport(WARNING,
+				(errmsg("juki's operation log entry %lld does not continue the chain",
+						(long long) e->seq)));
+		memcpy(hash, wal_hash, JK_HASH_LEN);
+	}
 
 	juki_log_entry_values(&ins->cols, e, ws->head, hash, v, n);
 	inserter_insert(ins, v, n);
+	/* a printed form enters the ledger with its entry (form_ledger.c) */
+	juki_form_ledger_write(e, e->ts_unix_us - UNIX_EPOCH_OFFSET_US);
+	/* the Merkle tree over the same bytes, in the same transaction */
+	juki_tree_append(e->seq, canon.data, canon.len);
 
 	memcpy(ws->head, hash, JK_HASH_LEN);
-	ws->next_seq++;
+	ws->next_seq = e->seq + 1;
 	ws->last_ts = e->ts_unix_us;
+	ws->last_clean = strcmp(e->action, "worker_stop") == 0;
 }
 
 /* An entry of the writer's own (start, stop, genesis, checkpoint). */
@@ -221,7 +214,6 @@ own_entry(JkEntry *e, const char *action, const char *outcome,
 		  const char *reason, const char *detail)
 {
 	memset(e, 0, sizeof(*e));
-	e->ts_unix_us = GetCurrentTimestamp() + UNIX_EPOCH_OFFSET_US;
 	e->action = action;
 	e->outcome = outcome;
 	e->reason = reason;
@@ -230,30 +222,6 @@ own_entry(JkEntry *e, const char *action, const char *outcome,
 	e->backend_pid = MyProcPid;
 	e->subjects_null = true;
 	e->fields_null = true;
-}
-
-/*
- * A record more than a year after the previous entry, or an hour before it:
- * the clock moved (or the log was idle for a year).  Put it on record just
- * before the record, so that nobody moves time unseen.
- */
-static void
-note_clock_jump(WriterState *ws, Inserter *ins, int64 ts)
-{
-	JkEntry		e;
-	JukiDetail	d;
-	int64		delta = ts - ws->last_ts;
-
-	if (ws->last_ts == 0 ||
-		(delta <= 366 * USECS_PER_DAY && delta >= -USECS_PER_HOUR))
-		return;
-	jd_init(&d);
-	jd_str(&d, "direction", delta > 0 ? "forward" : "backward");
-	jd_int(&d, "days", delta / USECS_PER_DAY);
-	jd_int(&d, "seconds", delta / USECS_PER_SEC);
-	own_entry(&e, "clock_jump", JUKI_ERROR, "clock_jump", jd_finish(&d));
-	e.ts_unix_us = ts;
-	write_entry(ws, ins, &e);
 }
 
 static void
@@ -268,161 +236,141 @@ static void
 commit_xact(void)
 {
 	PopActiveSnapshot();
-	CommitTransactionCommand();	/* synchronous_commit = on: flushed on return */
+	CommitTransactionCommand();
 }
 
-/* Write entries of the writer's own in one transaction. */
-static void
-write_own(WriterState *ws, JkEntry *entries, int n)
-{
-	Inserter	ins;
-	int			i;
+/* --------------------------------------------------------------- filing */
 
-	begin_xact();
-	inserter_open(&ins, "operation_log");
-	for (i = 0; i < n; i++)
-		write_entry(ws, &ins, &entries[i]);
-	inserter_close(&ins);
-	commit_xact();
-	juki_queue_note_seq(ws->next_seq - 1);
-}
-
-/* --------------------------------------------------------------- batches */
+#define FILING_BATCH	5000
 
 static char *store_checkpoint(WriterState *ws, JukiSigningKey *key);
 
-/* Write a step of a batch (batch.c decides the order). */
+/*
+ * Let WAL go that only holds filed records, once the transaction that
+ * filed them is flushed (it commits without waiting for the disk).
+ */
 static void
-write_step(WriterState *ws, Inserter *ins, JukiBatch *b, JukiBatchStep *st, JkEntry *own)
+advance_slot(WriterState *ws)
 {
-	JkEntry		e;
-
-	switch (st->kind)
-	{
-		case JUKI_STEP_RECORD:
-			{
-				JukiBatchRecord *r = &b->records[st->index];
-
-				if (!juki_audit_unflatten(r->payload, r->payload_len, &e))
-				{
-					ereport(WARNING, (errmsg("juki audit writer found a malformed record in the queue")));
-					own_entry(&e, "audit_record_malformed", JUKI_ERROR, "malformed_record", NULL);
-				}
-				e.ts_unix_us = r->ts + UNIX_EPOCH_OFFSET_US;
-				note_clock_jump(ws, ins, e.ts_unix_us);
-				write_entry(ws, ins, &e);
-				/* a printed form enters the ledger with its entry (form_ledger.c) */
-				juki_form_ledger_write(&e, r->ts);
-				r->seq = e.seq;
-				r->pid = (int32) e.backend_pid;
-				return;
-			}
-		case JUKI_STEP_OWN:
-			if (own == NULL)
-				elog(ERROR, "juki audit batch has no entry of the writer's own to write");
-			note_clock_jump(ws, ins, own->ts_unix_us);
-			write_entry(ws, ins, own);
-			return;
-		case JUKI_STEP_WITHHELD_RECORD:
-			{
-				JukiBatchRecord *r = &b->records[st->index];
-
-				juki_withheld_entry(&e, r->seq, r->pid, r->withdrawn,
-									r->withdrawn_ts + UNIX_EPOCH_OFFSET_US);
-				r->withheld_written = true;
-				break;
-			}
-		case JUKI_STEP_WITHHELD_PENDING:
-			{
-				JukiWithheld *p = &b->pending[st->index];
-
-				juki_withheld_entry(&e, p->seq, p->pid, p->cause, p->ts + UNIX_EPOCH_OFFSET_US);
-				p->written = true;
-				break;
-			}
-	}
-	note_clock_jump(ws, ins, e.ts_unix_us);
-	write_entry(ws, ins, &e);
+	if (XLogRecPtrIsInvalid(ws->slot_target) || GetFlushRecPtr(NULL) < ws->slot_commit)
+		return;
+	juki_slot_advance(ws->slot_target);
+	juki_head_set_filed(ws->next_seq, ws->slot_target);
+	ws->slot_target = InvalidXLogRecPtr;
 }
 
 /*
- * Write one batch in one transaction: the queued records below stop_at
- * (PG_UINT64_MAX: all), with own (may be NULL, its time set) placed at
- * own_pos and withheld entries where they belong.  With stop_at the batch
- * ends with own; with a key, a checkpoint signing own follows it in the same
- * transaction, and its line is returned (in batch_cxt).  Commit, then
- * release the ring and wake the waiters.  Never waits for ring space.
+ * File one batch from WAL: the records from ws->next_seq on, at most up to
+ * stop_seq, in one transaction.  With a key and stop_seq reached, a
+ * checkpoint signing that entry is stored in the same transaction and its
+ * line returned (in batch_cxt); *reached says whether stop_seq is filed.
+ * Returns the number of entries filed.
  */
-char *
-juki_writer_drain_batch(WriterState *ws, JkEntry *own, uint64 own_pos, uint64 stop_at,
-			JukiSigningKey *key)
+static int
+file_batch(WriterState *ws, int64 stop_seq, JukiSigningKey *key, bool *reached, char **line)
 {
-	JukiBatch	b;
-	JukiBatchStep *steps;
-	int			nsteps;
+	JukiWalRead *recs;
+	int			n;
 	int			i;
 	Inserter	ins;
-	char	   *line = NULL;
-	MemoryContext old;
+	MemoryContext old = MemoryContextSwitchTo(ws->batch_cxt);
 
-	Assert(key == NULL || (own != NULL && stop_at == own_pos));
-	old = MemoryContextSwitchTo(ws->batch_cxt);
-	juki_queue_take_batch(stop_at, &b);
-	steps = juki_batch_order(&b, own != NULL, own_pos,
-							 own ? own->ts_unix_us - UNIX_EPOCH_OFFSET_US : 0,
-							 stop_at != PG_UINT64_MAX, &nsteps);
-	if (nsteps == 0)
+	*reached = ws->next_seq > stop_seq;
+	recs = palloc(sizeof(JukiWalRead) * FILING_BATCH);
+	n = juki_filing_read(recs, FILING_BATCH, stop_seq, ws->next_seq);
+	if (n > 0 && recs[n - 1].seq >= stop_seq)
+		*reached = true;
+	if (n == 0)
 	{
 		MemoryContextSwitchTo(old);
-		return NULL;
+		MemoryContextReset(ws->batch_cxt);
+		return 0;
 	}
 
-	pgstat_report_activity(STATE_RUNNING, "writing audit records");
+	pgstat_report_activity(STATE_RUNNING, "filing audit records");
 	begin_xact();
 	inserter_open(&ins, "operation_log");
-	for (i = 0; i < nsteps; i++)
-		write_step(ws, &ins, &b, &steps[i], own);
+	juki_head_set_columns(ins.cols.field_att[JK_F_LOGIN_ROLE] >= 0,
+						  ins.cols.field_att[JK_F_TERMINAL] >= 0);
+	for (i = 0; i < n; i++)
+	{
+		JkEntry		e;
+
+		if (!juki_audit_unflatten(recs[i].payload, recs[i].payload_len, &e))
+		{
+			ereport(WARNING, (errmsg("juki audit writer found a malformed record in WAL")));
+			own_entry(&e, "audit_record_malformed", JUKI_ERROR, "malformed_record", NULL);
+		}
+		e.seq = recs[i].seq;
+		e.ts_unix_us = recs[i].ts_unix_us;
+		write_entry(ws, &ins, &e, recs[i].hash);
+	}
 	inserter_close(&ins);
-	if (key)
-		line = store_checkpoint(ws, key);
+	if (key && *reached)
+		*line = store_checkpoint(ws, key);
 	commit_xact();
-	/* durable: now, and only now, the waiters may go on */
-	juki_queue_release_batch(&b, ws->next_seq - 1);
-	if (key)
+	/* a stored signature is in no WAL record of ours: flush it (locally) */
+	if (key && *reached)
+		XLogFlush(XactLastCommitEnd);
+	ws->slot_target = juki_filing_position();
+	ws->slot_commit = XactLastCommitEnd;
+	pg_atomic_write_u64(&juki_log_head->filed_next, (uint64) ws->next_seq);
+	ConditionVariableBroadcast(&juki_log_head->filed_cv);
+	advance_slot(ws);
+	if (key && *reached)
 	{
 		ws->last_checkpoint_seq = ws->next_seq - 1;
 		ws->last_problem[0] = '\0';
 	}
 	MemoryContextSwitchTo(old);
 	pgstat_report_activity(STATE_IDLE, NULL);
-	return line;
-}
-
-/* Every queued record (and pending withheld entries) into the log. */
-static void
-drain(WriterState *ws)
-{
-	(void) juki_writer_drain_batch(ws, NULL, 0, PG_UINT64_MAX, NULL);
-	MemoryContextReset(ws->batch_cxt);
+	return n;
 }
 
 /*
- * An entry of the writer's own while it is serving, in its place in ring
- * order (a mark, not ring space: only the writer frees space, so it never
- * waits for it).  The caller resets batch_cxt.
+ * File every record up to stop_seq (PG_INT64_MAX: all the flushed WAL
+ * holds).  With a key, the batch that files stop_seq also stores the
+ * checkpoint that signs it; its line is returned (in batch_cxt).
+ */
+char *
+juki_writer_file_upto(WriterState *ws, int64 stop_seq, JukiSigningKey *key)
+{
+	char	   *line = NULL;
+	bool		reached = false;
+
+	for (;;)
+	{
+		int			n = file_batch(ws, stop_seq, key, &reached, &line);
+
+		CHECK_FOR_INTERRUPTS();
+		if (reached || (n == 0 && stop_seq == PG_INT64_MAX))
+			break;
+		if (n == 0)
+		{
+			/* the entry is flushed by its appender; it must show up */
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 10L, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+	}
+	return line;
+}
+
+/*
+ * An entry of the writer's own while it is serving: appended like every
+ * other (append.c), then filed with what precedes it.  The caller resets
+ * batch_cxt.
  */
 void
 juki_writer_own_in_order(WriterState *ws, const char *action, const char *outcome,
 			 const char *reason, const char *detail)
 {
 	JkEntry		e;
-	uint64		pos;
-	TimestampTz ts;
+	int64		seq;
 
 	own_entry(&e, action, outcome, reason, detail);
-	juki_queue_mark(&pos, &ts);
-	e.ts_unix_us = ts + UNIX_EPOCH_OFFSET_US;
-	(void) juki_writer_drain_batch(ws, &e, pos, PG_UINT64_MAX, NULL);
+	seq = juki_log_append_own(&e);
+	(void) juki_writer_file_upto(ws, seq, NULL);
 }
 
 /* own_entry for the writer's other files */
@@ -450,9 +398,12 @@ store_checkpoint(WriterState *ws, JukiSigningKey *key)
 	char		ts[JK_TS_LEN + 1];
 	char		sighex[2 * JK_SIG_LEN + 1];
 	char		origin[JK_HEX_LEN + 1];
-	Datum		v[7];
-	bool		n[7] = {false};
+	Datum		v[10];
+	bool		n[10] = {false};
 	int64		seq = ws->next_seq - 1;
+	int64		tree_size = 0;
+	uint8		tree_root[JUKI_HASH_LEN];
+	char	   *note;
 
 	if (!jk_format_ts(GetCurrentTimestamp() + UNIX_EPOCH_OFFSET_US, ts))
 		elog(ERROR, "cannot format checkpoint time");
@@ -473,6 +424,14 @@ store_checkpoint(WriterState *ws, JukiSigningKey *key)
 	v[4] = CStringGetTextDatum(key->key_id);
 	v[5] = bytea_datum(sig, JK_SIG_LEN);
 	v[6] = CStringGetTextDatum(line.data);
+	/* 1.1: the C2SP checkpoint note of the tree head, signed with the same key */
+	note = juki_tree_checkpoint_note(key, ws->origin, &tree_size, tree_root);
+	v[7] = Int64GetDatum(tree_size);
+	v[8] = bytea_datum(tree_root, JUKI_HASH_LEN);
+	v[9] = note ? CStringGetTextDatum(note) : (Datum) 0;
+	n[7] = n[8] = n[9] = (note == NULL);
+	if (RelationGetDescr(ins.rel)->natts > 10)
+		elog(ERROR, "juki.audit_checkpoint has unexpected columns");
 	inserter_insert(&ins, v, n);
 	inserter_close(&ins);
 	/* the transaction's memory goes at commit; the file is written after it */
@@ -505,107 +464,166 @@ wait_for_extension(void)
 	}
 }
 
-/* Read back the chain head (and how the last run ended) from the table. */
+/* Read the filed head from the table into ws. */
+static void
+read_filed_head(WriterState *ws, JukiChainHead *ch)
+{
+	begin_xact();
+	juki_read_chain_head(ch);
+	commit_xact();
+	ws->next_seq = ch->next_seq;
+	memcpy(ws->head, ch->head, JK_HASH_LEN);
+	memcpy(ws->origin, ch->origin, JK_HASH_LEN);
+	ws->last_checkpoint_seq = ch->last_checkpoint_seq;
+	ws->last_ts = ch->have_head && ch->last_ts != 0 ? ch->last_ts + UNIX_EPOCH_OFFSET_US : 0;
+	ws->last_clean = ch->clean;
+}
+
+/* A new chain: genesis names the server and database it belongs to. */
+static void
+write_genesis(WriterState *ws)
+{
+	char		sysid[32];
+	char		sql[256];
+	char		hex[JK_HEX_LEN + 1];
+	JukiDetail	d;
+	JkEntry		e;
+	Inserter	ins;
+
+	ws->next_seq = 0;
+	memset(ws->head, 0, JK_HASH_LEN);
+	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, GetSystemIdentifier());
+	begin_xact();
+	jd_init(&d);
+	jd_str(&d, "database", get_database_name(MyDatabaseId));
+	jd_str(&d, "system_identifier", sysid);
+	own_entry(&e, "genesis", JUKI_GRANTED, NULL, jd_finish(&d));
+	e.seq = 0;
+	e.ts_unix_us = GetCurrentTimestamp() + UNIX_EPOCH_OFFSET_US;
+	inserter_open(&ins, "operation_log");
+	write_entry(ws, &ins, &e, NULL);
+	inserter_close(&ins);
+	memcpy(ws->origin, ws->head, JK_HASH_LEN);
+	jk_hex(ws->origin, JK_HASH_LEN, hex);
+	snprintf(sql, sizeof(sql), "UPDATE juki.state SET chain_origin = '\\x%s'", hex);
+	if (SPI_connect() != SPI_OK_CONNECT || SPI_execute(sql, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "cannot record the chain origin");
+	SPI_finish();
+	commit_xact();
+	XLogFlush(XactLastCommitEnd);	/* the genesis is in no WAL record of ours */
+	ws->last_clean = true;
+}
+
+/*
+ * Recover after any start: the table's last entry, then every record the
+ * retained WAL holds beyond it (nothing acknowledged is lost, nothing is
+ * filed twice), then publish the head and open the gate, with
+ * worker_start (and enforcement_gap, slot problems) as the first entries.
+ */
 static void
 recover(WriterState *ws)
 {
 	JukiChainHead ch;
-	bool		have_head;
-	bool		clean;
 	bool		fresh = false;
-	int64		gap_days;
-	XLogRecPtr	stop_lsn;
-	JkEntry		e[3];
-	int			ne = 0;
+	bool		clean;
+	bool		created = false;
+	bool		lost = false;
+	bool		have_slot;
+	bool		shmem_kept;
+	XLogRecPtr	restart = InvalidXLogRecPtr;
+	char		why[200];
 	JukiDetail	d;
+	char	   *detail;
+	MemoryContext old;
 
-	begin_xact();
-	juki_read_chain_head(&ch);
-	commit_xact();
-	have_head = ch.have_head;
-	clean = ch.clean;
-	gap_days = ch.gap_days;
-	stop_lsn = ch.stop_lsn;
-	ws->next_seq = ch.next_seq;
-	memcpy(ws->head, ch.head, JK_HASH_LEN);
-	memcpy(ws->origin, ch.origin, JK_HASH_LEN);
-	ws->last_checkpoint_seq = ch.last_checkpoint_seq;
-	if (have_head && ch.last_ts != 0)
-		ws->last_ts = ch.last_ts + UNIX_EPOCH_OFFSET_US;
-
-	if (!have_head)
+	read_filed_head(ws, &ch);
+	have_slot = juki_slot_acquire(&restart, &created, &lost, why, sizeof(why));
+	if (have_slot)
 	{
-		/* a new chain: genesis names the server and database it belongs to */
-		char		sysid[32];
-		char		sql[256];
-		char		hex[JK_HEX_LEN + 1];
-
+		juki_filing_start(restart);
+		/* file what WAL holds beyond the table (a crash, a kill of the writer) */
+		if (ch.have_head)
+			(void) juki_writer_file_upto(ws, PG_INT64_MAX, NULL);
+		read_filed_head(ws, &ch);
+	}
+	else
+	{
+		/*
+		 * No slot, no retention: juki refuses requests (the gate stays
+		 * shut), but its own entries are still filed from WAL, and what the
+		 * WAL since the last checkpoint still holds is filed first.
+		 */
+		ereport(WARNING, (errmsg("juki refuses requests: %s", why)));
+		juki_filing_start(GetRedoRecPtr());
+		if (ch.have_head)
+			(void) juki_writer_file_upto(ws, PG_INT64_MAX, NULL);
+		read_filed_head(ws, &ch);
+	}
+	if (!ch.have_head)
+	{
+		write_genesis(ws);
 		fresh = true;
-		ws->next_seq = 0;
-		memset(ws->head, 0, JK_HASH_LEN);
-		snprintf(sysid, sizeof(sysid), UINT64_FORMAT, GetSystemIdentifier());
-		begin_xact();
-		jd_init(&d);
-		jd_str(&d, "database", get_database_name(MyDatabaseId));
-		jd_str(&d, "system_identifier", sysid);
-		own_entry(&e[0], "genesis", JUKI_GRANTED, NULL, jd_finish(&d));
-		{
-			Inserter	ins;
-
-			inserter_open(&ins, "operation_log");
-					write_entry(ws, &ins, &e[0]);
-			inserter_close(&ins);
-		}
-		memcpy(ws->origin, ws->head, JK_HASH_LEN);
-		jk_hex(ws->origin, JK_HASH_LEN, hex);
-		snprintf(sql, sizeof(sql), "UPDATE juki.state SET chain_origin = '\\x%s'", hex);
-		if (SPI_connect() != SPI_OK_CONNECT || SPI_execute(sql, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "cannot record the chain origin");
-		SPI_finish();
-		commit_xact();
+		/* records of an earlier chain (the extension dropped) are not this one's */
+		juki_filing_start(GetXLogInsertRecPtr());
 	}
+	clean = ws->last_clean;
 
+	/* a writer restarted without a crash finds the head still published */
+	LWLockAcquire(juki_log_head->lock, LW_SHARED);
+	shmem_kept = juki_log_head->gate != JUKI_GATE_UNKNOWN;
+	LWLockRelease(juki_log_head->lock);
+	if (!shmem_kept)
+		juki_head_publish(ws->next_seq, ws->head, ws->last_ts);
+	pg_atomic_write_u64(&juki_log_head->filed_next, (uint64) ws->next_seq);
+
+	old = MemoryContextSwitchTo(ws->batch_cxt);
+	/* did the server run without juki since its last clean stop? */
+	if (!XLogRecPtrIsInvalid(ch.stop_lsn) && clean && !fresh)
 	{
-		MemoryContext old = MemoryContextSwitchTo(ws->batch_cxt);
+		char		gwhy[256] = "";
+		int			shutdowns = juki_shutdowns_since(ch.stop_lsn, gwhy, sizeof(gwhy));
 
-		/* did the server run without juki since its last clean stop? */
-		if (!XLogRecPtrIsInvalid(stop_lsn))
+		if (shutdowns != 1)
 		{
-			char		why[256] = "";
-			int			shutdowns = juki_shutdowns_since(stop_lsn, why, sizeof(why));
-
-			if (shutdowns != 1)
-			{
-				jd_init(&d);
-				jd_str(&d, "since_wal_lsn", psprintf("%X/%X", LSN_FORMAT_ARGS(stop_lsn)));
-				if (shutdowns > 1)
-					jd_int(&d, "runs_without_juki", shutdowns - 1);
-				else
-					jd_str(&d, "problem", why);
-				own_entry(&e[ne], "enforcement_gap", JUKI_ERROR,
-						  shutdowns > 1 ? "ran_without_juki" : "gap_unknown", jd_finish(&d));
-				ne++;
-				ereport(WARNING,
-						(errmsg("the server ran without juki since juki's last stop"),
-						 shutdowns > 1 ?
-						 errdetail_plural("%d start and stop without juki in shared_preload_libraries; nothing was guarded or logged meanwhile.",
-										  "%d starts and stops without juki in shared_preload_libraries; nothing was guarded or logged meanwhile.",
-										  shutdowns - 1, shutdowns - 1) :
-						 errdetail("juki cannot tell whether it did: %s.", why)));
-			}
+			jd_init(&d);
+			jd_str(&d, "since_wal_lsn", psprintf("%X/%X", LSN_FORMAT_ARGS(ch.stop_lsn)));
+			if (shutdowns > 1)
+				jd_int(&d, "runs_without_juki", shutdowns - 1);
+			else
+				jd_str(&d, "problem", gwhy);
+			juki_writer_own_in_order(ws, "enforcement_gap", JUKI_ERROR,
+									 shutdowns > 1 ? "ran_without_juki" : "gap_unknown", jd_finish(&d));
+			ereport(WARNING,
+					(errmsg("the server ran without juki since juki's last stop"),
+					 shutdowns > 1 ?
+					 errdetail_plural("%d start and stop without juki in shared_preload_libraries; nothing was guarded or logged meanwhile.",
+									  "%d starts and stops without juki in shared_preload_libraries; nothing was guarded or logged meanwhile.",
+									  shutdowns - 1, shutdowns - 1) :
+					 errdetail("juki cannot tell whether it did: %s.", gwhy)));
 		}
-		jd_init(&d);
-		jd_bool(&d, "after_crash", !clean && !fresh);
-		jd_int(&d, "recovered_seq", ws->next_seq - 1);
-		if (gap_days > 366)
-			jd_int(&d, "days_since_last_entry", gap_days);	/* a clock jump shows */
-		own_entry(&e[ne], "worker_start", JUKI_GRANTED,
-				  !clean && !fresh ? "recovered_after_crash" : NULL, jd_finish(&d));
-		ne++;
-		MemoryContextSwitchTo(old);
-		write_own(ws, e, ne);
-		MemoryContextReset(ws->batch_cxt);
 	}
+	if (!have_slot || lost || (created && !fresh))
+	{
+		jd_init(&d);
+		jd_str(&d, "slot", JUKI_SLOT_NAME);
+		jd_str(&d, "problem", !have_slot ? why : lost ?
+			   "the slot's WAL was taken (max_slot_wal_keep_size): records not yet filed may be lost" :
+			   "the slot was missing and is created again: records not yet filed may be lost");
+		detail = jd_finish(&d);
+		juki_writer_own_in_order(ws, "wal_retention", JUKI_ERROR,
+								 !have_slot ? "wal_retention_unavailable" : "wal_retention_lost", detail);
+	}
+	jd_init(&d);
+	jd_bool(&d, "after_crash", !clean && !fresh);
+	jd_int(&d, "recovered_seq", ws->next_seq - 1);
+	if (ch.gap_days > 366)
+		jd_int(&d, "days_since_last_entry", ch.gap_days);	/* a clock jump shows */
+	detail = jd_finish(&d);
+	MemoryContextSwitchTo(old);
+	juki_writer_own_in_order(ws, "worker_start", JUKI_GRANTED,
+							 !clean && !fresh ? "recovered_after_crash" : NULL, detail);
+	MemoryContextReset(ws->batch_cxt);
+	juki_head_set_gate(have_slot ? JUKI_GATE_OPEN : JUKI_GATE_REFUSED, have_slot ? NULL : why);
 	if (!clean && !fresh)
 		ereport(LOG, (errmsg("juki audit writer recovered the chain at seq %lld after an unclean stop",
 							 (long long) (ws->next_seq - 2))));
@@ -620,14 +638,20 @@ juki_audit_writer_main(Datum arg)
 
 	memset(&ws, 0, sizeof(ws));
 	ws.last_checkpoint_seq = -1;
+	ws.slot_target = InvalidXLogRecPtr;
 	pqsignal(SIGTERM, writer_sigterm);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	BackgroundWorkerUnblockSignals();
 
 	juki_is_audit_writer = true;
 	BackgroundWorkerInitializeConnection(juki_database, NULL, 0);
-	/* durability is the point: never let a setting weaken the commit */
-	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
+	/*
+	 * The WAL holds every entry before the writer files it and the slot
+	 * keeps it until the filing commit is flushed: no commit of the writer
+	 * waits for the disk or for standbys (a signed checkpoint and the
+	 * genesis, which no record of ours carries, are flushed explicitly).
+	 */
+	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
@@ -635,8 +659,8 @@ juki_audit_writer_main(Datum arg)
 
 	ws.batch_cxt = AllocSetContextCreate(TopMemoryContext, "juki audit batch",
 										 ALLOCSET_DEFAULT_SIZES);
-	on_shmem_exit(juki_queue_writer_detach, (Datum) 0);
-	juki_queue_writer_attach();
+	on_shmem_exit(juki_head_writer_detach, (Datum) 0);
+	juki_head_writer_attach();
 	pgstat_report_appname("juki audit writer");
 	/* parallel workers are outside the door (guard/guard.c) */
 	SetConfigOption("max_parallel_workers_per_gather", "0", PGC_USERSET, PGC_S_OVERRIDE);
@@ -658,19 +682,21 @@ juki_audit_writer_main(Datum arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
-		drain(&ws);
+		(void) juki_writer_file_upto(&ws, PG_INT64_MAX, NULL);
+		advance_slot(&ws);
+		MemoryContextReset(ws.batch_cxt);
 		juki_writer_note_slots(&ws);
 		if (TimestampDifferenceExceeds(ws.last_statistics_sweep, GetCurrentTimestamp(), 10000))
 			juki_writer_sweep_statistics(&ws);
 		juki_writer_checkpoint(&ws);
 		timeout = juki_checkpoint_interval_s * 1000L;
+		/* appenders nudge every 256th entry; readers of the log wake us */
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Min(timeout, 1000L), PG_WAIT_EXTENSION);
+						 Min(timeout, 20L), PG_WAIT_EXTENSION);
 	}
 
-	/* shutdown: nothing enters the queue any more, write out what is there */
-	juki_queue_stop_accepting();
-	drain(&ws);
+	/* shutdown: nothing more is appended but our own; file it all */
+	juki_head_set_gate(JUKI_GATE_STOPPED, NULL);
 	juki_writer_stop(&ws);
 	proc_exit(1);				/* a static worker exiting 0 would never restart */
 }

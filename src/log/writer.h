@@ -9,6 +9,7 @@
 #ifndef JUKI_AUDIT_WRITER_H
 #define JUKI_AUDIT_WRITER_H
 
+#include "access/xlogdefs.h"
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 #include "utils/palloc.h"
@@ -28,15 +29,17 @@ typedef struct WriterState
 	int64		last_checkpoint_seq;
 	TimestampTz last_checkpoint_at;
 	char		last_problem[256];	/* last checkpoint problem put on record */
-	int64		last_ts;		/* unix µs of the last entry written, 0 unknown */
+	int64		last_ts;		/* unix µs of the last entry filed, 0 unknown */
+	bool		last_clean;		/* the last entry filed is worker_stop or genesis */
+	XLogRecPtr	slot_target;	/* move the slot here once slot_commit is flushed */
+	XLogRecPtr	slot_commit;
 	MemoryContext batch_cxt;
 	List	   *seen_slots;		/* logical slots already on record (names) */
 	TimestampTz last_statistics_sweep;	/* guard_catalog.c */
 } WriterState;
 
 /* writer.c */
-extern char *juki_writer_drain_batch(WriterState *ws, JkEntry *own, uint64 own_pos,
-									 uint64 stop_at, JukiSigningKey *key);
+extern char *juki_writer_file_upto(WriterState *ws, int64 stop_seq, JukiSigningKey *key);
 extern void juki_writer_own_in_order(WriterState *ws, const char *action, const char *outcome,
 									 const char *reason, const char *detail);
 extern void juki_writer_own_entry(JkEntry *e, const char *action, const char *outcome,

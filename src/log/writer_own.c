@@ -5,11 +5,11 @@
  *		worker_stop that ends a run, logical replication slots, and the
  *		sweep of planner statistics of personal data.
  *
- * None of them takes ring space: only the writer frees the ring, so it
- * would wait on itself.  Each takes a mark in ring order and is written
- * there (juki_writer_drain_batch, batch.c); a checkpoint, and the
- * shutdown checkpoint after worker_stop, end their batch and are signed
- * and stored in the same transaction as the entry they sign.
+ Each is appended through WAL like every entry (append.c: the writer's
+ * own never wait for the gate, the backlog bound or standbys) and then
+ * filed with everything before it; a checkpoint, and the shutdown
+ * checkpoint after worker_stop, end the batch that files them and are
+ * signed and stored in the same transaction as the entry they sign.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -23,10 +23,12 @@
 
 #include "core/settings.h"
 #include "record.h"
-#include "queue.h"
+#include "append.h"
+#include "head.h"
 #include "writer.h"
 #include "writer_read.h"
 #include "signing.h"
+#include "tiles.h"
 #include "core/context.h"
 
 /* ----------------------------------------------------------- checkpoints */
@@ -54,7 +56,7 @@ note_checkpoint_problem(WriterState *ws, const char *code, const char *msg, int6
 
 /*
  * A signed checkpoint, every juki.checkpoint_interval and on request: a
- * checkpoint entry in its place in ring order, ending a batch, and the
+ * checkpoint entry appended in WAL order, ending the batch that files it, and the
  * signature over the head it makes, stored in the same transaction; then
  * the file in juki.checkpoint_directory.
  */
@@ -65,7 +67,7 @@ juki_writer_checkpoint(WriterState *ws)
 	const char *code;
 	char		msg[512];
 	uint64		req;
-	bool		requested = juki_queue_checkpoint_requested(&req);
+	bool		requested = juki_head_checkpoint_requested(&req);
 	TimestampTz now = GetCurrentTimestamp();
 
 	if (!requested &&
@@ -75,14 +77,14 @@ juki_writer_checkpoint(WriterState *ws)
 	ws->last_checkpoint_at = now;
 	if (ws->last_checkpoint_seq == ws->next_seq - 1)
 	{
-		juki_queue_checkpoint_done(req);	/* the head is already signed */
+		juki_head_checkpoint_done(req);	/* the head is already signed */
 		return;
 	}
 	if (!juki_signing_key_load(&key, &code, msg, sizeof(msg)))
 	{
 		note_checkpoint_problem(ws, code, msg, -1);
 		MemoryContextReset(ws->batch_cxt);
-		juki_queue_checkpoint_done(req);
+		juki_head_checkpoint_done(req);
 		return;
 	}
 
@@ -90,8 +92,7 @@ juki_writer_checkpoint(WriterState *ws)
 	{
 		JukiDetail	d;
 		JkEntry		e;
-		uint64		pos;
-		TimestampTz ts;
+		int64		seq;
 		char	   *line;
 		MemoryContext old = MemoryContextSwitchTo(ws->batch_cxt);
 
@@ -100,12 +101,13 @@ juki_writer_checkpoint(WriterState *ws)
 		jd_bool(&d, "shutdown", false);
 		jd_bool(&d, "signs_this_entry", true);
 		juki_writer_own_entry(&e, "checkpoint", JUKI_GRANTED, NULL, jd_finish(&d));
+		seq = juki_log_append_own(&e);
 		MemoryContextSwitchTo(old);
-		juki_queue_mark(&pos, &ts);
-		e.ts_unix_us = ts + UNIX_EPOCH_OFFSET_US;
-		line = juki_writer_drain_batch(ws, &e, pos, pos, &key);
+		line = juki_writer_file_upto(ws, seq, &key);
 		if (line &&
-			!juki_checkpoint_write_file(line, ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)))
+			(!juki_checkpoint_write_file(line, ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)) ||
+			 !juki_checkpoint_write_note(juki_tree_last_note(ws->last_checkpoint_seq), ws->origin,
+										 ws->last_checkpoint_seq, msg, sizeof(msg))))
 			note_checkpoint_problem(ws, "checkpoint_directory_unwritable", msg, ws->last_checkpoint_seq);
 		MemoryContextReset(ws->batch_cxt);
 	}
@@ -114,7 +116,7 @@ juki_writer_checkpoint(WriterState *ws)
 		juki_signing_key_free(&key);
 	}
 	PG_END_TRY();
-	juki_queue_checkpoint_done(req);
+	juki_head_checkpoint_done(req);
 }
 
 /*
@@ -137,8 +139,7 @@ juki_writer_stop(WriterState *ws)
 	{
 		JukiDetail	d;
 		JkEntry		e;
-		uint64		pos;
-		TimestampTz ts;
+		int64		seq;
 		char	   *line;
 		MemoryContext old = MemoryContextSwitchTo(ws->batch_cxt);
 
@@ -146,12 +147,13 @@ juki_writer_stop(WriterState *ws)
 		jd_str(&d, "wal_lsn", psprintf("%X/%X", LSN_FORMAT_ARGS(GetXLogInsertRecPtr())));
 		jd_bool(&d, "shutdown_checkpoint", signing);
 		juki_writer_own_entry(&e, "worker_stop", JUKI_GRANTED, NULL, jd_finish(&d));
+		seq = juki_log_append_own(&e);
 		MemoryContextSwitchTo(old);
-		juki_queue_mark(&pos, &ts);
-		e.ts_unix_us = ts + UNIX_EPOCH_OFFSET_US;
-		line = juki_writer_drain_batch(ws, &e, pos, pos, signing ? &key : NULL);
+		line = juki_writer_file_upto(ws, seq, signing ? &key : NULL);
 		if (line &&
-			!juki_checkpoint_write_file(line, ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)))
+			(!juki_checkpoint_write_file(line, ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)) ||
+			 !juki_checkpoint_write_note(juki_tree_last_note(ws->last_checkpoint_seq), ws->origin,
+										 ws->last_checkpoint_seq, msg, sizeof(msg))))
 			ereport(WARNING, (errmsg("juki could not write the shutdown checkpoint file: %s", msg)));
 	}
 	PG_FINALLY();
@@ -205,7 +207,7 @@ juki_writer_note_slots(WriterState *ws)
  * data but 0; whatever it found, the statistics go (guard/guard_catalog.c,
  * called through juki_statistics_sweep_hook: the guard is above the log).  At
  * every start and every 10 seconds: autovacuum has no hook.  The repair
- * commits first; its entry follows in ring order like any of the writer's.
+ * commits first; its entry follows in WAL order like any of the writer's.
  */
 char	   *(*juki_statistics_sweep_hook) (void) = NULL;
 

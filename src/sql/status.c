@@ -17,7 +17,8 @@
 #include "core/settings.h"
 #include "core/state.h"
 #include "core/version.h"
-#include "log/queue.h"
+#include "log/head.h"
+#include "utils/pg_lsn.h"
 
 PG_FUNCTION_INFO_V1(juki_status);
 
@@ -33,7 +34,7 @@ juki_status(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum	   *values;
 	bool	   *nulls;
-	JukiQueueStatus st;
+	JukiHeadStatus st;
 	int			i;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -50,14 +51,17 @@ juki_status(PG_FUNCTION_ARGS)
 	SET("standby", BoolGetDatum(RecoveryInProgress()), false);
 	if (juki_preloaded)
 	{
-		juki_queue_status(&st);
+		juki_head_status(&st);
 		SET("database", CStringGetTextDatum(juki_database), false);
 		SET("timezone", CStringGetTextDatum(juki_timezone), false);
 		SET("writer_pid", Int32GetDatum(st.writer_pid), st.writer_pid == 0);
-		SET("accepting", BoolGetDatum(st.accepting), false);
-		SET("queued_bytes", Int64GetDatum((int64) st.queued_bytes), false);
-		SET("queue_capacity", Int64GetDatum((int64) st.capacity), false);
+		SET("accepting", BoolGetDatum(st.gate == JUKI_GATE_OPEN), false);
+		/* last appended (durable in WAL), last filed into the table, between them */
 		SET("last_seq", Int64GetDatum(st.last_seq), st.last_seq < 0);
+		SET("filed_seq", Int64GetDatum(st.filed_seq), st.filed_seq < 0 && st.last_seq < 0);
+		SET("backlog", Int64GetDatum(st.last_seq - st.filed_seq), st.last_seq < 0);
+		SET("max_backlog", Int64GetDatum((int64) juki_audit_max_backlog), false);
+		SET("wal_retained_from", LSNGetDatum(st.slot_lsn), XLogRecPtrIsInvalid(st.slot_lsn));
 		SET("emergency_stop", BoolGetDatum(juki_emergency_stopped()), false);
 	}
 	SET("sql_current", BoolGetDatum(juki_sql_is_current()), false);

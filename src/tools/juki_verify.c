@@ -3,7 +3,7 @@
  *		Verify a juki export file (format/export.h, DESIGN §7.6) without a database.
  *
  *   juki_verify --key PUBKEY.pem [--key ...] [--checkpoint FILE ...]
- *               [--quiet] EXPORT_FILE
+ *               [--note FILE ...] [--proof FILE ...] [--quiet] EXPORT_FILE
  *
  * Checks the header, that entries F..T are all present in order, that each
  * entry has the fields of the log format (format/entry.h: every 1.0 field, only
@@ -13,6 +13,10 @@
  * the entries, that one valid checkpoint is at T, and the trailer.  Prints
  * "OK: ..." or "FAIL: ..." on stdout; exits 0 only if the export is valid.
  * Usage errors and unreadable inputs go to stderr, exit 1.
+ *
+ * With --note (a C2SP signed checkpoint note) or --proof (a C2SP
+ * tlog-proof file), the export (from seq 0) must also give each note's
+ * Merkle root and each proof must verify (verify_tree.c).
  *
  * Memory does not grow with the number of entries: a first pass over the
  * file collects the seqs that checkpoints name, and the second pass keeps
@@ -32,6 +36,7 @@
 #include "format/export.h"
 #include "format/entry.h"
 #include "verify_export.h"
+#include "verify_tree.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -54,7 +59,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 			"usage: juki_verify --key PUBKEY.pem [--key ...] [--checkpoint FILE ...]\n"
-			"                   [--quiet] EXPORT_FILE\n"
+			"                   [--note FILE ...] [--proof FILE ...] [--quiet] EXPORT_FILE\n"
 			"Verifies a juki export file (\"-\" reads standard input) against the\n"
 			"Ed25519 public keys of the checkpoint signers.  Prints OK or FAIL on\n"
 			"stdout; exit status 0 only if the export is valid.\n");
@@ -180,6 +185,27 @@ add_checkpoints(Checkpoints *cps, const char *path)
 	return ok;
 }
 
+/* A --note or --proof file, whole. */
+static bool
+add_tree_input(TreeInputs *in, const char *path, bool is_proof)
+{
+	size_t		len = 0;
+	char	   *text = slurp(path, &len);
+
+	if (text == NULL)
+	{
+		fprintf(stderr, "juki_verify: cannot read %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	in->v = juki_verify_xrealloc(in->v, (in->n + 1) * sizeof(TreeInput));
+	in->v[in->n].text = text;
+	in->v[in->n].len = len;
+	in->v[in->n].file = path;
+	in->v[in->n].is_proof = is_proof;
+	in->n++;
+	return true;
+}
+
 /* A rewindable stream for path ("-" = stdin), copying a pipe to a temp file. */
 static FILE *
 open_export(const char *path)
@@ -226,6 +252,7 @@ main(int argc, char **argv)
 {
 	Keys		keys = {NULL, 0};
 	Checkpoints extra = {NULL, 0};
+	TreeInputs	tree = {NULL, 0};
 	bool		quiet = false;
 	const char *path = NULL;
 	FILE	   *f = NULL;
@@ -256,6 +283,18 @@ main(int argc, char **argv)
 			}
 			if (a[2] == 'k' ? !add_key(&keys, argv[i + 1])
 				: !add_checkpoints(&extra, argv[i + 1]))
+				goto out;
+			i++;
+		}
+		else if (strcmp(a, "--note") == 0 || strcmp(a, "--proof") == 0)
+		{
+			if (i + 1 >= argc)
+			{
+				fprintf(stderr, "juki_verify: %s needs a file name\n", a);
+				usage(stderr);
+				goto out;
+			}
+			if (!add_tree_input(&tree, argv[i + 1], a[2] == 'p'))
 				goto out;
 			i++;
 		}
@@ -300,12 +339,14 @@ main(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	r.notes = quiet ? NULL : stderr;
-	if (juki_verify_export(f, &keys, &extra, &r) == 0)
+	if (juki_verify_export(f, &keys, &extra, &r) == 0 &&
+		juki_verify_tree(f, &keys, &tree, &r) == 0)
 	{
 		if (!quiet)
 			printf("OK: %" PRId64 " entries, seq %" PRId64 "..%" PRId64 ", origin %.16s, "
-				   "covered by checkpoint at seq %" PRId64 " (key %s)\n",
-				   r.entries, r.from_seq, r.to_seq, r.origin, r.to_seq, r.covered_key);
+				   "covered by checkpoint at seq %" PRId64 " (key %s)%s\n",
+				   r.entries, r.from_seq, r.to_seq, r.origin, r.to_seq, r.covered_key,
+				   tree.n ? "; Merkle notes and proofs verified" : "");
 		status = 0;
 	}
 	else
@@ -319,6 +360,9 @@ out:
 	for (j = 0; j < extra.n; j++)
 		free(extra.v[j].line);
 	free(extra.v);
+	for (j = 0; j < tree.n; j++)
+		free(tree.v[j].text);
+	free(tree.v);
 	free(keys.v);
 	return status;
 }

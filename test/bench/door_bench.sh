@@ -5,6 +5,10 @@
 #   pgaudit the same SELECT by a role with pgaudit.log = 'read' (ALTER ROLE ... SET, that role only)
 #   naive   a PL/pgSQL audited lookup: lock the chain-head row, sha256(prev || record), insert the
 #           log row, update the head, return the row; one durable commit (synchronous_commit on)
+#   durable PostgreSQL's own price for one durable record per request (issue 16): a SQL function
+#           that INSERTs an unchained audit row (who, purpose, code, time) and returns the
+#           resident's row; one durable commit each
+#   juki1   the one-statement lookup: SELECT * FROM juki.lookup(purpose, code, token)
 #   juki    BEGIN; juki.attach(token); juki.lookup('wide_area_copy_issuance', code); COMMIT;
 #           16 operators (card + password + training + designation + approved permit), logged
 #           in before the run; the pgbench client i uses operator i % 16's token
@@ -25,18 +29,28 @@
 #
 # Runs as root; starts its own throwaway cluster as the postgres OS user (Unix socket in a temp
 # dir) and stops it on exit.
-# Knobs: DURATION (s per run, 10), ROUNDS (2), CLIENTS ("1 4 16 64"), RESIDENTS (1000000),
-#        VERIFY_ENTRIES (1000000; 0 skips), BYTES_LOOKUPS (16000), BENCH_BIG (0; 1 = also 10M),
+# Knobs: DURATION (s per run, 8), ROUNDS (2), CLIENTS ("1 4 16 64"), RESIDENTS (100000),
+#        SCEN ("plain durable juki1 juki"; add pgaudit naive for the older comparisons),
+#        VERIFY_ENTRIES (100000; 0 skips), VERIFY_FILL (juki1: the log is filled with one-statement
+#        lookups; logread: with auditor reads, cheaper), VERIFY_ONLY (0; 1 = only fill and verify
+#        the log, which juki.verify_log() checks as chain and Merkle tree in one pass),
+#        BYTES_LOOKUPS (16000), FILING_ENTRIES (50000: the
+#        writer stopped while that many lookups are logged, then its filing rate measured),
+#        BENCH_BIG (0; 1 = also 10M),
 #        BIG_RESIDENTS (10000000), PERF (0; 1 = perf record during the juki profile run),
 #        OUT (/tmp/juki-bench/door.md), PGBIN (/usr/lib/postgresql/15/bin), PORT (55433),
 #        KEEP=1 keeps the temp dir (and the cluster's data).
 set -euo pipefail
 
-DURATION=${DURATION:-10}
+DURATION=${DURATION:-8}
 ROUNDS=${ROUNDS:-2}
 CLIENTS=${CLIENTS:-"1 4 16 64"}
-RESIDENTS=${RESIDENTS:-1000000}
-VERIFY_ENTRIES=${VERIFY_ENTRIES:-1000000}
+RESIDENTS=${RESIDENTS:-100000}
+SCEN=${SCEN:-"plain durable juki1 juki"}
+VERIFY_ENTRIES=${VERIFY_ENTRIES:-100000}
+VERIFY_FILL=${VERIFY_FILL:-juki1}
+VERIFY_ONLY=${VERIFY_ONLY:-0}
+FILING_ENTRIES=${FILING_ENTRIES:-50000}
 BYTES_LOOKUPS=${BYTES_LOOKUPS:-16000}
 BENCH_BIG=${BENCH_BIG:-0}
 BIG_RESIDENTS=${BIG_RESIDENTS:-10000000}
@@ -48,7 +62,7 @@ NOPS=16
 PURPOSE=wide_area_copy_issuance
 PASSWORD='Madoguchi#2026'
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-CMD="DURATION=$DURATION ROUNDS=$ROUNDS CLIENTS=\"$CLIENTS\" RESIDENTS=$RESIDENTS VERIFY_ENTRIES=$VERIFY_ENTRIES BENCH_BIG=$BENCH_BIG PERF=$PERF PGBIN=$PGBIN test/bench/door_bench.sh"
+CMD="DURATION=$DURATION ROUNDS=$ROUNDS CLIENTS=\"$CLIENTS\" SCEN=\"$SCEN\" RESIDENTS=$RESIDENTS FILING_ENTRIES=$FILING_ENTRIES VERIFY_ENTRIES=$VERIFY_ENTRIES VERIFY_FILL=$VERIFY_FILL VERIFY_ONLY=$VERIFY_ONLY BENCH_BIG=$BENCH_BIG PERF=$PERF PGBIN=$PGBIN test/bench/door_bench.sh"
 
 die() { echo "door_bench: error: $*" >&2; exit 1; }
 say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
@@ -62,11 +76,16 @@ for b in initdb pg_ctl psql pgbench pg_config; do
 done
 PKGLIB=$("$PGBIN/pg_config" --pkglibdir)
 [[ -f $PKGLIB/juki.so ]] || die "juki is not installed in $PKGLIB: run 'make test' (JUKI_PGBIN=$PGBIN) first"
-[[ -f $PKGLIB/pgaudit.so ]] || die "pgaudit is not installed in $PKGLIB (Debian: apt-get install postgresql-15-pgaudit)"
+PRELOAD=juki
+if [[ " $SCEN " == *" pgaudit "* ]]; then
+	[[ -f $PKGLIB/pgaudit.so ]] || die "pgaudit is not installed in $PKGLIB (Debian: apt-get install postgresql-15-pgaudit)"
+	PRELOAD=juki,pgaudit
+fi
 for v in DURATION ROUNDS RESIDENTS BIG_RESIDENTS BYTES_LOOKUPS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $VERIFY_ENTRIES =~ ^[0-9]+$ ]] || die "VERIFY_ENTRIES must be a non-negative integer"
+[[ $VERIFY_FILL == juki || $VERIFY_FILL == juki1 || $VERIFY_FILL == logread ]] || die "VERIFY_FILL must be juki, juki1 or logread"
 for c in $CLIENTS; do [[ $c =~ ^[1-9][0-9]*$ && $c -le 90 ]] || die "bad client count '$c' (1..90)"; done
 [[ $PERF == 1 ]] && ! command -v perf >/dev/null && die "PERF=1 but perf is not installed (apt-get install linux-perf)"
 
@@ -107,7 +126,7 @@ cat >>"$DATA/postgresql.conf" <<EOF
 listen_addresses = ''
 unix_socket_directories = '$WORK'
 port = $PORT
-shared_preload_libraries = 'juki,pgaudit'
+shared_preload_libraries = '$PRELOAD'
 juki.database = 'bench'
 juki.checkpoint_interval = '1h'
 # the operators log in once, before the first round; the fill and the 10M import take longer
@@ -118,18 +137,21 @@ juki.idle_timeout = '2h'
 # juki.volume_window): the benchmark measures the door's cost, not its volume ceilings, so it
 # allows them explicitly (each lookup is its own statement: juki.statement_rows is not reached)
 juki.window_rows = 100000000
+# the filing-rate measurement stops the writer while FILING_ENTRIES lookups are logged
+juki.audit_max_backlog = 10000000
 max_connections = 110
 max_worker_processes = 16
 shared_buffers = 512MB
 max_wal_size = 4GB
 synchronous_commit = on
 fsync = on
-pgaudit.log = 'none'
 EOF
+[[ $PRELOAD == juki,pgaudit ]] && echo "pgaudit.log = 'none'" >>"$DATA/postgresql.conf"
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DATA" -l "$SLOG" -w start >/dev/null || die "server did not start"
 "$PGBIN/psql" -X -q -h "$WORK" -p "$PORT" -U postgres -d postgres -c 'CREATE DATABASE bench' || die "CREATE DATABASE failed"
 
 say "installing juki; roles"
+[[ $PRELOAD == juki,pgaudit ]] && q postgres -c "CREATE ROLE bench_pga LOGIN" -c "ALTER ROLE bench_pga SET pgaudit.log = 'read'"
 q postgres <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION juki CASCADE;
@@ -142,9 +164,8 @@ CREATE ROLE bench_sys LOGIN;      GRANT juki_system_administrator TO bench_sys;
 CREATE ROLE bench_aud LOGIN;      GRANT juki_auditor TO bench_aud;
 CREATE ROLE bench_terminal LOGIN; GRANT juki_terminal TO bench_terminal;
 CREATE ROLE bench_plain LOGIN;
-CREATE ROLE bench_pga LOGIN;
 CREATE ROLE bench_naive LOGIN;
-ALTER ROLE bench_pga SET pgaudit.log = 'read';
+CREATE ROLE bench_durable LOGIN;
 GRANT USAGE ON SCHEMA bench TO PUBLIC;
 GRANT CREATE ON SCHEMA bench TO bench_reg;
 SQL
@@ -205,8 +226,12 @@ CREATE TABLE bench.resident_plain (
 	updated_at timestamptz NOT NULL);
 CREATE TABLE bench.codes (n int PRIMARY KEY, code text NOT NULL);
 CREATE TABLE bench.tokens (n int PRIMARY KEY, token text NOT NULL);
-GRANT SELECT ON bench.resident_plain, bench.codes TO bench_plain, bench_pga, bench_naive, bench_terminal;
+GRANT SELECT ON bench.resident_plain, bench.codes TO bench_plain, bench_naive, bench_durable, bench_terminal;
 GRANT SELECT ON bench.tokens TO bench_terminal;
+SQL
+[[ $PRELOAD == juki,pgaudit ]] && q postgres -c "GRANT SELECT ON bench.resident_plain, bench.codes TO bench_pga"
+q postgres <<'SQL'
+SELECT 1;
 SQL
 load_residents 1 "$RESIDENTS"
 IMPORT1_S=$IMPORT_S
@@ -242,6 +267,22 @@ BEGIN
 END $$;
 REVOKE ALL ON FUNCTION bench.naive_lookup(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bench.naive_lookup(text) TO bench_naive;
+SQL
+
+# ------------------------------------------------------------ the durable insert
+# PostgreSQL's own price for one durable record per request: an unchained audit row and the
+# resident's row, one commit (synchronous_commit on) each
+q postgres <<'SQL'
+CREATE TABLE bench.durable_log (id bigserial PRIMARY KEY, ts timestamptz NOT NULL, db_role text NOT NULL,
+	purpose text NOT NULL, code text NOT NULL);
+CREATE FUNCTION bench.durable_lookup(code text) RETURNS SETOF bench.resident_plain
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  INSERT INTO bench.durable_log (ts, db_role, purpose, code)
+    VALUES (clock_timestamp(), session_user, 'wide_area_copy_issuance', code);
+  SELECT * FROM bench.resident_plain p WHERE p.resident_code = code;
+$$;
+REVOKE ALL ON FUNCTION bench.durable_lookup(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bench.durable_lookup(text) TO bench_durable;
 SQL
 
 # ------------------------------------------------------------ staff and tokens
@@ -290,6 +331,7 @@ CODE='(SELECT c.code FROM bench.codes c WHERE c.n = :n)'
 printf '%s\n' "$PICK" "SELECT * FROM bench.resident_plain WHERE resident_code = $CODE;" >"$WORK/plain.sql"
 cp "$WORK/plain.sql" "$WORK/pgaudit.sql"
 printf '%s\n' "$PICK" "SELECT * FROM bench.naive_lookup($CODE);" >"$WORK/naive.sql"
+printf '%s\n' "$PICK" "SELECT * FROM bench.durable_lookup($CODE);" >"$WORK/durable.sql"
 # filling the log: an auditor's read of the log is the cheapest durable, chained entry (log_read)
 printf '%s\n' 'SELECT 1 FROM juki.operation_log WHERE seq = -1;' >"$WORK/logread.sql"
 cat >"$WORK/juki.sql" <<EOF
@@ -302,8 +344,15 @@ SELECT juki.attach(:token);
 SELECT * FROM juki.lookup('$PURPOSE', $CODE);
 COMMIT;
 EOF
-declare -A ROLE=([plain]=bench_plain [pgaudit]=bench_pga [naive]=bench_naive [juki]=bench_terminal [logread]=bench_aud)
-SCEN="plain pgaudit naive juki"
+cat >"$WORK/juki1.sql" <<EOF
+\\if :have_token = 0
+SELECT token, 1 AS have_token FROM bench.tokens WHERE n = :client_id % $NOPS \\gset
+\\endif
+$PICK
+SELECT * FROM juki.lookup('$PURPOSE', $CODE, :token);
+EOF
+declare -A ROLE=([plain]=bench_plain [pgaudit]=bench_pga [naive]=bench_naive [durable]=bench_durable
+	[juki]=bench_terminal [juki1]=bench_terminal [logread]=bench_aud)
 
 # sanity: each scenario runs; juki discloses the resident; pgaudit logs bench_pga's reads
 tok0=$(q postgres -c 'SELECT token FROM bench.tokens WHERE n = 0')
@@ -317,6 +366,8 @@ EOF
 [[ $got == 1 ]] || die "juki.lookup through bench_terminal did not disclose the resident"
 
 last_seq() { q postgres -c 'SELECT last_seq FROM juki.status()'; }
+# entries durable but not yet filed (0 for a library before issue 16, which had no backlog)
+backlog() { q postgres -c "SELECT coalesce((to_jsonb(s)->>'backlog')::bigint, 0) FROM juki.status() s"; }
 
 # pgbench_run SCENARIO CLIENTS OUTFILE [extra pgbench args]: dies with the output on error
 pgbench_run() {
@@ -349,9 +400,14 @@ timed_run() {
 	read -r P50_R P99_R < <(pct_of "$RES/$tag".[0-9]*)
 	rm -f "$RES/$tag".[0-9]*
 }
-for s in $SCEN; do pgbench_run "$s" 1 "$RES/sanity.$s.out" -t 5; done
-grep -q 'AUDIT: SESSION,.*READ,SELECT' "$SLOG" || die "pgaudit did not log the reads of bench_pga"
+if [[ $VERIFY_ONLY != 1 ]]; then
+	for s in $SCEN; do pgbench_run "$s" 1 "$RES/sanity.$s.out" -t 5; done
+fi
+if [[ $VERIFY_ONLY != 1 && " $SCEN " == *" pgaudit "* ]]; then
+	grep -q 'AUDIT: SESSION,.*READ,SELECT' "$SLOG" || die "pgaudit did not log the reads of bench_pga"
+fi
 
+if [[ $VERIFY_ONLY != 1 ]]; then
 # ---------------------------------------------------- the four scenarios, interleaved
 say "scenarios ($SCEN) x clients ($CLIENTS) x $ROUNDS rounds x ${DURATION}s, $RESIDENTS residents"
 declare -A TPS P50 P99
@@ -372,14 +428,40 @@ denied=$(q bench_aud -c "SELECT count(*) FROM juki.operation_log WHERE seq > $se
 say "log bytes per lookup: $BYTES_LOOKUPS lookups at 16 clients"
 sz() { q postgres -c "SELECT pg_total_relation_size('juki.operation_log') || ' ' || pg_relation_size('juki.operation_log')"; }
 q postgres -c 'CHECKPOINT'
-read -r tot0 heap0 < <(sz); s0=$(last_seq)
-pgbench_run juki 16 "$RES/bytes.out" -t $((BYTES_LOOKUPS / 16))
-read -r tot1 heap1 < <(sz); s1=$(last_seq)
+read -r tot0 heap0 < <(sz); s0=$(last_seq); w0=$(q postgres -c 'SELECT pg_current_wal_lsn()')
+pgbench_run juki1 16 "$RES/bytes.out" -t $((BYTES_LOOKUPS / 16))
+# the entries are durable at once and filed a moment later: wait for the filing
+for w in $(seq 100); do [[ $(backlog) == 0 ]] && break; sleep 0.2; done
+read -r tot1 heap1 < <(sz); s1=$(last_seq); w1=$(q postgres -c 'SELECT pg_current_wal_lsn()')
 NLOOK=$(( (BYTES_LOOKUPS / 16) * 16 ))
 BYTES_TOTAL=$(awk -v a="$tot0" -v b="$tot1" -v n="$NLOOK" 'BEGIN {printf "%.0f", (b - a) / n}')
 BYTES_HEAP=$(awk -v a="$heap0" -v b="$heap1" -v n="$NLOOK" 'BEGIN {printf "%.0f", (b - a) / n}')
 ENTRIES_PER=$(ratio $((s1 - s0)) "$NLOOK")
-say "  $BYTES_TOTAL bytes/lookup (heap $BYTES_HEAP), $ENTRIES_PER log entries per lookup"
+BYTES_WAL=$(q postgres -c "SELECT round((pg_wal_lsn_diff('$w1', '$w0') / $NLOOK)::numeric)")
+# the durable insert, the same way
+w0=$(q postgres -c 'SELECT pg_current_wal_lsn()')
+pgbench_run durable 16 "$RES/bytes.durable.out" -t $((BYTES_LOOKUPS / 16))
+w1=$(q postgres -c 'SELECT pg_current_wal_lsn()')
+BYTES_WAL_DURABLE=$(q postgres -c "SELECT round((pg_wal_lsn_diff('$w1', '$w0') / $NLOOK)::numeric)")
+say "  $BYTES_TOTAL bytes/lookup (heap $BYTES_HEAP), $ENTRIES_PER log entries per lookup, WAL $BYTES_WAL bytes/lookup (durable insert: $BYTES_WAL_DURABLE)"
+
+# ----------------------------------------------------------- filing rate
+# the writer stopped while FILING_ENTRIES lookups are logged (they are durable in WAL and
+# served), then let go: how fast it files the backlog
+FILING=""
+if [[ $FILING_ENTRIES -gt 0 ]]; then
+	wpid=$(q postgres -c 'SELECT writer_pid FROM juki.status()')
+	kill -STOP "$wpid"
+	pgbench_run juki1 16 "$RES/filing.out" -t $((FILING_ENTRIES / 16)) || { kill -CONT "$wpid"; exit 1; }
+	b0=$(backlog)
+	t0=$(date +%s.%N)
+	kill -CONT "$wpid"
+	while [[ $(backlog) -gt 0 ]]; do sleep 0.05; done
+	fs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
+	FILING=$(printf '%s entries waiting (the writer stopped while they were logged and served at %s tps) were filed in %s s: **%s entries/s**.' \
+		"$b0" "$(tps_of "$RES/filing.out")" "$fs" "$(awk -v n="$b0" -v t="$fs" 'BEGIN {printf "%.0f", n / t}')")
+	say "  filing: $FILING"
+fi
 
 # ----------------------------------------------------------- where juki spends its time
 say "profile: juki at 16 clients for ${DURATION}s, sampling pg_stat_activity every 0.1 s"
@@ -457,21 +539,23 @@ if [[ $BENCH_BIG == 1 ]]; then
 	)
 fi
 
+fi
+
 # --------------------------------------------------------- verification
 VER=""
 if [[ $VERIFY_ENTRIES -gt 0 ]]; then
 	start_seq=$(last_seq); t0=$(date +%s.%N)
-	say "filling juki's log to $VERIFY_ENTRIES entries with auditor reads (log_read) at 64 clients (from seq $start_seq)"
+	say "filling juki's log to $VERIFY_ENTRIES entries with $VERIFY_FILL at 16 clients (from seq $start_seq)"
 	while :; do
 		cur=$(last_seq)
 		[[ $cur -ge $((VERIFY_ENTRIES - 1)) ]] && break
 		el=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
 		rate=$(awk -v d=$((cur - start_seq)) -v e="$el" 'BEGIN {printf "%.0f", (e > 1 ? d / e : 0)}')
-		per=$(( (VERIFY_ENTRIES - 1 - cur) / 64 + 1 ))
-		[[ $rate -gt 0 && $per -gt $((rate * 60 / 64 + 1)) ]] && per=$((rate * 60 / 64 + 1))
+		per=$(( (VERIFY_ENTRIES - 1 - cur) / 16 + 1 ))
+		[[ $rate -gt 0 && $per -gt $((rate * 60 / 16 + 1)) ]] && per=$((rate * 60 / 16 + 1))
 		[[ $rate -eq 0 && $per -gt 200 ]] && per=200
 		say "  last_seq $cur / $VERIFY_ENTRIES, $([[ $rate -gt 0 ]] && echo "$rate entries/s" || echo "rate not yet known"); next: $per lookups per client"
-		pgbench_run logread 64 "$RES/fill.out" -t "$per"
+		pgbench_run juki1 16 "$RES/fill.out" -t "$per"
 	done
 	fill_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 	fill_rate=$(awk -v d=$(($(last_seq) - start_seq)) -v e="$fill_s" 'BEGIN {printf "%.0f", d / e}')
@@ -510,6 +594,8 @@ CREATE FUNCTION bench.canon_entry(e juki.operation_log) RETURNS text LANGUAGE sq
       || ',"criteria":' || coalesce(bench.canon_jsonb(e.criteria), 'null')
       || ',"db_role":' || bench.js(e.db_role) || ',"detail":' || coalesce(bench.canon_jsonb(e.detail), 'null')
       || ',"fields":' || coalesce(array_to_json(e.fields)::text, 'null')
+		pgbench_run "$VERIFY_FILL" 16 "$RES/fill.out" -t "$per"
+      || CASE WHEN e.login_role IS NOT NULL THEN ',"login_role":' || bench.js(e.login_role) ELSE '' END
       || ',"operator_id":' || coalesce(e.operator_id::text, 'null') || ',"outcome":' || bench.js(e.outcome)
       || ',"permit_id":' || coalesce(e.permit_id::text, 'null') || ',"purpose":' || bench.js(e.purpose)
       || ',"reason":' || bench.js(e.reason) || ',"row_count":' || coalesce(e.row_count::text, 'null')
@@ -549,13 +635,13 @@ SQL
 	LOGSIZE=$(q postgres -c "SELECT pg_size_pretty(pg_total_relation_size('juki.operation_log'))")
 	MIX=$(q bench_aud -c "SELECT string_agg(action || ' ' || n, ', ' ORDER BY n DESC) FROM (SELECT action, count(*) AS n FROM juki.operation_log GROUP BY 1) s")
 	VER=$(
-		printf '\n## Verification of the %s-entry log (%s; median of %s)\n\n' "$JN" "$LOGSIZE" "$ROUNDS"
+		printf '\n## Verification of the %s-entry log: hash chain and Merkle tree in one pass (%s; median of %s)\n\n' "$JN" "$LOGSIZE" "$ROUNDS"
 		printf '| verifier | entries | seconds (median) | seconds per round | entries/s |\n|---|---:|---:|---|---:|\n'
 		printf '| `juki.verify_log()` (C) | %s | %.2f |%s | %s |\n' "$JN" "$jt" "$(printf ' %.2f' $JT)" "$jr"
 		printf '| PL/pgSQL, same canonical form and chain | %s | %.2f |%s | %s |\n' "$PN" "$pt" "$(printf ' %.2f' $PT)" "$pr"
 		printf '\n**juki / PL/pgSQL verification speed: %s×**\n' "$(ratio "$jr" "$pr")"
 		printf '\nEntries by action: %s.\n' "$MIX"
-		printf '\nFilling the log (an auditor'"'"'s SELECT of the log = one durable log_read entry each, 64 clients, seq %s to %s): %s s, %s entries/s.\n' \
+		printf '\nFilling the log (one-statement lookups = one durable entry each, 16 clients, seq %s to %s): %s s, %s entries/s.\n' \
 			"$start_seq" "$(last_seq)" "$fill_s" "$fill_rate"
 	)
 fi
@@ -572,6 +658,7 @@ REPORT=$(
 	printf -- '- command: `%s`\n' "$CMD"
 	printf -- '- %s residents (%s active looked up uniformly at random); juki.import_residents took %s s\n' "$RESIDENTS" "$NCODES" "$IMPORT1_S"
 	printf -- '- pgbench -n -M prepared -T %s -j min(c,2), on the same 2 cores as the server; scenarios interleaved, %s rounds, median reported; p50/p99 from each run'"'"'s per-transaction log (pgbench -l), median across rounds; every transaction also reads bench.codes (n -> code) in the same statement\n' "$DURATION" "$ROUNDS"
+	if [[ $VERIFY_ONLY != 1 ]]; then
 	printf '\n## Lookups: throughput and latency\n\n'
 	printf '| clients | scenario | TPS (median) | TPS per round | p50 ms | p99 ms | TPS / plain |\n|---:|---|---:|---|---:|---:|---:|\n'
 	for c in $CLIENTS; do
@@ -581,22 +668,29 @@ REPORT=$(
 				"$(ratio "$(median ${TPS[$s,$c]})" "$(median ${TPS[plain,$c]})")"
 		done
 	done
-	printf '\n| clients | juki/plain | juki/pgaudit | juki/naive | naive/plain | pgaudit/plain |\n|---:|---:|---:|---:|---:|---:|\n'
+	printf '\n| clients | juki1/durable | juki1/plain | juki/durable | juki/plain | durable/plain | juki1/durable per round |\n|---:|---:|---:|---:|---:|---:|---|\n'
 	for c in $CLIENTS; do
 		m() { median ${TPS[$1,$c]}; }
-		printf '| %s | %s | %s | %s | %s | %s |\n' "$c" "$(ratio "$(m juki)" "$(m plain)")" "$(ratio "$(m juki)" "$(m pgaudit)")" \
-			"$(ratio "$(m juki)" "$(m naive)")" "$(ratio "$(m naive)" "$(m plain)")" "$(ratio "$(m pgaudit)" "$(m plain)")"
+		per=""
+		a=(${TPS[juki1,$c]}) b=(${TPS[durable,$c]})
+		for i in "${!a[@]}"; do per+=" $(ratio "${a[$i]}" "${b[$i]}")"; done
+		printf '| %s | %s | %s | %s | %s | %s |%s |\n' "$c" "$(ratio "$(m juki1)" "$(m durable)")" "$(ratio "$(m juki1)" "$(m plain)")" \
+			"$(ratio "$(m juki)" "$(m durable)")" "$(ratio "$(m juki)" "$(m plain)")" "$(ratio "$(m durable)" "$(m plain)")" "$per"
 	done
-	printf '\n## Log bytes per lookup\n\n%s lookups (16 clients): **%s bytes** of juki.operation_log per lookup (pg_total_relation_size: heap, indexes, TOAST; heap alone %s bytes), %s log entries per lookup.\n' \
-		"$NLOOK" "$BYTES_TOTAL" "$BYTES_HEAP" "$ENTRIES_PER"
+	printf '\n## Log bytes per lookup\n\n%s one-statement lookups (16 clients): **%s bytes** of juki.operation_log per lookup (pg_total_relation_size: heap, indexes, TOAST; heap alone %s bytes), %s log entries per lookup; **%s bytes of WAL** per lookup (the entry, its filing and the filing commits; the durable insert writes %s).\n' \
+		"$NLOOK" "$BYTES_TOTAL" "$BYTES_HEAP" "$ENTRIES_PER" "$BYTES_WAL" "$BYTES_WAL_DURABLE"
+	[[ -n $FILING ]] && printf '\n## Filing rate\n\n%s\n' "$FILING"
 	printf '%s\n' "$BIG"
+	fi
 	printf '%s\n' "$VER"
+	if [[ $VERIFY_ONLY != 1 ]]; then
 	printf '\n## Writer batches, juki at 16 clients\n\n%s.\n' "$BATCH"
 	printf '\n## Wait events, juki at 16 clients (%s tps during sampling; samples of pg_stat_activity every 0.1 s, active backends and the audit writer; CPU = no wait event)\n\n' "$PROFILE_TPS"
 	printf '| backend type | wait event | samples | share of that backend type |\n|---|---|---:|---:|\n'
 	printf '%s\n' "$WAITS" | awk -F' \\| ' 'NF == 4 {printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4}'
 	if [[ -n $PERFTOP ]]; then
 		printf '\n## perf (this cluster'"'"'s processes only, juki at 16 clients)\n\n```\n%s\n```\n' "$PERFTOP"
+	fi
 	fi
 	printf '\nTotal bench time: %s s.\n' "$(secs "$T0")"
 )

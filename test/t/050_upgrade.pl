@@ -122,6 +122,12 @@ is(as_role($node, "auditor",
 is(as_role($node, "auditor", q{
 		SELECT count(*) = max(seq) + 1 AND min(seq) = 0 FROM juki.operation_log}),
 	't', 'no gap in seq across the upgrade');
+# the writer built the Merkle tree over the entries filed before the update
+# (issue 17) at its first entry after it; verify_log above rebuilt it
+is(as_role($node, 'auditor', q{
+		SELECT (SELECT leaf_index FROM juki.inclusion_proof(0)) = 0
+		   AND (SELECT checkpoint_size FROM juki.tree_head()) > 0}),
+	't', 'the tree covers the entries from seq 0, and the checkpoint after the update signs a note');
 is(as_role($node, "auditor", q{
 		SELECT count(*) FROM juki.operation_log
 		 WHERE reason = 'extension_update_pending' AND outcome = 'denied'}),

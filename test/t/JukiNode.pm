@@ -27,7 +27,10 @@ sub juki_node
 		$opt{install_path} ? (install_path => $opt{install_path}) : ());
 	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ],
 		allows_streaming => $opt{allows_streaming} // 0);
+	# juki keeps the WAL it files from with a replication slot: wal_level
+	# replica at least (PostgreSQL's TAP nodes default to minimal)
 	my $conf = "juki.database = 'postgres'\nmax_worker_processes = 16\nrestart_after_crash = on\n"
+	  . ($opt{allows_streaming} ? '' : "wal_level = replica\n")
 	  . "juki.checkpoint_interval = '1h'\n";
 	$conf .= "shared_preload_libraries = 'juki'\n" if $preload;
 	if ($opt{signing})

@@ -1,0 +1,275 @@
+/*-------------------------------------------------------------------------
+ * verify_tree.c
+ *		verify_log's Merkle tree: rebuilt from the entries with the
+ *		writer's own builder (log/tiles.c), in the pass that recomputes the
+ *		chain, and held against what is stored (issue 17):
+ *		- every tile the stored tree holds must be the rebuilt one (a tile
+ *		  rewritten, or entries edited, deleted or reordered under it);
+ *		- the tiles must not cover more entries than the log has (a
+ *		  truncated log);
+ *		- every stored checkpoint note must be signed by a known key and
+ *		  name the root the entries give at its size (a log rewritten with
+ *		  a recomputed chain and tree is caught by an earlier note, if that
+ *		  note was kept where the server cannot reach: a witness, a file).
+ *
+ * The stored size is read first, in the statement's snapshot; the scan
+ * sees at least as much, and tiles are compared up to that size only.
+ * Caller connected to SPI (core/spi.h).
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+
+#include "core/settings.h"
+#include "format/note.h"
+#include "log/tiles.h"
+#include "verify_tree.h"
+
+typedef struct VNote
+{
+	int64		size;
+	int64		seq;
+	uint8		root[JUKI_HASH_LEN];
+} VNote;
+
+struct JukiVTree
+{
+	JukiTreeBuilder b;
+	int64		stored;			/* tree size in the tiles */
+	List	   *notes;			/* VNote, by size */
+	ListCell   *next_note;
+	juki_vtree_fail_fn fail;
+	void	   *arg;
+	bool		edges_done;
+};
+
+static int
+note_cmp(const ListCell *a, const ListCell *b)
+{
+	int64		x = ((VNote *) lfirst(a))->size;
+	int64		y = ((VNote *) lfirst(b))->size;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The witnesses' cosignatures stored for a note: each must verify under a
+ * key of juki.witness_keys (a line no configured witness signed is a
+ * finding: forged, or the key is not configured).
+ */
+static void
+check_cosignatures(JukiVTree *t, int64 seq, const char *note, int64 size)
+{
+	JukiNoteKey keys[JUKI_MAX_WITNESS_KEYS];
+	int			nkeys = juki_witness_keys_get(keys, JUKI_MAX_WITNESS_KEYS);
+	Oid			types[1] = {INT8OID};
+	Datum		v[1];
+	uint64		i;
+	SPITupleTable *tt;
+	uint64		n;
+
+	v[0] = Int64GetDatum(size);
+	if (SPI_execute_with_args("SELECT witness, line FROM juki.checkpoint_cosignature WHERE tree_size = $1",
+							  1, types, v, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "cannot read juki.checkpoint_cosignature");
+	tt = SPI_tuptable;
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		char	   *witness = SPI_getvalue(tt->vals[i], tt->tupdesc, 1);
+		char	   *line = SPI_getvalue(tt->vals[i], tt->tupdesc, 2);
+		char	   *full = psprintf("%s%s", note, line);
+		bool		witnessed[JUKI_MAX_WITNESS_KEYS] = {false};
+		char		err[256];
+		bool		ok = false;
+		int			k;
+
+		if (nkeys > 0 &&
+			juki_note_open(full, strlen(full), keys, nkeys, palloc(sizeof(JukiNote)), witnessed,
+						   NULL, err, sizeof(err)) == JUKI_NOTE_VERIFIED)
+			for (k = 0; k < nkeys; k++)
+				ok |= witnessed[k] && keys[k].name_len == strlen(witness) &&
+					memcmp(keys[k].name, witness, keys[k].name_len) == 0;
+		if (!ok)
+			t->fail(t->arg, seq,
+					psprintf("the cosignature of witness %s on the checkpoint note at seq " INT64_FORMAT " does not verify under juki.witness_keys",
+							 witness, seq));
+	}
+}
+
+/* The stored notes: signature by one of pubs, body's size and root as stored. */
+static List *
+read_notes(JukiVTree *t, List *pubs)
+{
+	List	   *notes = NIL;
+	uint64		i;
+
+	if (SPI_execute("SELECT seq, tree_size, tree_root, note FROM juki.audit_checkpoint"
+					" WHERE note IS NOT NULL ORDER BY seq", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "cannot read juki.audit_checkpoint");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		seq = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		Datum		sz = SPI_getbinval(tup, desc, 2, &isnull);
+		bytea	   *root = isnull ? NULL : DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull));
+		char	   *text = SPI_getvalue(tup, desc, 4);
+		JukiNote	note;
+		JukiCheckpoint cp;
+		char		err[256];
+		bool		signed_ok = false;
+		ListCell   *lc;
+		VNote	   *v;
+
+		if (!juki_note_parse(text, strlen(text), &note, err, sizeof(err)) ||
+			!juki_checkpoint_parse(note.text, note.text_len, &cp, err, sizeof(err)))
+		{
+			t->fail(t->arg, seq, psprintf("the checkpoint note at seq " INT64_FORMAT " is malformed: %s", seq, err));
+			continue;
+		}
+		foreach(lc, pubs)
+		{
+			JukiNoteKey key;
+
+			if (juki_note_key_make(cp.origin, cp.origin_len, JUKI_SIGTYPE_ED25519,
+								   (const uint8 *) lfirst(lc), &key, err, sizeof(err)) &&
+				juki_checkpoint_open(text, strlen(text), &key, NULL, 0, &cp, NULL, NULL,
+									 err, sizeof(err)) == JUKI_NOTE_VERIFIED)
+				signed_ok = true;
+		}
+		if (!signed_ok)
+			t->fail(t->arg, seq, psprintf("the checkpoint note at seq " INT64_FORMAT " is not signed by a known key (forged or altered)", seq));
+		if (isnull || root == NULL || VARSIZE_ANY_EXHDR(root) != JUKI_HASH_LEN ||
+			DatumGetInt64(sz) != (int64) cp.size ||
+			memcmp(VARDATA_ANY(root), cp.root, JUKI_HASH_LEN) != 0 ||
+			(int64) cp.size != seq + 1)
+			t->fail(t->arg, seq, psprintf("the checkpoint note at seq " INT64_FORMAT " does not name its row's tree size and root", seq));
+		check_cosignatures(t, seq, text, (int64) cp.size);
+		v = palloc(sizeof(VNote));
+		v->size = (int64) cp.size;
+		v->seq = seq;
+		memcpy(v->root, cp.root, JUKI_HASH_LEN);
+		notes = lappend(notes, v);
+	}
+	list_sort(notes, note_cmp);
+	return notes;
+}
+
+/* A tile the builder completed (or an edge at the stored size): is it stored so? */
+static void
+compare_tile(void *arg, int level, uint64 index, int width, const uint8 *hashes)
+{
+	JukiVTree  *t = arg;
+	uint64		count = (uint64) t->stored >> (JUKI_TILE_HEIGHT * level);
+	int			want = juki_tile_width(level, index, (uint64) t->stored);
+	int			swidth = 0;
+	uint8	   *stored = NULL;
+	int			k = 0;
+
+	if (want == 0 || index * JUKI_TILE_WIDTH >= count)
+		return;					/* beyond the stored tree: newer than the snapshot */
+	if (width > want)
+		width = want;
+	if (juki_tree_stored_tile(level, index, &swidth, &stored))
+		while (k < Min(width, swidth) &&
+			   memcmp(stored + (size_t) k * JUKI_HASH_LEN, hashes + (size_t) k * JUKI_HASH_LEN,
+					  JUKI_HASH_LEN) == 0)
+			k++;
+	/* the first entry under the first hash that differs */
+	if (k < width)
+		t->fail(t->arg, (int64) ((index * JUKI_TILE_WIDTH + k) << (JUKI_TILE_HEIGHT * level)),
+				psprintf("Merkle tree tile %d/" UINT64_FORMAT " differs from the entries it covers (entries or tiles rewritten)",
+						 level, index));
+}
+
+JukiVTree *
+juki_vtree_begin(int64 start, List *pubs, juki_vtree_fail_fn fail, void *arg)
+{
+	JukiVTree  *t;
+	int64		stored = juki_tree_stored_size();
+
+	if (stored < 0)
+		return NULL;
+	t = palloc0(sizeof(JukiVTree));
+	t->stored = stored;
+	t->fail = fail;
+	t->arg = arg;
+	if (start > 0 && stored >= start)
+		juki_tree_builder_load(&t->b, (uint64) start);	/* after a purge */
+	else
+		juki_tree_builder_init(&t->b);
+	if (start > 0 && stored < start)
+		t->fail(t->arg, start, psprintf("the Merkle tree tiles cover " INT64_FORMAT " entries, fewer than the purged ones", stored));
+	t->notes = read_notes(t, pubs);
+	t->next_note = list_head(t->notes);
+	/* notes below the start can be checked against the stored tiles only */
+	while (t->next_note && ((VNote *) lfirst(t->next_note))->size < start)
+	{
+		VNote	   *n = lfirst(t->next_note);
+		uint8		root[JUKI_HASH_LEN];
+
+		if (n->size <= stored)
+		{
+			juki_tree_root_at((uint64) n->size, root);
+			if (memcmp(root, n->root, JUKI_HASH_LEN) != 0)
+				t->fail(t->arg, n->seq, psprintf("the tree root at size " INT64_FORMAT " differs from the signed checkpoint note", n->size));
+		}
+		t->next_note = lnext(t->notes, t->next_note);
+	}
+	return t;
+}
+
+void
+juki_vtree_add(JukiVTree *t, int64 seq, const char *canon, size_t len)
+{
+	if (t == NULL)
+		return;
+	if ((int64) t->b.size != seq)
+		elog(ERROR, "juki's tree verification is out of step at seq " INT64_FORMAT, seq);
+	juki_tree_builder_add_entry(&t->b, canon, len, compare_tile, t);
+	if ((int64) t->b.size == t->stored && !t->edges_done)
+	{
+		juki_tree_builder_flush(&t->b, compare_tile, t);
+		t->edges_done = true;
+	}
+	while (t->next_note && ((VNote *) lfirst(t->next_note))->size == (int64) t->b.size)
+	{
+		VNote	   *n = lfirst(t->next_note);
+		uint8		root[JUKI_HASH_LEN];
+
+		juki_tree_builder_root(&t->b, root);
+		if (memcmp(root, n->root, JUKI_HASH_LEN) != 0)
+			t->fail(t->arg, n->seq,
+					psprintf("entries up to seq " INT64_FORMAT " give another tree root than the signed checkpoint note (the log was rewritten)",
+							 n->seq));
+		t->next_note = lnext(t->notes, t->next_note);
+	}
+}
+
+void
+juki_vtree_end(JukiVTree *t, int64 next)
+{
+	if (t == NULL)
+		return;
+	/* a log shorter than the tree: are the entries it has the tree's? */
+	if (!t->edges_done)
+		juki_tree_builder_flush(&t->b, compare_tile, t);
+	if (t->stored > next)
+		t->fail(t->arg, next,
+				psprintf("the log ends at seq " INT64_FORMAT " but the Merkle tree covers " INT64_FORMAT " entries: entries were removed (truncated)",
+						 next - 1, t->stored));
+	else if (t->next_note)
+	{
+		VNote	   *n = lfirst(t->next_note);
+
+		t->fail(t->arg, next,
+				psprintf("the log ends at seq " INT64_FORMAT " but a checkpoint note covers " INT64_FORMAT " entries: entries were removed (truncated)",
+						 next - 1, n->size));
+	}
+	juki_tree_builder_free(&t->b);
+}
