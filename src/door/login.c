@@ -349,8 +349,8 @@ juki_card_challenge(PG_FUNCTION_ARGS)
 	if (free_slot < 0)
 		juki_session_refuse("card_challenge", ci.operator_id, JUKI_NO_ID, serial,
 							"session_table_full", NULL, ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
-							"too many pending card challenges",
-							"Wait a minute for unanswered challenges to expire, or raise juki.max_sessions.");
+							gettext_noop("too many pending card challenges"),
+							gettext_noop("Wait a minute for unanswered challenges to expire, or raise juki.max_sessions."));
 
 	juki_audit_record_init(&r, "card_challenge", JUKI_GRANTED, NULL);
 	r.operator_id = ci.operator_id;
@@ -431,8 +431,8 @@ juki_card_login(PG_FUNCTION_ARGS)
 	if (slot < 0)
 		juki_session_refuse("card_login", ci.operator_id, JUKI_NO_ID, serial,
 							"session_table_full", NULL, ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
-							"too many operator sessions",
-							"Log out unused sessions, or raise juki.max_sessions.");
+							gettext_noop("too many operator sessions"),
+							gettext_noop("Log out unused sessions, or raise juki.max_sessions."));
 
 	juki_audit_record_init(&r, "card_login", JUKI_GRANTED, NULL);
 	r.operator_id = ci.operator_id;
