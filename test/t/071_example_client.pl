@@ -13,6 +13,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use IO::Socket::INET;
 use IPC::Run;
+use Digest::SHA qw(sha256_hex);
 use JukiNode;
 
 my $python = '/usr/bin/python3';
@@ -131,6 +132,14 @@ close $xf;
 like(slurp_file($export), qr/"terminal":"madoguchi-01"/, 'the export carries the terminal field');
 my ($vout, $verr) = run_command([ juki_verify_bin(), '--key', $node->basedir . '/keys/signing.pub', $export ]);
 like($vout, qr/^OK: \d+ entries/, 'juki_verify accepts the export with terminals') or diag $verr;
+# the Merkle tree's leaf of an entry with a terminal hashes the same
+# canonical bytes as the chain (the export's line), terminal included
+my ($cline) = grep { /"action":"card_login"/ && /"terminal":"madoguchi-01"/ } split /\n/, slurp_file($export);
+my ($cseq) = ($cline // '') =~ /"seq":(\d+),/;
+ok(defined $cseq, 'the export holds the card_login entry of the first terminal');
+is(as_role($node, 'auditor', "SELECT encode(leaf_hash, 'hex') FROM juki.inclusion_proof($cseq)"),
+	sha256_hex("\x00" . substr($cline, 65)),
+	'its Merkle leaf is SHA-256(0x00 || the canonical entry with the terminal)');
 unlike($log, qr/$active[0]/, 'no resident code inside a logged statement text');
 
 done_testing();
