@@ -46,7 +46,10 @@ INSERT INTO juki_test.ja_case VALUES
 	-- C, login: an unknown card
 	(10, 'regress_op_ed', $$SELECT juki.card_challenge('NO-SUCH-CARD')$$),
 	-- PL/pgSQL through juki._raise: a template whose argument is a message too
-	(11, 'regress_registrar', $$SELECT juki.import_residents('public.regress_staging_ja')$$);
+	(11, 'regress_registrar', $$SELECT juki.import_residents('public.regress_staging_ja')$$),
+	-- C, issue 17 through juki_bad_input: a literal, then a template with a number
+	(12, 'regress_manager', $$SELECT juki.add_cosignature(NULL, NULL)$$),
+	(13, 'regress_manager', $$SELECT juki.add_cosignature(999999, 'x')$$);
 GRANT SELECT ON juki_test.ja_case TO PUBLIC;
 -- a staging table whose one row has a bad 個人番号 (a synthetic resident)
 CREATE TABLE public.regress_staging_ja (resident_code text, individual_number text, full_name text,
