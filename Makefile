@@ -21,6 +21,8 @@ OBJS = \
 	src/format/note.o \
 	src/format/witness.o \
 	src/core/settings.o \
+	src/core/message.o \
+	src/core/msg_templates.o \
 	src/core/context.o \
 	src/core/objects.o \
 	src/core/spi.o \
@@ -99,7 +101,9 @@ JUKI_TOP := $(dir $(firstword $(MAKEFILE_LIST)))
 EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(JUKI_TOP)juki.control)
 DATA = $(patsubst $(JUKI_TOP)%,%,$(sort $(wildcard $(JUKI_TOP)extension/juki--*.sql)))
 DATA_built = juki--$(EXTVERSION).sql
-PG_CPPFLAGS = -DJUKI_VERSION=\"$(EXTVERSION)\" -I$(srcdir)/src
+# core/textdomain.h comes first in every file of juki.so: ereport() then
+# translates with juki's own catalog (nls.mk).
+PG_CPPFLAGS = -DJUKI_VERSION=\"$(EXTVERSION)\" -include $(srcdir)/src/core/textdomain.h -I$(srcdir)/src
 
 # The offline verifier: a standalone program, installed next to pg_config's
 # binaries, built from the same src/format as the extension.
@@ -120,6 +124,10 @@ REGRESS = install codes gucs oplog_format oplog_refusals oplog_verify oplog_tree
 	door_setup door_session door_policy door_guard \
 	contractors forms reports bypass door_volume registrar_safety definer_review \
 	api_refusals door_visibility
+# juki's messages in Japanese need the ja_JP.UTF-8 locale, which make test
+# generates (test/run.sh) but a package build or `make installcheck` may
+# lack: run by regresscheck (make test) only, after the others.
+JUKI_NLS_REGRESS ?= messages_ja
 # pg_regress would first DROP DATABASE IF EXISTS, which juki refuses on a
 # server where it is loaded; installcheck-prep creates the database as
 # pg_regress would, and pg_regress uses it as it is (--use-existing).
@@ -148,10 +156,19 @@ CONTRIB_TESTDB = juki_regression
 
 # Objects live in src/ of the build directory; make sure it exists (an
 # order-only target would be found in the source tree through VPATH).
-$(shell mkdir -p src/tools $(sort $(dir $(OBJS))))
+$(shell mkdir -p src/tools po $(sort $(dir $(OBJS))))
 
 juki--$(EXTVERSION).sql: $(sort $(wildcard $(srcdir)/extension/parts/*.sql))
 	cat $^ > $@
+
+# juki's messages in other languages (nls.mk, po/, src/core/message.c): the
+# PL/pgSQL functions' messages for xgettext, and the catalog's templates
+# compiled into juki.so.
+po/sql_messages.c: $(srcdir)/po/sql_messages.pl $(sort $(wildcard $(srcdir)/extension/parts/*.sql))
+	perl $< $(filter %.sql,$^) > $@
+src/core/msg_templates.c: $(srcdir)/po/templates.pl $(srcdir)/po/ja.po
+	perl $^ > $@
+EXTRA_CLEAN += po/sql_messages.c src/core/msg_templates.c po/juki.pot
 
 # The log's public format (src/format: canonical entries, JSON, the hash
 # chain, checkpoint lines, export files): libc and libcrypto only, linked
@@ -287,7 +304,7 @@ packagecheck: juki_test.conf
 	$(prove_installcheck)
 regresscheck: juki_test.conf
 	rm -rf checkpoints/*
-	$(pg_regress_installcheck) $(filter-out --use-existing,$(REGRESS_OPTS)) --temp-instance=./tmp_check $(TEMP_INSTANCE_OPTS) $(REGRESS)
+	$(pg_regress_installcheck) $(filter-out --use-existing,$(REGRESS_OPTS)) --temp-instance=./tmp_check $(TEMP_INSTANCE_OPTS) $(REGRESS) $(JUKI_NLS_REGRESS)
 isolationcheck: juki_test.conf
 	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) --temp-instance=./tmp_check_iso \
 		$(TEMP_INSTANCE_OPTS) $(JUKI_ISOLATION)

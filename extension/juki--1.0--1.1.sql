@@ -2962,6 +2962,911 @@ END
 $$;
 ALTER FUNCTION juki._report_start(text, timestamp with time zone, timestamp with time zone) SET max_parallel_workers_per_gather = 0;
 
+-- Issue 19: messages people understand.  Operators and contractors are
+-- named by display name with their id ("窓口 一郎 (operator 5)"), and the
+-- handler limit of a contract is said without a plural slip; juki._fail
+-- translates these texts through po/ja.po (src/core/message.c).  Every
+-- function whose text changed, re-created as the parts now have it
+-- (generated with test/upgrade/replace_functions.pl f67965a).
+
+-- Functions whose definition changed since f67965a (test/upgrade/replace_functions.pl)
+
+CREATE OR REPLACE FUNCTION juki.register_card(operator bigint, card_serial text, public_key_pem text, valid_until date)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'register_card';
+	v_op bigint := $1;
+	v_serial text := $2;
+	v_pem text := $3;
+	v_until date := $4;
+	v_type text;
+	o record;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_access_manager'],
+		'operator, card_serial, public_key_pem and valid_until must not be NULL',
+		ARRAY[v_op IS NULL, v_serial IS NULL, v_pem IS NULL, v_until IS NULL]);
+	SELECT * INTO o FROM juki.operator x WHERE x.id = v_op;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'operator_unknown', '22023', pg_catalog.format('operator %s does not exist', v_op));
+	END IF;
+	IF o.retired_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'operator_retired', '55000',
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
+	END IF;
+	IF v_serial !~ '^[A-Za-z0-9-]{4,64}$' THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023',
+			'a card serial has 4 to 64 characters A-Z, a-z, 0-9 and -', NULL, v_op);
+	END IF;
+	IF EXISTS (SELECT 1 FROM juki.operator_card c WHERE c.card_serial = v_serial) THEN
+		PERFORM juki._fail(a, 'card_exists', '22023',
+			pg_catalog.format('card %s is already registered', v_serial),
+			'A serial is registered once, even after the card is revoked.', v_op);
+	END IF;
+	v_type := juki._card_key_type(v_pem);
+	IF v_type IS NULL THEN
+		PERFORM juki._fail(a, 'bad_public_key', '22023',
+			'the public key is not a PEM Ed25519, ECDSA P-256 or RSA-2048 public key',
+			'Give the card''s public key as PEM (-----BEGIN PUBLIC KEY-----).', v_op);
+	END IF;
+	IF v_until <= CURRENT_DATE OR v_until > CURRENT_DATE + interval '10 years' THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023',
+			'valid_until must be after today and at most 10 years ahead', NULL, v_op);
+	END IF;
+
+	INSERT INTO juki.operator_card (card_serial, operator_id, public_key_pem, key_type, valid_until, registered_by)
+	VALUES (v_serial, v_op, v_pem, v_type, v_until, juki._caller());
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, operator_id => v_op,
+		detail => pg_catalog.jsonb_build_object('card_serial', v_serial, 'key_type', v_type,
+												'valid_until', v_until));
+END
+$$;
+ALTER FUNCTION juki.register_card(bigint, text, text, date) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.set_password(operator bigint, password text)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'set_password';
+	v_op bigint := $1;
+	v_pw text := $2;
+	o record;
+	problem text;
+	nsp name;
+	h text;
+	v_first boolean;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_access_manager'],
+		'operator and password must not be NULL',
+		ARRAY[v_op IS NULL, v_pw IS NULL]);
+	SELECT * INTO o FROM juki.operator x WHERE x.id = v_op;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'operator_unknown', '22023', pg_catalog.format('operator %s does not exist', v_op));
+	END IF;
+	IF o.retired_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'operator_retired', '55000',
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
+	END IF;
+	problem := juki._password_problem(v_pw, o.role_name);
+	IF problem IS NOT NULL THEN
+		PERFORM juki._fail(a, 'weak_password', '22023', problem,
+			'At least 8 characters and at most 72 bytes, 3 of 4 classes (lower case, upper case, digits, others), not containing the role name.',
+			v_op);
+	END IF;
+	SELECT n.nspname INTO nsp FROM pg_catalog.pg_extension e
+	  JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pgcrypto';
+	IF nsp IS NULL THEN
+		PERFORM juki._fail(a, 'pgcrypto_missing', '55000', 'juki needs the pgcrypto extension to hash passwords',
+			'CREATE EXTENSION pgcrypto;', v_op);
+	END IF;
+	-- pgcrypto's own C functions, called by what they are, not by name (pgcrypto_fn.c)
+	h := juki._bcrypt(v_pw);
+
+	v_first := NOT EXISTS (SELECT 1 FROM juki.operator_password p WHERE p.operator_id = v_op);
+	INSERT INTO juki.operator_password AS p (operator_id, hash, set_at, set_by)
+	VALUES (v_op, h, pg_catalog.now(), juki._caller())
+	ON CONFLICT (operator_id) DO UPDATE
+	   SET hash = excluded.hash, set_at = excluded.set_at, set_by = excluded.set_by;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, operator_id => v_op,
+		detail => pg_catalog.jsonb_build_object('first', v_first));
+END
+$$;
+ALTER FUNCTION juki.set_password(bigint, text) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.unlock_operator(operator bigint)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'unlock_operator';
+	v_op bigint := $1;
+	o record;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_access_manager'],
+		'operator must not be NULL',
+		ARRAY[v_op IS NULL]);
+	SELECT * INTO o FROM juki.operator x WHERE x.id = v_op;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'operator_unknown', '22023', pg_catalog.format('operator %s does not exist', v_op));
+	END IF;
+	IF o.retired_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'operator_retired', '55000',
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
+	END IF;
+
+	UPDATE juki.operator x SET failed_logins = 0, locked = false, locked_at = NULL WHERE x.id = v_op;
+	PERFORM juki._policy_changed();
+	-- this entry is what ends the run of failed logins (session.c counts from the log)
+	PERFORM juki._log(a, 'granted', NULL, operator_id => v_op,
+		detail => pg_catalog.jsonb_build_object('was_locked', o.locked));
+END
+$$;
+ALTER FUNCTION juki.unlock_operator(bigint) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.record_training(operator bigint, course text, completed_on date)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'record_training';
+	v_op bigint := $1;
+	v_course text := $2;
+	v_on date := $3;
+	o record;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_access_manager'],
+		'operator, course and completed_on must not be NULL',
+		ARRAY[v_op IS NULL, v_course IS NULL, v_on IS NULL]);
+	SELECT * INTO o FROM juki.operator x WHERE x.id = v_op;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'operator_unknown', '22023', pg_catalog.format('operator %s does not exist', v_op));
+	END IF;
+	IF o.retired_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'operator_retired', '55000',
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
+	END IF;
+	IF v_course NOT IN ('operator', 'administrator') THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'course must be operator or administrator', NULL, v_op);
+	END IF;
+	IF v_on > CURRENT_DATE OR v_on < DATE '2000-01-01' THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023',
+			'completed_on must not be in the future (nor before 2000)', NULL, v_op);
+	END IF;
+
+	INSERT INTO juki.training (operator_id, course, completed_on, recorded_by)
+	VALUES (v_op, v_course, v_on, juki._caller());
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, operator_id => v_op,
+		detail => pg_catalog.jsonb_build_object('course', v_course, 'completed_on', v_on));
+END
+$$;
+ALTER FUNCTION juki.record_training(bigint, text, date) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.retire_operator(operator bigint, reason text)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'retire_operator';
+	v_op bigint := $1;
+	v_reason text := $2;
+	o record;
+	n_cards bigint;
+	n_desig bigint;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_access_manager'],
+		'operator and reason must not be NULL',
+		ARRAY[v_op IS NULL, v_reason IS NULL]);
+	IF pg_catalog.btrim(v_reason) = '' OR pg_catalog.length(v_reason) > 1000 THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'a reason has 1 to 1000 characters');
+	END IF;
+	SELECT * INTO o FROM juki.operator x WHERE x.id = v_op;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'operator_unknown', '22023', pg_catalog.format('operator %s does not exist', v_op));
+	END IF;
+	IF o.retired_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'operator_retired', '55000',
+			pg_catalog.format('%s (operator %s) has already retired', o.display_name, v_op), NULL, v_op);
+	END IF;
+
+	UPDATE juki.operator x SET retired_at = pg_catalog.now() WHERE x.id = v_op;
+	-- a retired operator's cards and designations end with them
+	UPDATE juki.operator_card c SET revoked_at = pg_catalog.now(), revoked_reason = 'operator retired'
+	 WHERE c.operator_id = v_op AND c.revoked_at IS NULL;
+	GET DIAGNOSTICS n_cards = ROW_COUNT;
+	UPDATE juki.designation d SET revoked_at = pg_catalog.now(), revoked_by = juki._caller(),
+		   revoke_reason = 'operator retired'
+	 WHERE d.operator_id = v_op AND d.revoked_at IS NULL;
+	GET DIAGNOSTICS n_desig = ROW_COUNT;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, operator_id => v_op,
+		detail => pg_catalog.jsonb_build_object('reason', v_reason, 'cards_revoked', n_cards,
+												'designations_revoked', n_desig));
+END
+$$;
+ALTER FUNCTION juki.retire_operator(bigint, text) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.designate(operator bigint, purposes text[], valid_until date, note text)
+	RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'designate';
+	v_op bigint := $1;
+	v_purposes text[] := $2;
+	v_until date := $3;
+	v_note text := $4;
+	o record;
+	p record;
+	pc text;
+	v_id bigint;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_security_officer'],
+		'operator, purposes and valid_until must not be NULL',
+		ARRAY[v_op IS NULL, v_purposes IS NULL, v_until IS NULL]);
+	SELECT * INTO o FROM juki.operator x WHERE x.id = v_op;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'operator_unknown', '22023', pg_catalog.format('operator %s does not exist', v_op));
+	END IF;
+	IF o.role_name::text = juki._caller() THEN
+		PERFORM juki._fail(a, 'self_designation', '42501', 'nobody designates themselves',
+			'Another security officer of the department designates you.', v_op);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM juki.department_officer d WHERE d.role_name = juki._caller()
+					AND d.department = o.department AND d.retired_at IS NULL) THEN
+		PERFORM juki._fail(a, 'wrong_department', '42501',
+			pg_catalog.format('you are not the security officer of %s, the department of %s (operator %s)',
+							  o.department, o.display_name, v_op),
+			'The chief security officer appoints security officers: juki.appoint_security_officer().', v_op);
+	END IF;
+	IF o.retired_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'operator_retired', '55000',
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
+	END IF;
+	IF o.kind = 'contractor' THEN
+		PERFORM juki._fail(a, 'contractor_handler', '42501',
+			pg_catalog.format('%s (operator %s) is a contractor''s handler', o.display_name, v_op),
+			'Handlers are designated per contract (委託の都度): juki.designate_handler().', v_op);
+	END IF;
+	IF pg_catalog.cardinality(v_purposes) = 0 OR pg_catalog.array_position(v_purposes, NULL) IS NOT NULL
+	   OR (SELECT count(DISTINCT x) FROM pg_catalog.unnest(v_purposes) x) <> pg_catalog.cardinality(v_purposes) THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023',
+			'purposes must list at least one purpose, without NULLs or duplicates', NULL, v_op);
+	END IF;
+	IF v_until < CURRENT_DATE OR v_until > CURRENT_DATE + interval '1 year' THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023',
+			'valid_until must be between today and one year ahead', NULL, v_op);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM juki.training t WHERE t.operator_id = v_op AND t.course = 'operator'
+					AND t.completed_on >= CURRENT_DATE - interval '12 months') THEN
+		PERFORM juki._fail(a, 'training_missing', '42501',
+			pg_catalog.format('%s (operator %s) has not completed the operator training within the last 12 months', o.display_name, v_op),
+			'The access manager records training: juki.record_training().', v_op);
+	END IF;
+	FOREACH pc IN ARRAY v_purposes
+	LOOP
+		SELECT * INTO p FROM juki.purpose x WHERE x.code = pc ORDER BY x.version DESC LIMIT 1;
+		IF NOT FOUND THEN
+			PERFORM juki._fail(a, 'purpose_unknown', '22023',
+				pg_catalog.format('purpose %s does not exist', pc), 'juki.purposes() lists them.', v_op);
+		END IF;
+		IF NOT p.active THEN
+			PERFORM juki._fail(a, 'purpose_inactive', '55000',
+				pg_catalog.format('purpose %s is not active', pc), NULL, v_op, pc);
+		END IF;
+		IF p.department <> o.department THEN
+			PERFORM juki._fail(a, 'purpose_other_department', '42501',
+				pg_catalog.format('purpose %s belongs to %s, not to %s', pc, p.department, o.department),
+				NULL, v_op, pc);
+		END IF;
+	END LOOP;
+
+	INSERT INTO juki.designation (operator_id, purposes, department, designated_by, valid_until, note)
+	VALUES (v_op, v_purposes, o.department, juki._caller(), v_until, v_note)
+	RETURNING id INTO v_id;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, operator_id => v_op,
+		detail => pg_catalog.jsonb_build_object('designation_id', v_id, 'purposes', v_purposes,
+												'valid_until', v_until));
+	RETURN v_id;
+END
+$$;
+ALTER FUNCTION juki.designate(bigint, text[], date, text) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki._decide_permit(a text, v_id bigint, decision text, v_reason text)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	p record;
+	o record;
+BEGIN
+	-- only as the body of approve_permit/reject_permit (granted to nobody)
+	IF a IS NULL OR a NOT IN ('approve_permit', 'reject_permit')
+	   OR decision IS NULL OR decision <> (CASE a WHEN 'approve_permit' THEN 'approved' ELSE 'rejected' END) THEN
+		RAISE EXCEPTION 'juki._decide_permit is internal' USING ERRCODE = '42501';
+	END IF;
+	PERFORM juki._start(a, ARRAY['juki_security_officer'],
+		CASE decision WHEN 'rejected' THEN 'id and reason must not be NULL' ELSE 'id must not be NULL' END,
+		ARRAY[v_id IS NULL OR (decision = 'rejected' AND v_reason IS NULL)]);
+	IF decision = 'rejected' AND (pg_catalog.btrim(v_reason) = '' OR pg_catalog.length(v_reason) > 1000) THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'a reason has 1 to 1000 characters');
+	END IF;
+	SELECT * INTO p FROM juki.access_permit x WHERE x.id = v_id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'permit_unknown', '22023', pg_catalog.format('permit %s does not exist', v_id));
+	END IF;
+	SELECT * INTO o FROM juki.operator x WHERE x.id = p.operator_id;
+	IF p.requested_by = juki._caller() OR o.role_name::text = juki._caller() THEN
+		PERFORM juki._fail(a, 'self_approval', '42501', 'nobody decides on their own request',
+			'Another security officer of the department decides.', o.id, p.purpose);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM juki.department_officer d WHERE d.role_name = juki._caller()
+					AND d.department = o.department AND d.retired_at IS NULL) THEN
+		PERFORM juki._fail(a, 'wrong_department', '42501',
+			pg_catalog.format('you are not the security officer of %s, the department of %s (operator %s)',
+							  o.department, o.display_name, o.id), NULL, o.id, p.purpose);
+	END IF;
+	IF p.status <> 'pending' THEN
+		PERFORM juki._fail(a, 'permit_not_pending', '55000',
+			pg_catalog.format('permit %s is %s, not pending', v_id, p.status), NULL, o.id, p.purpose);
+	END IF;
+	IF p.valid_until <= pg_catalog.now() THEN
+		PERFORM juki._fail(a, 'permit_expired', '55000',
+			pg_catalog.format('permit %s has expired', v_id), 'The operator requests a new permit.', o.id, p.purpose);
+	END IF;
+	IF decision = 'approved' THEN
+		IF o.retired_at IS NOT NULL THEN
+			PERFORM juki._fail(a, 'operator_retired', '55000',
+				pg_catalog.format('%s (operator %s) has retired', o.display_name, o.id), NULL, o.id, p.purpose);
+		END IF;
+		IF NOT coalesce(juki._designated(o.id, p.purpose), false) THEN
+			PERFORM juki._fail(a, 'not_designated', '42501',
+				pg_catalog.format('%s (operator %s) is no longer designated for %s', o.display_name, o.id, p.purpose), NULL, o.id, p.purpose);
+		END IF;
+	END IF;
+
+	UPDATE juki.access_permit x SET status = decision, decided_by = juki._caller(),
+		   decided_at = pg_catalog.now(), decision_reason = v_reason
+	 WHERE x.id = v_id;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, purpose => p.purpose, operator_id => o.id, permit_id => v_id,
+		subjects => p.residents,
+		detail => CASE decision WHEN 'rejected' THEN pg_catalog.jsonb_build_object('reason', v_reason)
+				  ELSE pg_catalog.jsonb_build_object('bulk_rows', p.bulk_rows, 'off_hours', p.off_hours) END);
+END
+$$;
+ALTER FUNCTION juki._decide_permit(text, bigint, text, text) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.approve_contractor(contractor bigint)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'approve_contractor';
+	v_id bigint := $1;
+	c record;
+	bad text[];
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_chief_security_officer'],
+		'contractor must not be NULL',
+		ARRAY[v_id IS NULL]);
+	SELECT * INTO c FROM juki.contractor x WHERE x.id = v_id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'contractor_unknown', '22023', pg_catalog.format('contractor %s does not exist', v_id));
+	END IF;
+	IF c.registered_by = juki._caller()
+	   OR EXISTS (SELECT 1 FROM juki.contractor_vetting v WHERE v.contractor_id = v_id AND v.checked_by = juki._caller()) THEN
+		PERFORM juki._fail(a, 'self_approval', '42501', 'nobody approves a contractor they vetted themselves',
+			'Another person holding juki_chief_security_officer approves.');
+	END IF;
+	IF c.approved_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'already_approved', '55000', pg_catalog.format('%s (contractor %s) is already approved', c.name, v_id));
+	END IF;
+	IF c.committee_reviewed_on IS NULL THEN
+		PERFORM juki._fail(a, 'committee_review_missing', '55000',
+			pg_catalog.format('the セキュリティ会議 has not reviewed %s (contractor %s)', c.name, v_id),
+			'Record the review first: juki.record_committee_review().');
+	END IF;
+	SELECT pg_catalog.array_agg(v.item ORDER BY v.item) INTO bad FROM juki.contractor_vetting v
+	 WHERE v.contractor_id = v_id AND NOT v.satisfactory;
+	IF bad IS NOT NULL THEN
+		PERFORM juki._fail(a, 'vetting_unsatisfactory', '55000',
+			pg_catalog.format('%s (contractor %s) is not satisfactory in: %s', c.name, v_id, pg_catalog.array_to_string(bad, ', ')),
+			'要領 第4 1: select contractors whose safety and reliability are confirmed.');
+	END IF;
+
+	UPDATE juki.contractor x SET approved_by = juki._caller(), approved_at = pg_catalog.now() WHERE x.id = v_id;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, detail => pg_catalog.jsonb_build_object('contractor_id', v_id));
+END
+$$;
+ALTER FUNCTION juki.approve_contractor(bigint) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.approve_contract(contract bigint)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'approve_contract';
+	v_id bigint := $1;
+	c record;
+	k record;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_chief_security_officer'],
+		'contract must not be NULL',
+		ARRAY[v_id IS NULL]);
+	SELECT * INTO c FROM juki.contract x WHERE x.id = v_id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'contract_unknown', '22023', pg_catalog.format('contract %s does not exist', v_id));
+	END IF;
+	IF c.registered_by = juki._caller() THEN
+		PERFORM juki._fail(a, 'self_approval', '42501', 'nobody approves a contract they registered themselves',
+			'Another person holding juki_chief_security_officer approves.');
+	END IF;
+	IF c.approved_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'already_approved', '55000', pg_catalog.format('contract %s is already approved', v_id));
+	END IF;
+	SELECT * INTO k FROM juki.contractor x WHERE x.id = c.contractor_id;
+	IF k.approved_at IS NULL THEN
+		PERFORM juki._fail(a, 'contractor_unapproved', '55000',
+			pg_catalog.format('%s (contractor %s) is not approved', k.name, k.id),
+			'The contractor is approved first: juki.approve_contractor().');
+	END IF;
+	IF c.ends_on < CURRENT_DATE THEN
+		PERFORM juki._fail(a, 'contract_expired', '55000', pg_catalog.format('contract %s has ended', v_id));
+	END IF;
+
+	UPDATE juki.contract x SET approved_by = juki._caller(), approved_at = pg_catalog.now() WHERE x.id = v_id;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL,
+		detail => pg_catalog.jsonb_build_object('contract_id', v_id, 'contractor_id', k.id,
+												'pledge', c.pledge_received_on IS NOT NULL));
+END
+$$;
+ALTER FUNCTION juki.approve_contract(bigint) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.designate_handler(contract bigint, operator bigint, valid_from date, valid_until date)
+	RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'designate_handler';
+	v_c bigint := $1;
+	v_op bigint := $2;
+	v_from date := $3;
+	v_until date := $4;
+	c record;
+	o record;
+	oc record;
+	n integer;
+	v_id bigint;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_security_officer'],
+		'contract, operator, valid_from and valid_until must not be NULL',
+		ARRAY[v_c IS NULL, v_op IS NULL, v_from IS NULL, v_until IS NULL]);
+	-- one designation at a time per contract: the handler count is exact
+	SELECT * INTO c FROM juki.contract x WHERE x.id = v_c FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'contract_unknown', '22023', pg_catalog.format('contract %s does not exist', v_c));
+	END IF;
+	SELECT * INTO o FROM juki.operator x WHERE x.id = v_op;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'operator_unknown', '22023', pg_catalog.format('operator %s does not exist', v_op));
+	END IF;
+	IF o.kind <> 'contractor' THEN
+		PERFORM juki._fail(a, 'not_a_contractor', '42501',
+			pg_catalog.format('%s (operator %s) is staff, not a contractor''s handler', o.display_name, v_op),
+			'Staff are designated with juki.designate().', v_op);
+	END IF;
+	-- 再委託: a handler employed by another contractor than the contract's
+	SELECT * INTO oc FROM juki.contract x WHERE x.id = o.contract_id;
+	IF oc.contractor_id <> c.contractor_id THEN
+		PERFORM juki._fail(a, 'subcontracting_prohibited', '42501',
+			pg_catalog.format('%s (operator %s) works for contractor %s, not for contractor %s of contract %s',
+							  o.display_name, v_op, oc.contractor_id, c.contractor_id, v_c),
+			'再委託 is prohibited (要領 第4): only the contractor''s own staff handle the data.', v_op);
+	END IF;
+	IF o.contract_id <> v_c THEN
+		PERFORM juki._fail(a, 'wrong_contract', '42501',
+			pg_catalog.format('%s (operator %s) is registered under contract %s, not contract %s', o.display_name, v_op, o.contract_id, v_c),
+			'The access manager registers a handler under the contract they work on.', v_op);
+	END IF;
+	IF NOT juki._officer_of(o.department) THEN
+		PERFORM juki._fail(a, 'wrong_department', '42501',
+			pg_catalog.format('you are not the security officer of %s, the department of %s (operator %s)', o.department, o.display_name, v_op),
+			NULL, v_op);
+	END IF;
+	IF NOT o.department = ANY (juki._purpose_departments(c.purposes)) THEN
+		PERFORM juki._fail(a, 'wrong_department', '42501',
+			pg_catalog.format('contract %s has no purpose of %s, the department of %s (operator %s)', v_c, o.department, o.display_name, v_op),
+			NULL, v_op);
+	END IF;
+	IF o.retired_at IS NOT NULL THEN
+		PERFORM juki._fail(a, 'operator_retired', '55000', pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
+	END IF;
+	IF c.approved_at IS NULL OR NOT EXISTS (SELECT 1 FROM juki.contractor k WHERE k.id = c.contractor_id
+											 AND k.approved_at IS NOT NULL) THEN
+		PERFORM juki._fail(a, 'contract_unapproved', '55000',
+			pg_catalog.format('contract %s (or its contractor) is not approved', v_c), NULL, v_op);
+	END IF;
+	IF c.pledge_received_on IS NULL THEN
+		PERFORM juki._fail(a, 'pledge_missing', '55000',
+			pg_catalog.format('no pledge (誓約書) is on record for contract %s', v_c),
+			'Record it first: juki.record_pledge().', v_op);
+	END IF;
+	IF v_until < v_from THEN
+		PERFORM juki._fail(a, 'dates_out_of_order', '22023', 'valid_until is before valid_from', NULL, v_op);
+	END IF;
+	IF v_from < CURRENT_DATE THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'a designation starts today or later', NULL, v_op);
+	END IF;
+	IF v_from < c.starts_on OR v_until > c.ends_on THEN
+		PERFORM juki._fail(a, 'outside_contract_period', '22023',
+			pg_catalog.format('the designation must lie inside the contract period %s to %s',
+							  pg_catalog.to_char(c.starts_on, 'YYYY-MM-DD'), pg_catalog.to_char(c.ends_on, 'YYYY-MM-DD')),
+			NULL, v_op);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM juki.training t WHERE t.operator_id = v_op AND t.course = 'operator'
+					AND t.completed_on >= CURRENT_DATE - interval '12 months') THEN
+		PERFORM juki._fail(a, 'training_missing', '42501',
+			pg_catalog.format('%s (operator %s) has not completed the operator training within the last 12 months', o.display_name, v_op),
+			'The access manager records training: juki.record_training().', v_op);
+	END IF;
+	IF EXISTS (SELECT 1 FROM juki.contract_handler h WHERE h.contract_id = v_c AND h.operator_id = v_op
+				AND h.revoked_at IS NULL AND h.valid_from <= v_until AND h.valid_until >= v_from) THEN
+		PERFORM juki._fail(a, 'already_designated', '22023',
+			pg_catalog.format('%s (operator %s) is already designated on contract %s for part of this period', o.display_name, v_op, v_c),
+			NULL, v_op);
+	END IF;
+	-- 必要最小限度: every other unrevoked designation overlapping the period counts
+	SELECT count(DISTINCT h.operator_id) INTO n FROM juki.contract_handler h
+	 WHERE h.contract_id = v_c AND h.revoked_at IS NULL AND h.valid_from <= v_until AND h.valid_until >= v_from;
+	IF n >= c.max_handlers THEN
+		PERFORM juki._fail(a, 'too_many_handlers', '54000',
+			pg_catalog.format('contract %s allows no more handlers for this period: %s of at most %s are designated', v_c, n, c.max_handlers),
+			'要領 第3 2(1)③: revoke a handler first, or amend the contract.', v_op);
+	END IF;
+
+	INSERT INTO juki.contract_handler (contract_id, operator_id, designated_by, valid_from, valid_until)
+	VALUES (v_c, v_op, juki._caller(), v_from, v_until)
+	RETURNING id INTO v_id;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, operator_id => v_op,
+		detail => pg_catalog.jsonb_build_object('handler_id', v_id, 'contract_id', v_c, 'valid_from', v_from,
+												'valid_until', v_until, 'handlers', n + 1, 'max_handlers', c.max_handlers));
+	RETURN v_id;
+END
+$$;
+ALTER FUNCTION juki.designate_handler(bigint, bigint, date, date) SET max_parallel_workers_per_gather = 0;
+
+-- Issue 19: lookup returns no row for a resident that does not exist or
+-- that the purpose may not see (a row of NULLs before), so both lookups
+-- are set-returning now (ROWS 1); the C functions answer the 1.0
+-- declarations too.  A new return type needs a new function: dropped,
+-- re-created, commented and granted as 99_grants.sql grants every function.
+DROP FUNCTION juki.lookup(text, text);
+CREATE FUNCTION juki.lookup(purpose text, resident_code text) RETURNS SETOF juki.disclosure
+	AS 'MODULE_PATHNAME', 'juki_lookup' LANGUAGE C VOLATILE ROWS 1;
+COMMENT ON FUNCTION juki.lookup(text, text) IS
+	'One resident by 住民票コード, for a registered purpose, by a logged-in designated operator with a permit';
+REVOKE ALL ON FUNCTION juki.lookup(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki.lookup(text, text) TO PUBLIC;
+DROP FUNCTION juki.lookup(text, text, text);
+CREATE FUNCTION juki.lookup(purpose text, resident_code text, token text) RETURNS SETOF juki.disclosure
+	AS 'MODULE_PATHNAME', 'juki_lookup_with_token' LANGUAGE C VOLATILE ROWS 1;
+COMMENT ON FUNCTION juki.lookup(text, text, text) IS
+	'juki.attach(token) and juki.lookup(purpose, resident_code) in one call';
+REVOKE ALL ON FUNCTION juki.lookup(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki.lookup(text, text, text) TO PUBLIC;
+
+-- Issue 19: the counter terminal (業務端末).  card_login takes the terminal's
+-- id, and every entry of the session records it (log format 1.1: the field
+-- "terminal" is in the canonical form only when it has a value, so earlier
+-- entries keep their bytes).  The column is appended, like login_role, and
+-- before the statistics block below (no statistics on it).  card_login
+-- gains a parameter: a new function, re-commented and re-granted.
+ALTER TABLE juki.operation_log ADD COLUMN terminal text;
+COMMENT ON COLUMN juki.operation_log.terminal IS
+	'業務端末: the counter terminal the operator logged in at (juki.card_login''s terminal; log format 1.1: in the canonical form only when not NULL)';
+DROP FUNCTION juki.card_login(text, bytea, text);
+CREATE FUNCTION juki.card_login(card_serial text, signature bytea, password text,
+								terminal text DEFAULT NULL) RETURNS text
+	AS 'MODULE_PATHNAME', 'juki_card_login' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.card_login(text, bytea, text, text) IS
+	'Card signature over the challenge + password: an opaque session token; terminal names the 業務端末, recorded in every entry of the session';
+REVOKE ALL ON FUNCTION juki.card_login(text, bytea, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki.card_login(text, bytea, text, text) TO PUBLIC;
+
+-- Issue 19: the registrar's refusals that name residents in the log
+-- (import_residents, record_change) are raised through juki._raise, in the
+-- reader's language with the reason in constraint_name (generated with
+-- test/upgrade/replace_functions.pl against the commit before).
+-- Functions whose definition changed since HEAD (test/upgrade/replace_functions.pl)
+
+CREATE OR REPLACE FUNCTION juki._raise(sqlstate text, reason text, message text, hint text DEFAULT NULL)
+	RETURNS void AS 'MODULE_PATHNAME', 'juki_internal_raise' LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION juki._raise(text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki._raise(text, text, text, text) TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION juki.import_residents(source regclass)
+	RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'import_residents';
+	cols constant text[] := ARRAY['resident_code', 'individual_number', 'full_name', 'full_name_kana',
+								  'former_surname', 'alias_name', 'birth_date', 'sex', 'address',
+								  'municipality_code', 'change_reason', 'change_date', 'status'];
+	v_src regclass := $1;
+	qname text;
+	r record;
+	f text;
+	problem text;
+	msg text;
+	prev text;
+	n bigint := 0;
+	inserted bigint;
+	digest text;
+	rj jsonb;
+	conflicts text[] := '{}';
+	n_conflicts bigint := 0;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_registrar'],
+		'source must not be NULL',
+		ARRAY[v_src IS NULL]);
+	-- Lock the source, then check it (staging.c): a plain heap table of
+	-- resident fields, readable by the caller.  Its rows are read only
+	-- through juki._staging_rows, juki's own scan: nothing of the
+	-- registrar's (a view, rule, trigger, policy, default, type, cast)
+	-- runs here, inside the door, as juki's owner.
+	PERFORM juki._staging_check(v_src);
+	SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) INTO qname
+	  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	 WHERE c.oid = v_src;
+	-- no other import or change of the register slips in between checking
+	-- and inserting (a unique violation would name the value in the server log)
+	LOCK TABLE juki.resident IN SHARE ROW EXCLUSIVE MODE;
+
+	-- Every row checked in resident_code order against its own fields and
+	-- the rest of the source; the first problem refuses the import, naming
+	-- the row by its place, never by its values.  Whether a code or number
+	-- is already registered is a fact about another resident: it is told
+	-- only once the source itself is sound, and the same way for both.
+	FOR r IN SELECT s.*,
+			EXISTS (SELECT 1 FROM juki.resident x WHERE x.resident_code = s.resident_code) AS code_registered,
+			EXISTS (SELECT 1 FROM juki.resident x WHERE x.individual_number = s.individual_number) AS number_registered,
+			pg_catalog.min(s.resident_code COLLATE "C") OVER (PARTITION BY s.individual_number)
+				< s.resident_code COLLATE "C" AS number_twice
+		  FROM juki._staging_rows(v_src) s ORDER BY s.resident_code COLLATE "C" NULLS FIRST
+	LOOP
+		problem := NULL;
+		rj := pg_catalog.to_jsonb(r);	-- once per row, not once per field
+		FOREACH f IN ARRAY cols
+		LOOP
+			problem := juki._resident_field_problem(f, rj ->> f);
+			EXIT WHEN problem IS NOT NULL;
+		END LOOP;
+		IF problem IS NULL AND juki._iso_date(r.change_date) < juki._iso_date(r.birth_date) THEN
+			problem := 'change_date is before birth_date';
+		END IF;
+		IF problem IS NULL AND r.resident_code = prev THEN
+			problem := 'resident_code appears twice in the source';
+		END IF;
+		IF problem IS NULL AND r.number_twice THEN
+			problem := 'individual_number appears twice in the source';
+		END IF;
+		n := n + 1;
+		IF problem IS NOT NULL THEN
+			msg := pg_catalog.format('row %s of the source (in resident_code order): %s; nothing was imported',
+									 n, problem);
+			PERFORM juki._log(a, 'error', 'invalid_resident',
+				subjects => CASE WHEN juki.is_valid_resident_code(r.resident_code) THEN ARRAY[r.resident_code] END,
+				detail => pg_catalog.jsonb_build_object('message', msg, 'source', qname));
+			PERFORM juki._raise('22023', 'invalid_resident', msg,
+				'Rows are counted in resident_code order (COLLATE "C"); the operation log names the row''s resident_code.');
+		END IF;
+		IF r.code_registered OR r.number_registered THEN
+			n_conflicts := n_conflicts + 1;
+			IF n_conflicts <= 100 THEN
+				conflicts := conflicts || r.resident_code;
+			END IF;
+		END IF;
+		prev := r.resident_code;
+	END LOOP;
+	IF n_conflicts > 0 THEN
+		msg := 'the source conflicts with the register (a resident_code or individual_number in it is already registered); nothing was imported';
+		PERFORM juki._log(a, 'error', 'register_conflict', subjects => conflicts,
+			detail => pg_catalog.jsonb_build_object('message', msg, 'source', qname, 'conflicting_rows', n_conflicts));
+		PERFORM juki._raise('22023', 'register_conflict', msg,
+			'The operation log names the rows (by resident_code) for an auditor.');
+	END IF;
+	INSERT INTO juki.resident (resident_code, individual_number, full_name, full_name_kana,
+							   former_surname, alias_name, birth_date, sex, address, municipality_code,
+							   change_reason, change_date, status)
+	SELECT s.resident_code, s.individual_number, s.full_name, s.full_name_kana, s.former_surname,
+		   s.alias_name, juki._iso_date(s.birth_date), s.sex, s.address, s.municipality_code,
+		   s.change_reason, juki._iso_date(s.change_date), s.status
+	  FROM juki._staging_rows(v_src) s ORDER BY s.resident_code COLLATE "C";
+	GET DIAGNOSTICS inserted = ROW_COUNT;
+	IF inserted <> n THEN
+		RAISE EXCEPTION 'juki: % rows checked but % inserted', n, inserted;	-- the source is locked: cannot happen
+	END IF;
+
+	-- SHA-256 over the imported rows: one line per row, the row as a JSON
+	-- object of the fields as imported (text), lines in resident_code order,
+	-- each ended by a newline
+	-- (streamed: the rows of a large town do not fit in one value)
+	SELECT juki._sha256_agg(pg_catalog.to_jsonb(s)::text || E'\n' ORDER BY s.resident_code COLLATE "C")
+	  INTO digest FROM juki._staging_rows(v_src) s;
+	PERFORM juki._log(a, 'granted', NULL, row_count => n,
+		detail => pg_catalog.jsonb_build_object('sha256', digest, 'source', qname));
+	RETURN n;
+END
+$$;
+ALTER FUNCTION juki.import_residents(regclass) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki.record_change(resident_code text, changes jsonb, reason text, effective_on date)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'record_change';
+	changeable constant text[] := ARRAY['individual_number', 'full_name', 'full_name_kana', 'former_surname',
+										'alias_name', 'birth_date', 'sex', 'address', 'municipality_code'];
+	v_code text := $1;
+	v_changes jsonb := $2;
+	v_reason text := $3;
+	v_on date := $4;
+	cur record;
+	k text;
+	keys text[];
+	problem text;
+	v_status text;
+	v_birth date;
+	cause text;
+BEGIN
+	PERFORM juki._start(a, ARRAY['juki_registrar'],
+		'resident_code, changes, reason and effective_on must not be NULL',
+		ARRAY[v_code IS NULL, v_changes IS NULL, v_reason IS NULL, v_on IS NULL]);
+	IF NOT juki.is_valid_resident_code(v_code) THEN
+		PERFORM juki._fail(a, 'invalid_resident_code', '22023', 'resident_code is not a valid 住民票コード',
+			'A 住民票コード has 11 ASCII digits.');
+	END IF;
+	IF v_reason NOT IN ('birth', 'move_in', 'move_within', 'move_out', 'death', 'ex_officio_correction',
+						'resident_code_change', 'other') THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'reason is not one of the 異動事由',
+			'birth, move_in, move_within, move_out, death, ex_officio_correction, resident_code_change, other');
+	END IF;
+	IF pg_catalog.jsonb_typeof(v_changes) <> 'object' THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'changes must be a JSON object');
+	END IF;
+	SELECT pg_catalog.array_agg(x ORDER BY x) INTO keys FROM pg_catalog.jsonb_object_keys(v_changes) x;
+	keys := coalesce(keys, '{}');
+	IF NOT keys <@ changeable THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023',
+			pg_catalog.format('changes may only name %s', pg_catalog.array_to_string(changeable, ', ')),
+			'resident_code, change_reason, change_date and status follow from the arguments.');
+	END IF;
+	IF pg_catalog.cardinality(keys) = 0 AND v_reason NOT IN ('move_out', 'death') THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'changes is empty');
+	END IF;
+	FOREACH k IN ARRAY keys
+	LOOP
+		IF pg_catalog.jsonb_typeof(v_changes -> k) NOT IN ('string', 'null') THEN
+			PERFORM juki._fail(a, 'invalid_argument', '22023',
+				pg_catalog.format('the value of %s must be a string', k));
+		END IF;
+		problem := juki._resident_field_problem(k, v_changes ->> k);
+		IF problem IS NOT NULL THEN
+			PERFORM juki._fail(a, 'invalid_argument', '22023', problem);
+		END IF;
+	END LOOP;
+	IF v_on > CURRENT_DATE THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'effective_on must not be in the future');
+	END IF;
+	IF v_on < juki._iso_date(v_changes ->> 'birth_date') THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'effective_on must not be before the birth date it gives');
+	END IF;
+	-- a new individual number: no other change may take it between the
+	-- check and the update (a unique violation would print the number)
+	IF v_changes ? 'individual_number' THEN
+		LOCK TABLE juki.resident IN SHARE ROW EXCLUSIVE MODE;
+	END IF;
+
+	-- What follows depends on the register, not on the arguments: whether the
+	-- resident exists or was removed, their birth date, who holds a number.
+	-- Each answer would be a fact about a resident the registrar may not
+	-- read (sixteen calls found a birth date), so every one of them gets the
+	-- same refusal, raised from one place; the log records which it was.
+	SELECT * INTO cur FROM juki.resident x WHERE x.resident_code = v_code FOR UPDATE;
+	IF NOT FOUND THEN
+		cause := 'resident_unknown';
+	ELSIF cur.status = 'removed' AND v_reason NOT IN ('move_in', 'ex_officio_correction') THEN
+		cause := 'resident_removed';
+	ELSIF v_on < cur.birth_date AND NOT v_changes ? 'birth_date' THEN
+		cause := 'before_birth_date';
+	ELSIF v_changes ? 'individual_number' AND EXISTS (SELECT 1 FROM juki.resident x
+			WHERE x.individual_number = v_changes ->> 'individual_number' AND x.resident_code <> v_code) THEN
+		cause := 'individual_number_registered';
+	END IF;
+	IF cause IS NOT NULL THEN
+		PERFORM juki._log(a, 'error', 'change_refused', subjects => ARRAY[v_code],
+			detail => pg_catalog.jsonb_build_object('cause', cause));
+		PERFORM juki._raise('22023', 'change_refused',
+			'this change cannot be recorded for the resident named; nothing was changed',
+			'The operation log records why, for an auditor.');
+	END IF;
+	v_birth := coalesce(juki._iso_date(v_changes ->> 'birth_date'), cur.birth_date);
+	v_status := CASE WHEN v_reason IN ('move_out', 'death') THEN 'removed'
+					 WHEN v_reason = 'move_in' THEN 'active' ELSE cur.status END;
+
+	UPDATE juki.resident x SET
+		individual_number = CASE WHEN v_changes ? 'individual_number' THEN v_changes ->> 'individual_number' ELSE x.individual_number END,
+		full_name = CASE WHEN v_changes ? 'full_name' THEN v_changes ->> 'full_name' ELSE x.full_name END,
+		full_name_kana = CASE WHEN v_changes ? 'full_name_kana' THEN v_changes ->> 'full_name_kana' ELSE x.full_name_kana END,
+		former_surname = CASE WHEN v_changes ? 'former_surname' THEN v_changes ->> 'former_surname' ELSE x.former_surname END,
+		alias_name = CASE WHEN v_changes ? 'alias_name' THEN v_changes ->> 'alias_name' ELSE x.alias_name END,
+		birth_date = v_birth,
+		sex = CASE WHEN v_changes ? 'sex' THEN v_changes ->> 'sex' ELSE x.sex END,
+		address = CASE WHEN v_changes ? 'address' THEN v_changes ->> 'address' ELSE x.address END,
+		municipality_code = CASE WHEN v_changes ? 'municipality_code' THEN v_changes ->> 'municipality_code' ELSE x.municipality_code END,
+		change_reason = v_reason,
+		change_date = v_on,
+		status = v_status,
+		updated_at = pg_catalog.now()
+	 WHERE x.resident_code = v_code;
+	PERFORM juki._log(a, 'granted', NULL, subjects => ARRAY[v_code],
+		detail => pg_catalog.jsonb_build_object('fields', keys));
+END
+$$;
+ALTER FUNCTION juki.record_change(text, jsonb, text, date) SET max_parallel_workers_per_gather = 0;
+
+-- Issue 19: 提供状況 names the counter terminal (業務端末) of each disclosure:
+-- report_provision gains a column, so it is a new function (dropped,
+-- re-created, commented and granted as 99_grants.sql grants every function).
+DROP FUNCTION juki.report_provision(text, timestamptz, timestamptz);
+-- Functions whose definition changed since HEAD (test/upgrade/replace_functions.pl)
+
+CREATE FUNCTION juki.report_provision(resident_code text,
+									  since timestamptz DEFAULT pg_catalog.now() - interval '1 year',
+									  until timestamptz DEFAULT pg_catalog.now())
+	RETURNS TABLE (seq bigint, disclosed_at timestamptz, disclosed_on date, action text, purpose text,
+				   purpose_title text, legal_basis text, department text, operator_id bigint,
+				   operator_name text, contractor text, fields text[], form_serial text, terminal text)
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	a constant text := 'report_provision';
+	v_code text := $1;
+	n bigint;
+BEGIN
+	PERFORM juki._report_start(a, $2, $3);
+	IF v_code IS NULL OR NOT juki.is_valid_resident_code(v_code) THEN
+		PERFORM juki._fail(a, 'invalid_resident_code', '22023', 'resident_code is not a valid 住民票コード',
+			'A 住民票コード has 11 ASCII digits.');
+	END IF;
+	RETURN QUERY
+	SELECT l.seq, l.ts, (l.ts AT TIME ZONE juki._tz())::date, l.action, l.purpose, p.title, p.legal_basis,
+		   o.department, l.operator_id, o.display_name, k.name, l.fields, l.detail ->> 'form_serial',
+		   l.terminal
+	  FROM juki.operation_log l
+	  LEFT JOIN juki.operator o ON o.id = l.operator_id
+	  LEFT JOIN juki.contract c ON c.id = o.contract_id
+	  LEFT JOIN juki.contractor k ON k.id = c.contractor_id
+	  LEFT JOIN LATERAL (SELECT x.title, x.legal_basis FROM juki.purpose x WHERE x.code = l.purpose
+						  ORDER BY (x.version = (l.detail ->> 'purpose_version')::integer) DESC, x.version DESC
+						  LIMIT 1) p ON true
+	 WHERE l.action IN ('lookup', 'search', 'issue_form') AND l.outcome = 'granted'
+	   AND l.subjects @> ARRAY[v_code] AND l.ts >= $2 AND l.ts < $3
+	   -- a granted request whose client never got the answer disclosed nothing
+	   AND NOT EXISTS (SELECT 1 FROM juki.operation_log x
+					   WHERE x.action = 'withheld' AND x.seq > l.seq
+						 AND (x.detail ->> 'withheld_seq')::bigint = l.seq)
+	 ORDER BY l.seq;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM juki._log(a, 'granted', NULL, subjects => ARRAY[v_code], row_count => n,
+		detail => pg_catalog.jsonb_build_object('since', $2, 'until', $3));
+END
+$$;
+COMMENT ON FUNCTION juki.report_provision(text, timestamptz, timestamptz) IS
+	'提供状況の開示: when, for which purpose (and law), to which department and operator (at which terminal, 業務端末), which items of a resident were disclosed';
+ALTER FUNCTION juki.report_provision(text, timestamp with time zone, timestamp with time zone) SET max_parallel_workers_per_gather = 0;
+REVOKE ALL ON FUNCTION juki.report_provision(text, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki.report_provision(text, timestamptz, timestamptz) TO PUBLIC;
+
 -- Issue 16 (the log append through WAL): status() reports the last entry
 -- durable in WAL (last_seq), the last filed into juki.operation_log
 -- (filed_seq), the backlog between them and its bound, and where juki's

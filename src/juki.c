@@ -16,6 +16,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 
+#include "core/message.h"
 #include "core/objects.h"
 #include "core/settings.h"
 #include "core/state.h"
@@ -78,6 +79,8 @@ register_audit_writer(void)
 void
 _PG_init(void)
 {
+	/* juki's messages in lc_messages' language, preloaded or not */
+	juki_message_init();
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	/* pg_upgrade runs with its own rules; juki enforces nothing there */

@@ -31,7 +31,8 @@ BUILD=${JUKI_BUILD_DIR:-/tmp/juki-build}
 PGBIN=${JUKI_PGBIN:-/usr/lib/postgresql/15/bin}
 PG_CONFIG=$PGBIN/pg_config
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-plperl-15 libssl-dev openssl libkrb5-dev
-          libipc-run-perl make gcc perl faketime clang libclang-rt-14-dev)
+          libipc-run-perl make gcc perl faketime clang libclang-rt-14-dev gettext locales
+          python3-psycopg python3-cryptography pgbouncer)
 [ "$mode" = bench ] && PACKAGES+=(postgresql-15-pgaudit)
 suites=${JUKI_SUITES:-regress isolation tap package}
 # The package suite installs into the system's PostgreSQL 15 (where the
@@ -100,6 +101,16 @@ if [ "$need_build_deps" = 1 ] && ! (cd "$SRC" && dpkg-checkbuilddeps >/dev/null 
 	apt_update
 	as_root "${APT[@]}" build-dep -y -q --no-install-recommends "$SRC" >/dev/null ||
 		die "apt-get build-dep $SRC failed; see dpkg-checkbuilddeps in $SRC for what is missing."
+fi
+# juki's Japanese messages are tested with lc_messages = 'ja_JP.UTF-8': a
+# fresh machine has only C and C.UTF-8, so generate the locale (the server
+# checks it exists when lc_messages is set).
+if [ "$mode" = test ] || [ "$mode" = demo ]; then
+	if ! locale -a 2>/dev/null | grep -qix 'ja_JP\.utf-\?8'; then
+		say "Generating the locale ja_JP.UTF-8 (for juki's Japanese messages)"
+		as_root localedef -i ja_JP -c -f UTF-8 -A /usr/share/locale/locale.alias ja_JP.UTF-8 ||
+			die "localedef ja_JP.UTF-8 failed; install the locales package and rerun."
+	fi
 fi
 [ -x "$PG_CONFIG" ] || die "$PG_CONFIG not found although postgresql-server-dev-15 is installed."
 id postgres >/dev/null 2>&1 || die "the postgres OS user does not exist (it comes with postgresql-15)."
@@ -336,6 +347,7 @@ package_suite() {
 			"./usr/share/postgresql/15/extension/juki--$JUKI_VERSION.sql" \
 			$(cd "$SRC/extension" && ls juki--*.sql | sed 's|^|./usr/share/postgresql/15/extension/|') \
 			./usr/lib/postgresql/15/bin/juki_verify \
+			./usr/share/locale/ja/LC_MESSAGES/juki-15.mo \
 			"./usr/bin/juki_verify -> ../lib/postgresql/15/bin/juki_verify"; do
 		pkg_check "the package holds ${f#.}" grep -qxF -- "$f" <<<"$listing"
 	done
@@ -370,7 +382,7 @@ for s in $suites; do
 	case "$s" in
 	regress)
 		regress_args=()
-		[ -n "${JUKI_REGRESS:-}" ] && regress_args+=(REGRESS="$JUKI_REGRESS")
+		[ -n "${JUKI_REGRESS:-}" ] && regress_args+=(REGRESS="$JUKI_REGRESS" JUKI_NLS_REGRESS=)
 		if ! run_suite regress regresscheck "${regress_args[@]}"; then
 			[ -f "$BUILD/build/regression.diffs" ] && head -60 "$BUILD/build/regression.diffs"
 			grep -q '\.\.\. ' "$BUILD/logs/regress.log" || failed=$((failed + 1))

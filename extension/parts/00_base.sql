@@ -411,7 +411,8 @@ CREATE TABLE juki.operation_log (
 	prev_hash    bytea NOT NULL CHECK (pg_catalog.length(prev_hash) = 32),
 	hash         bytea NOT NULL CHECK (pg_catalog.length(hash) = 32),
 	-- added in 1.1 (columns are appended, as ALTER TABLE ADD COLUMN does)
-	login_role   text
+	login_role   text,
+	terminal     text
 );
 -- Lockout counts consecutive failed logins from the durable log; bulk
 -- permits are single-use by the log: both must survive the caller's rollback.
@@ -429,6 +430,8 @@ COMMENT ON TABLE juki.operation_log IS
 	'操作履歴: every decision, SHA-256 hash-chained; written only by the audit writer, kept 7 years';
 COMMENT ON COLUMN juki.operation_log.login_role IS
 	'the authenticated login role; db_role is the role in effect (log format 1.1: in the canonical form only when not NULL)';
+COMMENT ON COLUMN juki.operation_log.terminal IS
+	'業務端末: the counter terminal the operator logged in at (juki.card_login''s terminal; log format 1.1: in the canonical form only when not NULL)';
 
 ALTER TABLE juki.operation_log
 	ALTER COLUMN subjects SET STATISTICS 0, ALTER COLUMN criteria SET STATISTICS 0,

@@ -24,6 +24,10 @@ CREATE FUNCTION juki._fail(action text, reason text, sqlstate text, message text
 						   hint text DEFAULT NULL, operator_id bigint DEFAULT NULL,
 						   purpose text DEFAULT NULL)
 	RETURNS void AS 'MODULE_PATHNAME', 'juki_internal_fail' LANGUAGE C VOLATILE;
+-- A refusal its caller has logged already (with the residents concerned):
+-- raised in the reader's language with its reason code (issue 19).
+CREATE FUNCTION juki._raise(sqlstate text, reason text, message text, hint text DEFAULT NULL)
+	RETURNS void AS 'MODULE_PATHNAME', 'juki_internal_raise' LANGUAGE C VOLATILE;
 -- SHA-256 of text values concatenated in aggregate order, as hex, streamed
 -- (a string_agg of millions of rows passes PostgreSQL's 1 GB value limit).
 CREATE FUNCTION juki._sha256_step(internal, text)

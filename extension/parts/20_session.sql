@@ -4,10 +4,11 @@ CREATE FUNCTION juki.card_challenge(card_serial text) RETURNS bytea
 	AS 'MODULE_PATHNAME', 'juki_card_challenge' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION juki.card_challenge(text) IS
 	'32 random bytes for the operator IC card to sign; single use, valid 60 s';
-CREATE FUNCTION juki.card_login(card_serial text, signature bytea, password text) RETURNS text
+CREATE FUNCTION juki.card_login(card_serial text, signature bytea, password text,
+								terminal text DEFAULT NULL) RETURNS text
 	AS 'MODULE_PATHNAME', 'juki_card_login' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION juki.card_login(text, bytea, text) IS
-	'Card signature over the challenge + password: an opaque session token';
+COMMENT ON FUNCTION juki.card_login(text, bytea, text, text) IS
+	'Card signature over the challenge + password: an opaque session token; terminal names the 業務端末, recorded in every entry of the session';
 CREATE FUNCTION juki.attach(token text) RETURNS void
 	AS 'MODULE_PATHNAME', 'juki_attach' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION juki.attach(text) IS 'Bind an operator session to the current transaction';

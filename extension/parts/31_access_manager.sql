@@ -136,7 +136,7 @@ BEGIN
 	END IF;
 	IF o.retired_at IS NOT NULL THEN
 		PERFORM juki._fail(a, 'operator_retired', '55000',
-			pg_catalog.format('operator %s has retired', v_op), NULL, v_op);
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
 	END IF;
 	IF v_serial !~ '^[A-Za-z0-9-]{4,64}$' THEN
 		PERFORM juki._fail(a, 'invalid_argument', '22023',
@@ -225,7 +225,7 @@ BEGIN
 	END IF;
 	IF o.retired_at IS NOT NULL THEN
 		PERFORM juki._fail(a, 'operator_retired', '55000',
-			pg_catalog.format('operator %s has retired', v_op), NULL, v_op);
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
 	END IF;
 	problem := juki._password_problem(v_pw, o.role_name);
 	IF problem IS NOT NULL THEN
@@ -272,7 +272,7 @@ BEGIN
 	END IF;
 	IF o.retired_at IS NOT NULL THEN
 		PERFORM juki._fail(a, 'operator_retired', '55000',
-			pg_catalog.format('operator %s has retired', v_op), NULL, v_op);
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
 	END IF;
 
 	UPDATE juki.operator x SET failed_logins = 0, locked = false, locked_at = NULL WHERE x.id = v_op;
@@ -304,7 +304,7 @@ BEGIN
 	END IF;
 	IF o.retired_at IS NOT NULL THEN
 		PERFORM juki._fail(a, 'operator_retired', '55000',
-			pg_catalog.format('operator %s has retired', v_op), NULL, v_op);
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
 	END IF;
 	IF v_course NOT IN ('operator', 'administrator') THEN
 		PERFORM juki._fail(a, 'invalid_argument', '22023', 'course must be operator or administrator', NULL, v_op);
@@ -347,7 +347,7 @@ BEGIN
 	END IF;
 	IF o.retired_at IS NOT NULL THEN
 		PERFORM juki._fail(a, 'operator_retired', '55000',
-			pg_catalog.format('operator %s has already retired', v_op), NULL, v_op);
+			pg_catalog.format('%s (operator %s) has already retired', o.display_name, v_op), NULL, v_op);
 	END IF;
 
 	UPDATE juki.operator x SET retired_at = pg_catalog.now() WHERE x.id = v_op;

@@ -122,17 +122,17 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM juki.department_officer d WHERE d.role_name = juki._caller()
 					AND d.department = o.department AND d.retired_at IS NULL) THEN
 		PERFORM juki._fail(a, 'wrong_department', '42501',
-			pg_catalog.format('you are not the security officer of %s, the department of operator %s',
-							  o.department, v_op),
+			pg_catalog.format('you are not the security officer of %s, the department of %s (operator %s)',
+							  o.department, o.display_name, v_op),
 			'The chief security officer appoints security officers: juki.appoint_security_officer().', v_op);
 	END IF;
 	IF o.retired_at IS NOT NULL THEN
 		PERFORM juki._fail(a, 'operator_retired', '55000',
-			pg_catalog.format('operator %s has retired', v_op), NULL, v_op);
+			pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
 	END IF;
 	IF o.kind = 'contractor' THEN
 		PERFORM juki._fail(a, 'contractor_handler', '42501',
-			pg_catalog.format('operator %s is a contractor''s handler', v_op),
+			pg_catalog.format('%s (operator %s) is a contractor''s handler', o.display_name, v_op),
 			'Handlers are designated per contract (委託の都度): juki.designate_handler().', v_op);
 	END IF;
 	IF pg_catalog.cardinality(v_purposes) = 0 OR pg_catalog.array_position(v_purposes, NULL) IS NOT NULL
@@ -147,7 +147,7 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM juki.training t WHERE t.operator_id = v_op AND t.course = 'operator'
 					AND t.completed_on >= CURRENT_DATE - interval '12 months') THEN
 		PERFORM juki._fail(a, 'training_missing', '42501',
-			pg_catalog.format('operator %s has not completed the operator training within the last 12 months', v_op),
+			pg_catalog.format('%s (operator %s) has not completed the operator training within the last 12 months', o.display_name, v_op),
 			'The access manager records training: juki.record_training().', v_op);
 	END IF;
 	FOREACH pc IN ARRAY v_purposes
@@ -253,8 +253,8 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM juki.department_officer d WHERE d.role_name = juki._caller()
 					AND d.department = o.department AND d.retired_at IS NULL) THEN
 		PERFORM juki._fail(a, 'wrong_department', '42501',
-			pg_catalog.format('you are not the security officer of %s, the department of operator %s',
-							  o.department, o.id), NULL, o.id, p.purpose);
+			pg_catalog.format('you are not the security officer of %s, the department of %s (operator %s)',
+							  o.department, o.display_name, o.id), NULL, o.id, p.purpose);
 	END IF;
 	IF p.status <> 'pending' THEN
 		PERFORM juki._fail(a, 'permit_not_pending', '55000',
@@ -267,11 +267,11 @@ BEGIN
 	IF decision = 'approved' THEN
 		IF o.retired_at IS NOT NULL THEN
 			PERFORM juki._fail(a, 'operator_retired', '55000',
-				pg_catalog.format('operator %s has retired', o.id), NULL, o.id, p.purpose);
+				pg_catalog.format('%s (operator %s) has retired', o.display_name, o.id), NULL, o.id, p.purpose);
 		END IF;
 		IF NOT coalesce(juki._designated(o.id, p.purpose), false) THEN
 			PERFORM juki._fail(a, 'not_designated', '42501',
-				pg_catalog.format('operator %s is no longer designated for %s', o.id, p.purpose), NULL, o.id, p.purpose);
+				pg_catalog.format('%s (operator %s) is no longer designated for %s', o.display_name, o.id, p.purpose), NULL, o.id, p.purpose);
 		END IF;
 	END IF;
 

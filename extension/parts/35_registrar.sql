@@ -74,8 +74,8 @@ BEGIN
 			PERFORM juki._log(a, 'error', 'invalid_resident',
 				subjects => CASE WHEN juki.is_valid_resident_code(r.resident_code) THEN ARRAY[r.resident_code] END,
 				detail => pg_catalog.jsonb_build_object('message', msg, 'source', qname));
-			RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = msg, DETAIL = 'reason: invalid_resident',
-				HINT = 'Rows are counted in resident_code order (COLLATE "C"); the operation log names the row''s resident_code.';
+			PERFORM juki._raise('22023', 'invalid_resident', msg,
+				'Rows are counted in resident_code order (COLLATE "C"); the operation log names the row''s resident_code.');
 		END IF;
 		IF r.code_registered OR r.number_registered THEN
 			n_conflicts := n_conflicts + 1;
@@ -89,8 +89,8 @@ BEGIN
 		msg := 'the source conflicts with the register (a resident_code or individual_number in it is already registered); nothing was imported';
 		PERFORM juki._log(a, 'error', 'register_conflict', subjects => conflicts,
 			detail => pg_catalog.jsonb_build_object('message', msg, 'source', qname, 'conflicting_rows', n_conflicts));
-		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = msg, DETAIL = 'reason: register_conflict',
-			HINT = 'The operation log names the rows (by resident_code) for an auditor.';
+		PERFORM juki._raise('22023', 'register_conflict', msg,
+			'The operation log names the rows (by resident_code) for an auditor.');
 	END IF;
 	INSERT INTO juki.resident (resident_code, individual_number, full_name, full_name_kana,
 							   former_surname, alias_name, birth_date, sex, address, municipality_code,
@@ -204,10 +204,9 @@ BEGIN
 	IF cause IS NOT NULL THEN
 		PERFORM juki._log(a, 'error', 'change_refused', subjects => ARRAY[v_code],
 			detail => pg_catalog.jsonb_build_object('cause', cause));
-		RAISE EXCEPTION USING ERRCODE = '22023',
-			MESSAGE = 'this change cannot be recorded for the resident named; nothing was changed',
-			DETAIL = 'reason: change_refused',
-			HINT = 'The operation log records why, for an auditor.';
+		PERFORM juki._raise('22023', 'change_refused',
+			'this change cannot be recorded for the resident named; nothing was changed',
+			'The operation log records why, for an auditor.');
 	END IF;
 	v_birth := coalesce(juki._iso_date(v_changes ->> 'birth_date'), cur.birth_date);
 	v_status := CASE WHEN v_reason IN ('move_out', 'death') THEN 'removed'

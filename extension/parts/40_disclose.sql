@@ -1,8 +1,10 @@
 /* ----------------------------------------------------------- disclosure */
 
 -- Every resident field; those the purpose does not disclose are NULL and
--- disclosed_fields names the real ones.  status is always given: a record
--- of a removed resident (消除) is only returned to purposes that allow it.
+-- disclosed_fields names the real ones.  status is given only to purposes
+-- that may see removed residents (消除); for the others it is NULL.  lookup
+-- returns no row for a resident that does not exist or that the purpose
+-- may not see.
 CREATE TYPE juki.disclosure AS (
 	resident_code      text,
 	individual_number  text,
@@ -45,8 +47,8 @@ ALTER INDEX juki.resident_name_idx ALTER COLUMN 1 SET STATISTICS 0;
 ALTER INDEX juki.resident_address_idx ALTER COLUMN 1 SET STATISTICS 0;
 CREATE INDEX support_measure_active_idx ON juki.support_measure (resident_code, starts_on, ends_on);
 
-CREATE FUNCTION juki.lookup(purpose text, resident_code text) RETURNS juki.disclosure
-	AS 'MODULE_PATHNAME', 'juki_lookup' LANGUAGE C VOLATILE;
+CREATE FUNCTION juki.lookup(purpose text, resident_code text) RETURNS SETOF juki.disclosure
+	AS 'MODULE_PATHNAME', 'juki_lookup' LANGUAGE C VOLATILE ROWS 1;
 COMMENT ON FUNCTION juki.lookup(text, text) IS
 	'One resident by 住民票コード, for a registered purpose, by a logged-in designated operator with a permit';
 CREATE FUNCTION juki.search(purpose text, criteria jsonb) RETURNS SETOF juki.disclosure
@@ -54,8 +56,8 @@ CREATE FUNCTION juki.search(purpose text, criteria jsonb) RETURNS SETOF juki.dis
 COMMENT ON FUNCTION juki.search(text, jsonb) IS
 	'Residents matching criteria allowed by the purpose; more rows than allowed refuses the whole request';
 -- One statement for a pooled application: attach the session and disclose.
-CREATE FUNCTION juki.lookup(purpose text, resident_code text, token text) RETURNS juki.disclosure
-	AS 'MODULE_PATHNAME', 'juki_lookup_with_token' LANGUAGE C VOLATILE;
+CREATE FUNCTION juki.lookup(purpose text, resident_code text, token text) RETURNS SETOF juki.disclosure
+	AS 'MODULE_PATHNAME', 'juki_lookup_with_token' LANGUAGE C VOLATILE ROWS 1;
 COMMENT ON FUNCTION juki.lookup(text, text, text) IS
 	'juki.attach(token) and juki.lookup(purpose, resident_code) in one call';
 CREATE FUNCTION juki.search(purpose text, criteria jsonb, token text) RETURNS SETOF juki.disclosure

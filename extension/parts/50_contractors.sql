@@ -262,18 +262,18 @@ BEGIN
 			'Another person holding juki_chief_security_officer approves.');
 	END IF;
 	IF c.approved_at IS NOT NULL THEN
-		PERFORM juki._fail(a, 'already_approved', '55000', pg_catalog.format('contractor %s is already approved', v_id));
+		PERFORM juki._fail(a, 'already_approved', '55000', pg_catalog.format('%s (contractor %s) is already approved', c.name, v_id));
 	END IF;
 	IF c.committee_reviewed_on IS NULL THEN
 		PERFORM juki._fail(a, 'committee_review_missing', '55000',
-			pg_catalog.format('the セキュリティ会議 has not reviewed contractor %s', v_id),
+			pg_catalog.format('the セキュリティ会議 has not reviewed %s (contractor %s)', c.name, v_id),
 			'Record the review first: juki.record_committee_review().');
 	END IF;
 	SELECT pg_catalog.array_agg(v.item ORDER BY v.item) INTO bad FROM juki.contractor_vetting v
 	 WHERE v.contractor_id = v_id AND NOT v.satisfactory;
 	IF bad IS NOT NULL THEN
 		PERFORM juki._fail(a, 'vetting_unsatisfactory', '55000',
-			pg_catalog.format('contractor %s is not satisfactory in: %s', v_id, pg_catalog.array_to_string(bad, ', ')),
+			pg_catalog.format('%s (contractor %s) is not satisfactory in: %s', c.name, v_id, pg_catalog.array_to_string(bad, ', ')),
 			'要領 第4 1: select contractors whose safety and reliability are confirmed.');
 	END IF;
 
@@ -513,7 +513,7 @@ BEGIN
 	SELECT * INTO k FROM juki.contractor x WHERE x.id = c.contractor_id;
 	IF k.approved_at IS NULL THEN
 		PERFORM juki._fail(a, 'contractor_unapproved', '55000',
-			pg_catalog.format('contractor %s is not approved', k.id),
+			pg_catalog.format('%s (contractor %s) is not approved', k.name, k.id),
 			'The contractor is approved first: juki.approve_contractor().');
 	END IF;
 	IF c.ends_on < CURRENT_DATE THEN
@@ -593,34 +593,34 @@ BEGIN
 	END IF;
 	IF o.kind <> 'contractor' THEN
 		PERFORM juki._fail(a, 'not_a_contractor', '42501',
-			pg_catalog.format('operator %s is staff, not a contractor''s handler', v_op),
+			pg_catalog.format('%s (operator %s) is staff, not a contractor''s handler', o.display_name, v_op),
 			'Staff are designated with juki.designate().', v_op);
 	END IF;
 	-- 再委託: a handler employed by another contractor than the contract's
 	SELECT * INTO oc FROM juki.contract x WHERE x.id = o.contract_id;
 	IF oc.contractor_id <> c.contractor_id THEN
 		PERFORM juki._fail(a, 'subcontracting_prohibited', '42501',
-			pg_catalog.format('operator %s works for contractor %s, not for contractor %s of contract %s',
-							  v_op, oc.contractor_id, c.contractor_id, v_c),
+			pg_catalog.format('%s (operator %s) works for contractor %s, not for contractor %s of contract %s',
+							  o.display_name, v_op, oc.contractor_id, c.contractor_id, v_c),
 			'再委託 is prohibited (要領 第4): only the contractor''s own staff handle the data.', v_op);
 	END IF;
 	IF o.contract_id <> v_c THEN
 		PERFORM juki._fail(a, 'wrong_contract', '42501',
-			pg_catalog.format('operator %s is registered under contract %s, not contract %s', v_op, o.contract_id, v_c),
+			pg_catalog.format('%s (operator %s) is registered under contract %s, not contract %s', o.display_name, v_op, o.contract_id, v_c),
 			'The access manager registers a handler under the contract they work on.', v_op);
 	END IF;
 	IF NOT juki._officer_of(o.department) THEN
 		PERFORM juki._fail(a, 'wrong_department', '42501',
-			pg_catalog.format('you are not the security officer of %s, the department of operator %s', o.department, v_op),
+			pg_catalog.format('you are not the security officer of %s, the department of %s (operator %s)', o.department, o.display_name, v_op),
 			NULL, v_op);
 	END IF;
 	IF NOT o.department = ANY (juki._purpose_departments(c.purposes)) THEN
 		PERFORM juki._fail(a, 'wrong_department', '42501',
-			pg_catalog.format('contract %s has no purpose of %s, the department of operator %s', v_c, o.department, v_op),
+			pg_catalog.format('contract %s has no purpose of %s, the department of %s (operator %s)', v_c, o.department, o.display_name, v_op),
 			NULL, v_op);
 	END IF;
 	IF o.retired_at IS NOT NULL THEN
-		PERFORM juki._fail(a, 'operator_retired', '55000', pg_catalog.format('operator %s has retired', v_op), NULL, v_op);
+		PERFORM juki._fail(a, 'operator_retired', '55000', pg_catalog.format('%s (operator %s) has retired', o.display_name, v_op), NULL, v_op);
 	END IF;
 	IF c.approved_at IS NULL OR NOT EXISTS (SELECT 1 FROM juki.contractor k WHERE k.id = c.contractor_id
 											 AND k.approved_at IS NOT NULL) THEN
@@ -647,13 +647,13 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM juki.training t WHERE t.operator_id = v_op AND t.course = 'operator'
 					AND t.completed_on >= CURRENT_DATE - interval '12 months') THEN
 		PERFORM juki._fail(a, 'training_missing', '42501',
-			pg_catalog.format('operator %s has not completed the operator training within the last 12 months', v_op),
+			pg_catalog.format('%s (operator %s) has not completed the operator training within the last 12 months', o.display_name, v_op),
 			'The access manager records training: juki.record_training().', v_op);
 	END IF;
 	IF EXISTS (SELECT 1 FROM juki.contract_handler h WHERE h.contract_id = v_c AND h.operator_id = v_op
 				AND h.revoked_at IS NULL AND h.valid_from <= v_until AND h.valid_until >= v_from) THEN
 		PERFORM juki._fail(a, 'already_designated', '22023',
-			pg_catalog.format('operator %s is already designated on contract %s for part of this period', v_op, v_c),
+			pg_catalog.format('%s (operator %s) is already designated on contract %s for part of this period', o.display_name, v_op, v_c),
 			NULL, v_op);
 	END IF;
 	-- 必要最小限度: every other unrevoked designation overlapping the period counts
@@ -661,7 +661,7 @@ BEGIN
 	 WHERE h.contract_id = v_c AND h.revoked_at IS NULL AND h.valid_from <= v_until AND h.valid_until >= v_from;
 	IF n >= c.max_handlers THEN
 		PERFORM juki._fail(a, 'too_many_handlers', '54000',
-			pg_catalog.format('contract %s allows %s handlers and %s are designated for this period', v_c, c.max_handlers, n),
+			pg_catalog.format('contract %s allows no more handlers for this period: %s of at most %s are designated', v_c, n, c.max_handlers),
 			'要領 第3 2(1)③: revoke a handler first, or amend the contract.', v_op);
 	END IF;
 

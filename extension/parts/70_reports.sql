@@ -72,7 +72,7 @@ CREATE FUNCTION juki.report_provision(resident_code text,
 									  until timestamptz DEFAULT pg_catalog.now())
 	RETURNS TABLE (seq bigint, disclosed_at timestamptz, disclosed_on date, action text, purpose text,
 				   purpose_title text, legal_basis text, department text, operator_id bigint,
-				   operator_name text, contractor text, fields text[], form_serial text)
+				   operator_name text, contractor text, fields text[], form_serial text, terminal text)
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -87,7 +87,8 @@ BEGIN
 	END IF;
 	RETURN QUERY
 	SELECT l.seq, l.ts, (l.ts AT TIME ZONE juki._tz())::date, l.action, l.purpose, p.title, p.legal_basis,
-		   o.department, l.operator_id, o.display_name, k.name, l.fields, l.detail ->> 'form_serial'
+		   o.department, l.operator_id, o.display_name, k.name, l.fields, l.detail ->> 'form_serial',
+		   l.terminal
 	  FROM juki.operation_log l
 	  LEFT JOIN juki.operator o ON o.id = l.operator_id
 	  LEFT JOIN juki.contract c ON c.id = o.contract_id
@@ -108,7 +109,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION juki.report_provision(text, timestamptz, timestamptz) IS
-	'提供状況の開示: when, for which purpose (and law), to which department and operator, which items of a resident were disclosed';
+	'提供状況の開示: when, for which purpose (and law), to which department and operator (at which terminal, 業務端末), which items of a resident were disclosed';
 
 /* ------------------------------------------------------------------ denials */
 

@@ -21,6 +21,7 @@
 #include "caller.h"
 #include "duties.h"
 #include "identity.h"
+#include "core/message.h"
 
 Oid
 juki_caller(void)
@@ -77,6 +78,7 @@ juki_require_role_ex(const char *action, const char *const *roles, bool check_co
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("juki.%s needs membership in %s", action, names.data),
+			 juki_errfield("role_required"),
 			 errdetail("reason: role_required; being superuser is not membership."),
 			 errhint("A DBA grants juki's roles to people: GRANT %s TO ...;", roles[0])));
 }
@@ -101,6 +103,7 @@ juki_require_no_conflict(const char *action)
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("juki refuses %s: the role holds both %s and %s", action, a, b),
+			 juki_errfield("conflict_of_duties"),
 			 errdetail("reason: conflict_of_duties"),
 			 errhint("Separate these duties between different people.")));
 }

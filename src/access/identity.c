@@ -31,6 +31,7 @@
 
 #include "log/append.h"
 #include "identity.h"
+#include "core/message.h"
 
 static const char *const juki_role_names[] = {
 	"juki_chief_security_officer", "juki_system_administrator", "juki_security_officer",
@@ -179,8 +180,8 @@ decide(Oid login, Oid session, Oid current)
 	{
 		cached_reason = "impersonation";
 		snprintf(cached_msg, sizeof(cached_msg),
-				 "login role \"%s\" acts as role \"%s\", which it is not a member of "
-				 "(SET SESSION AUTHORIZATION or SET ROLE)",
+				 gettext_noop("login role \"%s\" acts as role \"%s\", which it is not a member of "
+							  "(SET SESSION AUTHORIZATION or SET ROLE)"),
 				 role_name(login), role_name(switched));
 		return;
 	}
@@ -193,10 +194,10 @@ decide(Oid login, Oid session, Oid current)
 	cached_reason = "privileged_role";
 	if (via == who)
 		snprintf(cached_msg, sizeof(cached_msg),
-				 "role \"%s\" is a superuser or may create roles", role_name(who));
+				 gettext_noop("role \"%s\" is a superuser or may create roles"), role_name(who));
 	else
 		snprintf(cached_msg, sizeof(cached_msg),
-				 "role \"%s\" can become role \"%s\", a superuser or a role that may create roles",
+				 gettext_noop("role \"%s\" can become role \"%s\", a superuser or a role that may create roles"),
 				 role_name(who), role_name(via));
 }
 
@@ -251,7 +252,8 @@ juki_require_identity(const char *action)
 	juki_audit_log(&rec);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("juki refuses %s: %s", action, text),
+			 errmsg("juki refuses %s: %s", action, juki_tr(text)),
+			 juki_errfield(reason),
 			 errdetail("reason: %s; juki staff act only as themselves, and a superuser or a role with CREATEROLE cannot be juki staff.",
 					   reason),
 			 errhint("Log in as the person's own role; the attempt is recorded in the operation log with the login role.")));

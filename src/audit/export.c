@@ -30,6 +30,7 @@
 #include "log/retention.h"
 #include "log/scan.h"
 #include "access/caller.h"
+#include "core/message.h"
 
 PG_FUNCTION_INFO_V1(juki_export_log);
 PG_FUNCTION_INFO_V1(juki_checkpoint_now);
@@ -97,21 +98,21 @@ juki_export_log(PG_FUNCTION_ARGS)
 	first = ci.purged ? ci.purged_through_seq + 1 : 0;
 	if (!juki_log_newest_entry(&head, &head_ts, NULL))
 		juki_bad_input("export_log", "invalid_range", ERRCODE_INVALID_PARAMETER_VALUE,
-					   "the operation log is empty", NULL);
+					   gettext_noop("the operation log is empty"), NULL);
 	if (PG_ARGISNULL(0))
 		juki_bad_input("export_log", "invalid_range", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-					   "from_seq must not be NULL",
-					   "Start where the last export receipt (juki.audit_export) ended, plus one.");
+					   gettext_noop("from_seq must not be NULL"),
+					   gettext_noop("Start where the last export receipt (juki.audit_export) ended, plus one."));
 	from = PG_GETARG_INT64(0);
 	to = PG_ARGISNULL(1) ? head : PG_GETARG_INT64(1);
 	if (from < first)
 		juki_bad_input("export_log", "invalid_range", ERRCODE_INVALID_PARAMETER_VALUE,
-					   psprintf("entries before seq " INT64_FORMAT " were purged; from_seq " INT64_FORMAT " is not in the log",
-								first, from), NULL);
+					   psprintf(gettext_noop("entries before seq %lld were purged; from_seq %lld is not in the log"),
+								(long long) first, (long long) from), NULL);
 	if (to < from || to > head)
 		juki_bad_input("export_log", "invalid_range", ERRCODE_INVALID_PARAMETER_VALUE,
-					   psprintf("the range " INT64_FORMAT ".." INT64_FORMAT " is not within the log (seq " INT64_FORMAT ".." INT64_FORMAT ")",
-								from, to, first, head), NULL);
+					   psprintf(gettext_noop("the range %lld..%lld is not within the log (seq %lld..%lld)"),
+								(long long) from, (long long) to, (long long) first, (long long) head), NULL);
 
 	/* an export ends at a signed checkpoint; ask the writer for one if needed */
 	if (!juki_covering_checkpoint(to, &cp_seq, &cp_line))
@@ -122,8 +123,8 @@ juki_export_log(PG_FUNCTION_ARGS)
 																		   juki_audit_wait_timeout_ms * 2));
 		if (!juki_covering_checkpoint(to, &cp_seq, &cp_line))
 			juki_bad_input("export_log", "no_signed_checkpoint", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-						   psprintf("no signed checkpoint covers seq " INT64_FORMAT, to),
-						   "Set juki.signing_key_file to an Ed25519 private key outside the data directory, and see the operation log for action checkpoint with outcome error.");
+						   psprintf(gettext_noop("no signed checkpoint covers seq %lld"), (long long) to),
+						   gettext_noop("Set juki.signing_key_file to an Ed25519 private key outside the data directory, and see the operation log for action checkpoint with outcome error."));
 	}
 	to = cp_seq;
 
@@ -240,14 +241,14 @@ juki_checkpoint_now(PG_FUNCTION_ARGS)
 																	 juki_audit_wait_timeout_ms * 2)))
 		juki_refuse_on_record("checkpoint_request", false, "audit_unavailable",
 							  ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-							  "juki's audit writer did not answer the checkpoint request in time",
-							  "Check that the juki audit writer runs: SELECT * FROM juki.status();",
+							  gettext_noop("juki's audit writer did not answer the checkpoint request in time"),
+							  gettext_noop("Check that the juki audit writer runs: SELECT * FROM juki.status();"),
 							  JUKI_NO_ID, NULL);
 	if (!juki_covering_checkpoint(Max(st.last_seq, 0), &cp_seq, &line))
 		juki_refuse_on_record("checkpoint_request", false, "no_signed_checkpoint",
 							  ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-							  "juki could not sign a checkpoint",
-							  "Set juki.signing_key_file to an Ed25519 private key outside the data directory; the operation log (action checkpoint, outcome error) says what went wrong.",
+							  gettext_noop("juki could not sign a checkpoint"),
+							  gettext_noop("Set juki.signing_key_file to an Ed25519 private key outside the data directory; the operation log (action checkpoint, outcome error) says what went wrong."),
 							  JUKI_NO_ID, NULL);
 	PG_RETURN_TEXT_P(cstring_to_text(line));
 }

@@ -21,6 +21,7 @@
 #include "log/retention.h"
 #include "log/scan.h"
 #include "access/caller.h"
+#include "core/message.h"
 
 PG_FUNCTION_INFO_V1(juki_purge_expired_log);
 
@@ -109,14 +110,15 @@ juki_purge_expired_log(PG_FUNCTION_ARGS)
 		purge_outcome(JUKI_DENIED, reason, years, first - 1, 0);
 		ereport(NOTICE,
 				(errmsg("nothing was purged"),
+				 juki_errfield(reason),
 				 errdetail("reason: %s; %s", reason,
 						   old_through < first ?
 						   psprintf("no entry is older than %d years", years) :
 						   psprintf("entries up to seq " INT64_FORMAT " are older than %d years but not covered by an export receipt",
 									old_through, years)),
 				 old_through < first ? 0 :
-				 errhint("Export them first: SELECT * FROM juki.export_log(" INT64_FORMAT ", " INT64_FORMAT ");",
-						 first, old_through)));
+				 errhint("Export them first: SELECT * FROM juki.export_log(%lld, %lld);",
+						 (long long) first, (long long) old_through)));
 		PG_RETURN_INT64(0);
 	}
 

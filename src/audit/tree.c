@@ -63,8 +63,8 @@ tree_size_or_refuse(const char *action)
 	if (size < 0)
 		juki_refuse_on_record(action, false, "tree_unavailable",
 							  ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-							  "the operation log has no Merkle tree",
-							  "Run ALTER EXTENSION juki UPDATE; the audit writer builds the tree at its next entry.",
+							  gettext_noop("the operation log has no Merkle tree"),
+							  gettext_noop("Run ALTER EXTENSION juki UPDATE; the audit writer builds the tree at its next entry."),
 							  JUKI_NO_ID, NULL);
 	return size;
 }
@@ -90,7 +90,7 @@ static void
 bad_size(const char *action, const char *msg)
 {
 	juki_bad_input(action, "invalid_tree_size", ERRCODE_INVALID_PARAMETER_VALUE, msg,
-				   "Sizes count entries from seq 0: a tree of size n holds seq 0 .. n-1; see juki.tree_head().");
+				   gettext_noop("Sizes count entries from seq 0: a tree of size n holds seq 0 .. n-1; see juki.tree_head()."));
 }
 
 /*
@@ -163,18 +163,18 @@ juki_inclusion_proof(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	if (PG_ARGISNULL(0))
 		juki_bad_input("inclusion_proof", "null_argument", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-					   "seq must not be NULL", NULL);
+					   gettext_noop("seq must not be NULL"), NULL);
 	seq = PG_GETARG_INT64(0);
 	juki_spi_begin(&spi);
 	size = tree_size_or_refuse("inclusion_proof");
 	n = PG_ARGISNULL(1) ? size : PG_GETARG_INT64(1);
 	if (n < 1 || n > size)
 		bad_size("inclusion_proof",
-				 psprintf("tree_size " INT64_FORMAT " is not between 1 and the tree's size " INT64_FORMAT,
-						  n, size));
+				 psprintf(gettext_noop("tree_size %lld is not between 1 and the tree's size %lld"),
+						  (long long) n, (long long) size));
 	if (seq < 0 || seq >= n)
 		bad_size("inclusion_proof",
-				 psprintf("seq " INT64_FORMAT " is not in a tree of size " INT64_FORMAT, seq, n));
+				 psprintf(gettext_noop("seq %lld is not in a tree of size %lld"), (long long) seq, (long long) n));
 	juki_tree_leaf_at((uint64) seq, (uint64) n, leaf);
 	juki_tree_root_at((uint64) n, root);
 	np = juki_tree_inclusion((uint64) seq, (uint64) n, proof);
@@ -218,18 +218,18 @@ juki_consistency_proof(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	if (PG_ARGISNULL(0))
 		juki_bad_input("consistency_proof", "null_argument", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-					   "old_size must not be NULL", NULL);
+					   gettext_noop("old_size must not be NULL"), NULL);
 	m = PG_GETARG_INT64(0);
 	juki_spi_begin(&spi);
 	size = tree_size_or_refuse("consistency_proof");
 	n = PG_ARGISNULL(1) ? size : PG_GETARG_INT64(1);
 	if (n < 0 || n > size)
 		bad_size("consistency_proof",
-				 psprintf("new_size " INT64_FORMAT " is not between 0 and the tree's size " INT64_FORMAT,
-						  n, size));
+				 psprintf(gettext_noop("new_size %lld is not between 0 and the tree's size %lld"),
+						  (long long) n, (long long) size));
 	if (m < 0 || m > n)
 		bad_size("consistency_proof",
-				 psprintf("old_size " INT64_FORMAT " is not between 0 and new_size " INT64_FORMAT, m, n));
+				 psprintf(gettext_noop("old_size %lld is not between 0 and new_size %lld"), (long long) m, (long long) n));
 	juki_tree_root_at((uint64) m, old_root);
 	juki_tree_root_at((uint64) n, new_root);
 	np = juki_tree_consistency((uint64) m, (uint64) n, proof);

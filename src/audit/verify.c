@@ -121,15 +121,15 @@ parse_keys(ArrayType *arr)
 
 		if (nulls[i])
 			juki_bad_input("verify_log", "invalid_public_key", ERRCODE_INVALID_PARAMETER_VALUE,
-						   psprintf("public key %d is NULL", i + 1),
-						   "Pass the PEM text of each Ed25519 public key.");
+						   psprintf(gettext_noop("public key %d is NULL"), i + 1),
+						   gettext_noop("Pass the PEM text of each Ed25519 public key."));
 		t = DatumGetTextPP(elems[i]);
 		if (!jk_ed25519_pub_from_pem(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), k->pub,
 									 err, sizeof(err)) ||
 			!jk_key_id(k->pub, k->id))
 			juki_bad_input("verify_log", "invalid_public_key", ERRCODE_INVALID_PARAMETER_VALUE,
-						   psprintf("public key %d is not a PEM Ed25519 public key: %s", i + 1, err),
-						   "Pass the PEM text of the public key, e.g. the output of: openssl pkey -in signing.pem -pubout");
+						   psprintf(gettext_noop("public key %d is not a PEM Ed25519 public key: %s"), i + 1, err),
+						   gettext_noop("Pass the PEM text of the public key, e.g. the output of: openssl pkey -in signing.pem -pubout"));
 		keys = lappend(keys, k);
 	}
 	return keys;
@@ -154,8 +154,8 @@ parse_external_checkpoints(ArrayType *arr)
 		if (t == NULL || !jk_checkpoint_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &c->cp,
 											  err, sizeof(err)))
 			juki_bad_input("verify_log", "invalid_checkpoint", ERRCODE_INVALID_PARAMETER_VALUE,
-						   psprintf("checkpoint %d is not a juki checkpoint line: %s", i + 1, err),
-						   "Pass each checkpoint file's line as it is: juki-checkpoint/1 origin=... seq=... hash=... ts=... key=... sig=...");
+						   psprintf(gettext_noop("checkpoint %d is not a juki checkpoint line: %s"), i + 1, err),
+						   gettext_noop("Pass each checkpoint file's line as it is: juki-checkpoint/1 origin=... seq=... hash=... ts=... key=... sig=..."));
 		c->external = true;
 		c->line = text_to_cstring(t);
 		cps = lappend(cps, c);
@@ -561,8 +561,8 @@ juki_verify_log(PG_FUNCTION_ARGS)
 		cps = parse_external_checkpoints(PG_GETARG_ARRAYTYPE_P(0));
 		if (keys == NIL && cps != NIL)
 			juki_bad_input("verify_log", "invalid_public_key", ERRCODE_INVALID_PARAMETER_VALUE,
-						   "checkpoints were given but no public key to check their signatures",
-						   "Pass public_keys, or set juki.signing_key_file.");
+						   gettext_noop("checkpoints were given but no public key to check their signatures"),
+						   gettext_noop("Pass public_keys, or set juki.signing_key_file."));
 	}
 	juki_chain_info(&ci);
 	cps = table_checkpoints(cps, &r);

@@ -62,8 +62,8 @@ load_cosigner(const char *action, JukiNoteSigner *s)
 
 	if (!juki_signing_key_load(&key, &code, msg, sizeof(msg)))
 		juki_refuse_on_record(action, false, "no_signing_key", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-							  "juki cannot cosign without its signing key",
-							  "Set juki.signing_key_file to an Ed25519 private key outside the data directory.",
+							  gettext_noop("juki cannot cosign without its signing key"),
+							  gettext_noop("Set juki.signing_key_file to an Ed25519 private key outside the data directory."),
 							  JUKI_NO_ID, NULL);
 	ok = juki_signing_seed(&key, seed);
 	juki_signing_key_free(&key);
@@ -121,8 +121,8 @@ juki_log_key(PG_FUNCTION_ARGS)
 	juki_require_role("log_key", cosign_roles);
 	if (!juki_signing_key_load(&key, &code, msg, sizeof(msg)))
 		juki_refuse_on_record("log_key", false, "no_signing_key", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-							  "juki has no signing key",
-							  "Set juki.signing_key_file to an Ed25519 private key outside the data directory.",
+							  gettext_noop("juki has no signing key"),
+							  gettext_noop("Set juki.signing_key_file to an Ed25519 private key outside the data directory."),
 							  JUKI_NO_ID, NULL);
 	juki_chain_info(&ci);
 	name = juki_tree_origin(ci.origin);
@@ -159,17 +159,17 @@ juki_add_witnessed_log(PG_FUNCTION_ARGS)
 	juki_require_role("add_witnessed_log", chief_roles);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		juki_bad_input("add_witnessed_log", "null_argument", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-					   "origin and public_key must not be NULL", NULL);
+					   gettext_noop("origin and public_key must not be NULL"), NULL);
 	origin = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	vkey = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (strlen(origin) > JUKI_NOTE_NAME_MAX || !juki_note_valid_name(origin, strlen(origin)))
 		juki_bad_input("add_witnessed_log", "invalid_argument", ERRCODE_INVALID_PARAMETER_VALUE,
-					   "origin is not a valid checkpoint origin", "An origin has no spaces or '+', e.g. example.lg.jp/juki-oplog.");
+					   gettext_noop("origin is not a valid checkpoint origin"), gettext_noop("An origin has no spaces or '+', e.g. example.lg.jp/juki-oplog."));
 	if (!juki_note_key_parse(vkey, strlen(vkey), &key, err, sizeof(err)) ||
 		key.type != JUKI_SIGTYPE_ED25519)
 		juki_bad_input("add_witnessed_log", "bad_public_key", ERRCODE_INVALID_PARAMETER_VALUE,
-					   psprintf("public_key is not an Ed25519 note verifier key: %s", key.type != JUKI_SIGTYPE_ED25519 ? "wrong type" : err),
-					   "Pass the log's verifier key, <name>+<key id>+<base64>, e.g. the witnessed juki's juki.log_key().");
+					   psprintf(gettext_noop("public_key is not an Ed25519 note verifier key: %s"), key.type != JUKI_SIGTYPE_ED25519 ? gettext_noop("wrong type") : err),
+					   gettext_noop("Pass the log's verifier key, <name>+<key id>+<base64>, e.g. the witnessed juki's juki.log_key()."));
 	v[0] = CStringGetTextDatum(origin);
 	v[1] = CStringGetTextDatum(vkey);
 	juki_spi_begin(&spi);
@@ -178,7 +178,7 @@ juki_add_witnessed_log(PG_FUNCTION_ARGS)
 		elog(ERROR, "cannot write juki.witnessed_log");
 	if (SPI_processed != 1)
 		juki_bad_input("add_witnessed_log", "already_witnessed", ERRCODE_INVALID_PARAMETER_VALUE,
-					   "this origin is already witnessed", NULL);
+					   gettext_noop("this origin is already witnessed"), NULL);
 	juki_spi_end(&spi);
 	juki_audit_record_init(&rec, "add_witnessed_log", JUKI_GRANTED, NULL);
 	jd_init(&d);
@@ -194,7 +194,7 @@ static void
 witness_refuse(const char *reason, int sqlstate, const char *msg)
 {
 	juki_refuse_on_record("witness_add_checkpoint", true, reason, sqlstate, msg,
-						  "tlog-witness: see README \"Witnessing\".", JUKI_NO_ID, NULL);
+						  gettext_noop("tlog-witness: see README \"Witnessing\"."), JUKI_NO_ID, NULL);
 }
 
 /*
@@ -229,9 +229,9 @@ juki_witness_add_checkpoint(PG_FUNCTION_ARGS)
 	juki_require_role("witness_add_checkpoint", auditor_roles);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
 		juki_bad_input("witness_add_checkpoint", "null_argument", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-					   "old_size and checkpoint must not be NULL", NULL);
+					   gettext_noop("old_size and checkpoint must not be NULL"), NULL);
 	if (PG_GETARG_INT64(0) < 0)
-		witness_refuse("witness_bad_request", ERRCODE_INVALID_PARAMETER_VALUE, "old_size is negative");
+		witness_refuse("witness_bad_request", ERRCODE_INVALID_PARAMETER_VALUE, gettext_noop("old_size is negative"));
 	req->old_size = (uint64) PG_GETARG_INT64(0);
 	if (!PG_ARGISNULL(1))
 	{
@@ -243,14 +243,14 @@ juki_witness_add_checkpoint(PG_FUNCTION_ARGS)
 
 		deconstruct_array(arr, BYTEAOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 		if (n > JUKI_WITNESS_MAX_PROOF)
-			witness_refuse("witness_bad_request", ERRCODE_INVALID_PARAMETER_VALUE, "the proof has too many hashes");
+			witness_refuse("witness_bad_request", ERRCODE_INVALID_PARAMETER_VALUE, gettext_noop("the proof has too many hashes"));
 		for (i = 0; i < n; i++)
 		{
 			bytea	   *b = nulls[i] ? NULL : DatumGetByteaPP(elems[i]);
 
 			if (b == NULL || VARSIZE_ANY_EXHDR(b) != JUKI_HASH_LEN)
 				witness_refuse("witness_bad_request", ERRCODE_INVALID_PARAMETER_VALUE,
-							   "every proof hash must be 32 bytes");
+							   gettext_noop("every proof hash must be 32 bytes"));
 			memcpy(req->proof[i], VARDATA_ANY(b), JUKI_HASH_LEN);
 		}
 		req->nproof = n;
@@ -261,7 +261,7 @@ juki_witness_add_checkpoint(PG_FUNCTION_ARGS)
 	if (!juki_note_parse(cptext, req->note_len, note, err, sizeof(err)) ||
 		!juki_checkpoint_parse(note->text, note->text_len, &cp, err, sizeof(err)))
 		witness_refuse("witness_bad_request", ERRCODE_INVALID_PARAMETER_VALUE,
-					   psprintf("the checkpoint is not a signed C2SP checkpoint: %s", err));
+					   psprintf(gettext_noop("the checkpoint is not a signed C2SP checkpoint: %s"), err));
 	origin = pnstrdup(cp.origin, cp.origin_len);
 
 	juki_spi_begin(&spi);
@@ -310,19 +310,19 @@ juki_witness_add_checkpoint(PG_FUNCTION_ARGS)
 			break;
 		case JUKI_WITNESS_UNKNOWN_ORIGIN:
 			witness_refuse("witness_unknown_origin", ERRCODE_INVALID_PARAMETER_VALUE,
-						   "this juki does not witness the checkpoint's origin");
+						   gettext_noop("this juki does not witness the checkpoint's origin"));
 			break;
 		case JUKI_WITNESS_BAD_SIGNATURE:
 			witness_refuse("witness_bad_signature", ERRCODE_INVALID_PARAMETER_VALUE,
-						   "the checkpoint is not signed by the witnessed log's key");
+						   gettext_noop("the checkpoint is not signed by the witnessed log's key"));
 			break;
 		case JUKI_WITNESS_CONFLICT:
 			witness_refuse("witness_size_conflict", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-						   psprintf("%s (the witness's size is " UINT64_FORMAT ")", err, known));
+						   psprintf(gettext_noop("%s (the witness's size is %llu)"), err, (unsigned long long) known));
 			break;
 		case JUKI_WITNESS_BAD_PROOF:
 			witness_refuse("witness_bad_proof", ERRCODE_INVALID_PARAMETER_VALUE,
-						   psprintf("the consistency proof does not verify: %s", err));
+						   psprintf(gettext_noop("the consistency proof does not verify: %s"), err));
 			break;
 		default:
 			elog(ERROR, "juki's witness check failed: %s", err);
@@ -392,7 +392,7 @@ juki_add_cosignature(PG_FUNCTION_ARGS)
 	juki_require_role("add_cosignature", cosign_roles);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		juki_bad_input("add_cosignature", "null_argument", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-					   "tree_size and line must not be NULL", NULL);
+					   gettext_noop("tree_size and line must not be NULL"), NULL);
 	size = PG_GETARG_INT64(0);
 	line = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	/* one line, ending in exactly one newline, however the client passed it */
@@ -403,7 +403,7 @@ juki_add_cosignature(PG_FUNCTION_ARGS)
 			line[--len] = '\0';
 		if (len == 0 || strchr(line, '\n') != NULL)
 			juki_bad_input("add_cosignature", "cosignature_invalid", ERRCODE_INVALID_PARAMETER_VALUE,
-						   "line must be one signature line", NULL);
+						   gettext_noop("line must be one signature line"), NULL);
 		line = psprintf("%s\n", line);
 	}
 
@@ -416,7 +416,7 @@ juki_add_cosignature(PG_FUNCTION_ARGS)
 		elog(ERROR, "cannot read juki.audit_checkpoint");
 	if (SPI_processed != 1)
 		juki_bad_input("add_cosignature", "checkpoint_unknown", ERRCODE_INVALID_PARAMETER_VALUE,
-					   psprintf("no checkpoint note of tree size " INT64_FORMAT " is stored", size), NULL);
+					   psprintf(gettext_noop("no checkpoint note of tree size %lld is stored"), (long long) size), NULL);
 	note = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	full = psprintf("%s%s", note, line);
 	/* the log's own signature is checked too: only our note gets cosignatures */
@@ -432,8 +432,8 @@ juki_add_cosignature(PG_FUNCTION_ARGS)
 		juki_note_open(full, strlen(full), keys, nkeys, palloc(sizeof(JukiNote)), witnessed, times,
 					   err, sizeof(err)) != JUKI_NOTE_VERIFIED)
 		juki_bad_input("add_cosignature", "cosignature_invalid", ERRCODE_INVALID_PARAMETER_VALUE,
-					   "the line is not a valid cosignature of that checkpoint by a key of juki.witness_keys",
-					   "Set juki.witness_keys to the witness's key (juki.witness_key() on the witness).");
+					   gettext_noop("the line is not a valid cosignature of that checkpoint by a key of juki.witness_keys"),
+					   gettext_noop("Set juki.witness_keys to the witness's key (juki.witness_key() on the witness)."));
 	for (i = 0; i < nkeys; i++)
 		if (witnessed[i])
 			who = i;

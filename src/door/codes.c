@@ -72,20 +72,20 @@ all_ascii_digits(const char *s, size_t len, size_t want, const char **why)
 
 	if (len == 0)
 	{
-		*why = "it is empty";
+		*why = gettext_noop("it is empty");
 		return false;
 	}
 	for (i = 0; i < len; i++)
 	{
 		if (s[i] < '0' || s[i] > '9')
 		{
-			*why = "it contains a character that is not an ASCII digit 0-9";
+			*why = gettext_noop("it contains a character that is not an ASCII digit 0-9");
 			return false;
 		}
 	}
 	if (len != want)
 	{
-		*why = len < want ? "it has too few digits" : "it has too many digits";
+		*why = len < want ? gettext_noop("it has too few digits") : gettext_noop("it has too many digits");
 		return false;
 	}
 	return true;
@@ -118,7 +118,7 @@ juki_resident_code_ok(const char *s, size_t len, const char **why)
 	if (juki_check_resident_code_digit &&
 		mod11_check_digit(s, 10) != s[10] - '0')
 	{
-		*why = "its check digit does not match";
+		*why = gettext_noop("its check digit does not match");
 		return false;
 	}
 	return true;
@@ -131,7 +131,7 @@ juki_individual_number_ok(const char *s, size_t len, const char **why)
 		return false;
 	if (mod11_check_digit(s, 11) != s[11] - '0')
 	{
-		*why = "its check digit does not match";
+		*why = gettext_noop("its check digit does not match");
 		return false;
 	}
 	return true;
@@ -151,7 +151,7 @@ juki_municipality_code_ok(const char *s, size_t len, const char **why)
 		sum += (s[i] - '0') * weights[i];
 	if ((11 - sum % 11) % 10 != s[5] - '0')
 	{
-		*why = "its check digit does not match";
+		*why = gettext_noop("its check digit does not match");
 		return false;
 	}
 	return true;
@@ -196,7 +196,7 @@ check(FunctionCallInfo fcinfo, code_validator ok, const char *what,
 	  const char *hint)
 {
 	text	   *t;
-	const char *why = "it is NULL";
+	const char *why = gettext_noop("it is NULL");
 
 	if (!PG_ARGISNULL(0))
 	{
@@ -206,30 +206,30 @@ check(FunctionCallInfo fcinfo, code_validator ok, const char *what,
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid %s: %s", what, why),
-			 errhint("%s", hint)));
+			 errmsg("invalid %s: %s", dgettext(TEXTDOMAIN, what), dgettext(TEXTDOMAIN, why)),
+			 errhint("%s", dgettext(TEXTDOMAIN, hint))));
 	PG_RETURN_BOOL(false);		/* not reached */
 }
 
 Datum
 juki_check_resident_code(PG_FUNCTION_ARGS)
 {
-	return check(fcinfo, juki_resident_code_ok, "resident code (住民票コード)",
-				 "A resident code is exactly 11 ASCII digits, e.g. 12345678903.");
+	return check(fcinfo, juki_resident_code_ok, gettext_noop("resident code (住民票コード)"),
+				 gettext_noop("A resident code is exactly 11 ASCII digits, e.g. 12345678903."));
 }
 
 Datum
 juki_check_individual_number(PG_FUNCTION_ARGS)
 {
-	return check(fcinfo, juki_individual_number_ok, "individual number (個人番号)",
-				 "An individual number is exactly 12 ASCII digits, the last being the check digit of the first 11, e.g. 123456789018.");
+	return check(fcinfo, juki_individual_number_ok, gettext_noop("individual number (個人番号)"),
+				 gettext_noop("An individual number is exactly 12 ASCII digits, the last being the check digit of the first 11, e.g. 123456789018."));
 }
 
 Datum
 juki_check_municipality_code(PG_FUNCTION_ARGS)
 {
-	return check(fcinfo, juki_municipality_code_ok, "municipality code (地方公共団体コード)",
-				 "A municipality code is exactly 6 ASCII digits, 5 digits and their check digit, e.g. 043028.");
+	return check(fcinfo, juki_municipality_code_ok, gettext_noop("municipality code (地方公共団体コード)"),
+				 gettext_noop("A municipality code is exactly 6 ASCII digits, 5 digits and their check digit, e.g. 043028."));
 }
 
 /*

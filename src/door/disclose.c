@@ -19,6 +19,7 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 #include "utils/typcache.h"
 
 #include "core/settings.h"
@@ -52,8 +53,8 @@ fetch_one(Request *rq, const char *code)
 			return f;
 		case JUKI_RESTRICTED:
 			juki_request_refuse(rq, "resident_restricted", ERRCODE_INSUFFICIENT_PRIVILEGE,
-								"Residents under a support measure (DV等支援措置) are disclosed only to purposes that allow it, with a permit naming them.",
-								"this resident's record is restricted");
+								gettext_noop("Residents under a support measure (DV等支援措置) are disclosed only to purposes that allow it, with a permit naming them."),
+								gettext_noop("this resident's record is restricted"));
 			break;
 		case JUKI_VISIBLE:
 		case JUKI_VISIBLE_PROTECTED:
@@ -84,6 +85,20 @@ juki_lookup(PG_FUNCTION_ARGS)
 	f = fetch_one(&rq, code);
 	juki_request_charge(&rq, f.nrows);
 	juki_request_log_granted(&rq, &f, NULL, NULL);
+	/*
+	 * Declared SETOF (1.1): an unknown or invisible resident is no row, not
+	 * a row of NULLs.  The 1.0 declaration returns one composite (NULL).
+	 */
+	if (fcinfo->flinfo->fn_retset)
+	{
+		ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+		InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+		if (f.nrows > 0)
+			tuplestore_puttuple(rsinfo->setResult,
+								juki_request_disclosure(&rq, &f, 0, rsinfo->setDesc));
+		return (Datum) 0;
+	}
 	if (f.nrows == 0)
 		PG_RETURN_NULL();
 	if (get_call_result_type(fcinfo, NULL, &out) != TYPEFUNC_COMPOSITE)
@@ -114,11 +129,11 @@ juki_issue_form(PG_FUNCTION_ARGS)
 	code = juki_request_resident_code(&rq, fcinfo, 1);
 	if (PG_ARGISNULL(2))
 		juki_request_refuse(&rq, "invalid_argument", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-							"Name the form, e.g. 'juminhyo_copy'.", "a form type is required");
+							gettext_noop("Name the form, e.g. 'juminhyo_copy'."), gettext_noop("a form type is required"));
 	form_type = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (form_type[0] == '\0' || strlen(form_type) > 63)
 		juki_request_refuse(&rq, "invalid_argument", ERRCODE_INVALID_PARAMETER_VALUE,
-							"Form types are 1 to 63 characters.", "invalid form type");
+							gettext_noop("Form types are 1 to 63 characters."), gettext_noop("invalid form type"));
 	rq.req.criteria_key = "resident_code";
 	rq.req.resident_code = code;
 	rq.req.form = true;
@@ -134,7 +149,7 @@ juki_issue_form(PG_FUNCTION_ARGS)
 	f = fetch_one(&rq, code);
 	if (f.nrows == 0)
 		juki_request_refuse(&rq, "resident_not_found", ERRCODE_NO_DATA_FOUND, NULL,
-							"no resident with this code can be printed under this purpose");
+							gettext_noop("no resident with this code can be printed under this purpose"));
 	juki_request_charge(&rq, 1);
 	juki_request_log_granted(&rq, &f, serial, form_type);
 	juki_form_serial_release(year);

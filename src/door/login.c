@@ -21,6 +21,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/lwlock.h"
 #include "utils/acl.h"
@@ -39,6 +40,7 @@
 #include "login.h"
 #include "pgcrypto_fn.h"
 #include "session_table.h"
+#include "core/message.h"
 
 PG_FUNCTION_INFO_V1(juki_card_challenge);
 PG_FUNCTION_INFO_V1(juki_card_login);
@@ -54,8 +56,8 @@ check_serial(const char *action, const char *serial)
 		ok = isalnum((unsigned char) serial[i]) || serial[i] == '-';
 	if (!ok)
 		juki_bad_input(action, "invalid_card_serial", ERRCODE_INVALID_PARAMETER_VALUE,
-					   "a card serial is 4 to 64 letters, digits or hyphens",
-					   "Use the serial printed on the operator's IC card.");
+					   gettext_noop("a card serial is 4 to 64 letters, digits or hyphens"),
+					   gettext_noop("Use the serial printed on the operator's IC card."));
 }
 
 /*
@@ -71,13 +73,13 @@ login_step_serial(FunctionCallInfo fcinfo, const char *action)
 	juki_require_role(action, juki_session_roles);
 	if (PG_ARGISNULL(0))
 		juki_bad_input(action, "invalid_card_serial", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-					   "a card serial is required", NULL);
+					   gettext_noop("a card serial is required"), NULL);
 	serial = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	check_serial(action, serial);
 	if (juki_emergency_stopped())
 		juki_session_refuse(action, JUKI_NO_ID, JUKI_NO_ID, serial, "emergency_stop", NULL,
 			   ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-			   "juki is stopped (作動停止): no login until the chief security officer resumes it", NULL);
+			   gettext_noop("juki is stopped (作動停止): no login until the chief security officer resumes it"), NULL);
 	return serial;
 }
 
@@ -216,39 +218,39 @@ juki_login_authenticate(const char *action, const char *serial, bytea *sig, cons
 	load_card(serial, ci);
 	if (!ci->found)
 		juki_session_refuse(action, JUKI_NO_ID, session_id, serial, "card_unknown", NULL,
-			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, "no operator IC card has this serial",
-			   "Check the serial, or ask the access manager to register the card.");
+			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, gettext_noop("no operator IC card has this serial"),
+			   gettext_noop("Check the serial, or ask the access manager to register the card."));
 	if (ci->revoked)
 		juki_session_refuse(action, ci->operator_id, session_id, serial, "card_revoked", NULL,
-			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, "this operator IC card has been revoked", NULL);
+			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, gettext_noop("this operator IC card has been revoked"), NULL);
 	if (ci->expired || ci->not_yet_valid)
 		juki_session_refuse(action, ci->operator_id, session_id, serial, "card_expired", NULL,
-			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, "this operator IC card is not valid today",
-			   "Ask the access manager for a new card.");
+			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, gettext_noop("this operator IC card is not valid today"),
+			   gettext_noop("Ask the access manager for a new card."));
 	if (ci->retired)
 		juki_session_refuse(action, ci->operator_id, session_id, serial, "operator_retired", NULL,
-			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, "the operator of this card has retired", NULL);
+			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, gettext_noop("the operator of this card has retired"), NULL);
 	/* one's own card, or a terminal application acting for its operator */
 	if (strcmp(caller, ci->role) != 0 && !juki_caller_has_role("juki_terminal"))
 		juki_session_refuse(action, ci->operator_id, session_id, serial, "session_not_yours", NULL,
-			   ERRCODE_INSUFFICIENT_PRIVILEGE, "this card belongs to another operator",
-			   "Log in as the operator's own role, or through a role that is a member of juki_terminal.");
+			   ERRCODE_INSUFFICIENT_PRIVILEGE, gettext_noop("this card belongs to another operator"),
+			   gettext_noop("Log in as the operator's own role, or through a role that is a member of juki_terminal."));
 	need_role = strcmp(ci->kind, "contractor") == 0 ? "juki_contractor_operator" : "juki_operator";
 	if (!is_member_of_role_nosuper(get_role_oid(ci->role, false), get_role_oid(need_role, false)))
 		juki_session_refuse(action, ci->operator_id, session_id, serial, "role_required", NULL,
 			   ERRCODE_INSUFFICIENT_PRIVILEGE,
-			   psprintf("the operator's role is not a member of %s", need_role),
-			   "A DBA grants the role; a security officer designates the operator.");
+			   psprintf(gettext_noop("the operator's role is not a member of %s"), need_role),
+			   gettext_noop("A DBA grants the role; a security officer designates the operator."));
 	if (ci->locked || consecutive_failures(ci->operator_id) >= juki_max_login_failures)
 		juki_session_refuse(action, ci->operator_id, session_id, serial, "operator_locked", NULL,
-			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, "this operator is locked",
-			   "The access manager unlocks operators: juki.unlock_operator().");
+			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, gettext_noop("this operator is locked"),
+			   gettext_noop("The access manager unlocks operators: juki.unlock_operator()."));
 	if (!take_challenge(serial, nonce, &expired))
 		juki_session_refuse(action, ci->operator_id, session_id, serial,
 			   expired ? "challenge_expired" : "no_challenge", NULL,
 			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
-			   expired ? "the card challenge has expired" : "there is no pending challenge for this card",
-			   "Ask for a new one with juki.card_challenge() and sign it within 60 seconds.");
+			   expired ? gettext_noop("the card challenge has expired") : gettext_noop("there is no pending challenge for this card"),
+			   gettext_noop("Ask for a new one with juki.card_challenge() and sign it within 60 seconds."));
 	{
 		bool		sig_ok = sig != NULL &&
 			juki_card_verify(ci->pem, strlen(ci->pem), nonce, NONCE_LEN,
@@ -286,14 +288,15 @@ juki_login_authenticate(const char *action, const char *serial, bytea *sig, cons
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("card login failed"),
+				 juki_errfield("authentication_failed"),
 				 errdetail("reason: authentication_failed"),
 				 errhint("The card must sign the latest challenge, and the password must match; after %d consecutive failures the operator is locked.",
 						 juki_max_login_failures)));
 	}
 	if (ci->pw_expired)
 		juki_session_refuse(action, ci->operator_id, session_id, serial, "password_expired", NULL,
-			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, "the operator's password has expired",
-			   "The access manager sets a new one: juki.set_password().");
+			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, gettext_noop("the operator's password has expired"),
+			   gettext_noop("The access manager sets a new one: juki.set_password()."));
 }
 
 /* ---------------------------------------------------------------- SQL */
@@ -314,11 +317,11 @@ juki_card_challenge(PG_FUNCTION_ARGS)
 	load_card(serial, &ci);
 	if (!ci.found)
 		juki_session_refuse("card_challenge", JUKI_NO_ID, JUKI_NO_ID, serial, "card_unknown", NULL,
-			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, "no operator IC card has this serial",
-			   "Check the serial, or ask the access manager to register the card.");
+			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, gettext_noop("no operator IC card has this serial"),
+			   gettext_noop("Check the serial, or ask the access manager to register the card."));
 	if (ci.revoked)
 		juki_session_refuse("card_challenge", ci.operator_id, JUKI_NO_ID, serial, "card_revoked", NULL,
-			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, "this operator IC card has been revoked", NULL);
+			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, gettext_noop("this operator IC card has been revoked"), NULL);
 	if (!pg_strong_random(nonce, NONCE_LEN))
 		ereport(ERROR, (errmsg("could not generate a random challenge")));
 
@@ -346,8 +349,8 @@ juki_card_challenge(PG_FUNCTION_ARGS)
 	if (free_slot < 0)
 		juki_session_refuse("card_challenge", ci.operator_id, JUKI_NO_ID, serial,
 							"session_table_full", NULL, ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
-							"too many pending card challenges",
-							"Wait a minute for unanswered challenges to expire, or raise juki.max_sessions.");
+							gettext_noop("too many pending card challenges"),
+							gettext_noop("Wait a minute for unanswered challenges to expire, or raise juki.max_sessions."));
 
 	juki_audit_record_init(&r, "card_challenge", JUKI_GRANTED, NULL);
 	r.operator_id = ci.operator_id;
@@ -373,8 +376,24 @@ juki_card_login(PG_FUNCTION_ARGS)
 	volatile int64 sid = 0;
 	TimestampTz now = GetCurrentTimestamp();
 	JukiAuditRecord r;
+	char	   *terminal = NULL;
 
 	serial = login_step_serial(fcinfo, "card_login");
+	/* the counter terminal (業務端末), if the application names it (1.1) */
+	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
+	{
+		const char *p;
+
+		terminal = text_to_cstring(PG_GETARG_TEXT_PP(3));
+		for (p = terminal; *p; p++)
+			if ((unsigned char) *p < 0x20 || *p == 0x7f)
+				break;
+		if (terminal[0] == '\0' || strlen(terminal) > JUKI_TERMINAL_LEN || *p != '\0' ||
+			pg_verifymbstr(terminal, strlen(terminal), true) == false)
+			juki_bad_input("card_login", "invalid_argument", ERRCODE_INVALID_PARAMETER_VALUE,
+						   gettext_noop("a terminal id has 1 to 64 bytes and no control characters"),
+						   gettext_noop("Give the id of the counter terminal (業務端末), e.g. 'madoguchi-03'."));
+	}
 	juki_login_authenticate("card_login", serial, PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1),
 				 PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
 				 JUKI_NO_ID, &ci);
@@ -404,6 +423,7 @@ juki_card_login(PG_FUNCTION_ARGS)
 		s->operator_id = ci.operator_id;
 		strlcpy(s->card, serial, sizeof(s->card));
 		strlcpy(s->role, ci.role, sizeof(s->role));
+		strlcpy(s->terminal, terminal ? terminal : "", sizeof(s->terminal));
 		s->created = now;
 		s->last_activity = now;
 	}
@@ -411,13 +431,14 @@ juki_card_login(PG_FUNCTION_ARGS)
 	if (slot < 0)
 		juki_session_refuse("card_login", ci.operator_id, JUKI_NO_ID, serial,
 							"session_table_full", NULL, ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
-							"too many operator sessions",
-							"Log out unused sessions, or raise juki.max_sessions.");
+							gettext_noop("too many operator sessions"),
+							gettext_noop("Log out unused sessions, or raise juki.max_sessions."));
 
 	juki_audit_record_init(&r, "card_login", JUKI_GRANTED, NULL);
 	r.operator_id = ci.operator_id;
 	r.session_id = sid;
 	r.card_serial = serial;
+	r.terminal = terminal;
 	PG_TRY();
 	{
 		juki_audit_log(&r);

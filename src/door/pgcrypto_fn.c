@@ -29,6 +29,7 @@
 #include "log/append.h"
 #include "core/context.h"
 #include "pgcrypto_fn.h"
+#include "core/message.h"
 
 PG_FUNCTION_INFO_V1(juki_internal_bcrypt);
 
@@ -45,9 +46,9 @@ untrusted(const char *action, const char *reason, const char *msg, const char *h
 	juki_audit_log(&r);
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("%s", msg),
-			 errdetail("reason: %s", reason),
-			 errhint("%s", hint)));
+			 errmsg_internal("%s", juki_tr(msg)),
+			 juki_errreason(reason),
+			 errhint("%s", juki_tr(hint))));
 }
 
 /* Does proc tuple tup say LANGUAGE C, $libdir/pgcrypto, symbol? */
@@ -138,6 +139,7 @@ juki_internal_bcrypt(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("juki._bcrypt is internal to juki"),
+				 juki_errfield("direct_access"),
 				 errdetail("reason: direct_access"),
 				 errhint("Call juki's documented functions instead.")));
 	if (PG_ARGISNULL(0))

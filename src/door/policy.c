@@ -241,26 +241,26 @@ choose_permit(OpPolicy *op, const JukiRequest *req, JukiPurpose *pur,
 		return best;
 	if (used)
 		deny(d, "permit_used", ERRCODE_INSUFFICIENT_PRIVILEGE,
-			 "A bulk permit serves one statement; request a new one.",
-			 "the bulk permit for purpose %s has already been used", req->purpose);
+			 gettext_noop("A bulk permit serves one statement; request a new one."),
+			 gettext_noop("the bulk permit for purpose %s has already been used"), req->purpose);
 	else if (closed)
 		deny(d, "outside_hours", ERRCODE_INSUFFICIENT_PRIVILEGE,
-			 "Outside operating hours a permit with off_hours is needed.",
-			 "purpose %s is outside its operating hours (%s)", pur->code, juki_timezone);
+			 gettext_noop("Outside operating hours a permit with off_hours is needed."),
+			 gettext_noop("purpose %s is outside its operating hours (%s)"), pur->code, juki_timezone);
 	else if (names_others)
 		deny(d, "no_permit", ERRCODE_INSUFFICIENT_PRIVILEGE,
-			 "Request a permit naming this resident (juki.request_permit(..., residents => ...)).",
-			 "no approved permit for purpose %s names the resident asked for", req->purpose);
+			 gettext_noop("Request a permit naming this resident (juki.request_permit(..., residents => ...))."),
+			 gettext_noop("no approved permit for purpose %s names the resident asked for"), req->purpose);
 	else if (any && expired)
 		deny(d, "permit_expired", ERRCODE_INSUFFICIENT_PRIVILEGE,
-			 "Request a new permit with juki.request_permit().",
-			 "the permit for purpose %s is outside its window", req->purpose);
+			 gettext_noop("Request a new permit with juki.request_permit()."),
+			 gettext_noop("the permit for purpose %s is outside its window"), req->purpose);
 	else
 		deny(d, "no_permit", ERRCODE_INSUFFICIENT_PRIVILEGE,
-			 pur->allows_bulk ? "This batch purpose needs an approved permit with a row allowance (bulk_rows)."
-			 : pur->requires_named_permit ? "This purpose needs an approved permit naming the resident."
-			 : "Request one with juki.request_permit(); a security officer of your department approves it.",
-			 "no approved permit for purpose %s", req->purpose);
+			 pur->allows_bulk ? gettext_noop("This batch purpose needs an approved permit with a row allowance (bulk_rows).")
+			 : pur->requires_named_permit ? gettext_noop("This purpose needs an approved permit naming the resident.")
+			 : gettext_noop("Request one with juki.request_permit(); a security officer of your department approves it."),
+			 gettext_noop("no approved permit for purpose %s"), req->purpose);
 	return NULL;
 }
 
@@ -278,21 +278,21 @@ check_operator(OpPolicy *op, const JukiCurrentSession *s, const LocalNow *ln, Ju
 	if (!op->found || op->retired)
 	{
 		deny(d, "operator_retired", ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, NULL,
-			 "operator %lld is retired or no longer registered", (long long) op->id);
+			 gettext_noop("your operator registration has retired or no longer exists"));
 		return false;
 	}
 	if (!OidIsValid(role) || !is_member_of_role_nosuper(role, get_role_oid(need, false)))
 	{
 		deny(d, "role_required", ERRCODE_INSUFFICIENT_PRIVILEGE,
-			 "A DBA grants the operator role to the operator's login role.",
-			 "role %s is no longer a member of %s", s->role_name, need);
+			 gettext_noop("A DBA grants the operator role to the operator's login role."),
+			 gettext_noop("role %s is no longer a member of %s"), s->role_name, need);
 		return false;
 	}
 	if (juki_role_conflict(role, &a, &b))
 	{
 		deny(d, "conflict_of_duties", ERRCODE_INSUFFICIENT_PRIVILEGE,
-			 "Separate these duties between different people.",
-			 "role %s holds both %s and %s", s->role_name, a, b);
+			 gettext_noop("Separate these duties between different people."),
+			 gettext_noop("role %s holds both %s and %s"), s->role_name, a, b);
 		return false;
 	}
 	foreach(lc, op->cards)
@@ -305,23 +305,23 @@ check_operator(OpPolicy *op, const JukiCurrentSession *s, const LocalNow *ln, Ju
 	if (card == NULL || card->revoked)
 	{
 		deny(d, "card_revoked", ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
-			 "Ask the access manager for a new card, then log in again.",
-			 "IC card %s was revoked", s->card_serial);
+			 gettext_noop("Ask the access manager for a new card, then log in again."),
+			 gettext_noop("IC card %s was revoked"), s->card_serial);
 		return false;
 	}
 	if (ln->date < card->valid_from || ln->date > card->valid_until)
 	{
 		deny(d, "card_expired", ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
-			 "Ask the access manager to register a renewed card.",
-			 "IC card %s is outside its validity", s->card_serial);
+			 gettext_noop("Ask the access manager to register a renewed card."),
+			 gettext_noop("IC card %s is outside its validity"), s->card_serial);
 		return false;
 	}
 	if (op->password_set_at == 0 ||
 		ln->now - op->password_set_at > (int64) juki_password_max_age_min * 60 * USECS_PER_SEC)
 	{
 		deny(d, "password_expired", ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
-			 "Ask the access manager to set a new password (juki.password_max_age).",
-			 "the password of operator %lld has expired", (long long) op->id);
+			 gettext_noop("Ask the access manager to set a new password (juki.password_max_age)."),
+			 gettext_noop("your password has expired"));
 		return false;
 	}
 	return true;
@@ -338,27 +338,27 @@ check_designation(OpPolicy *op, const JukiRequest *req, const LocalNow *ln, Juki
 	{
 		if (!op->contract_found || !juki_list_has(op->contract_purposes, req->purpose))
 			deny(d, "not_designated", ERRCODE_INSUFFICIENT_PRIVILEGE,
-				 "Contractors handle only the purposes of their contract.",
-				 "the contract of operator %lld does not cover purpose %s",
-				 (long long) op->id, req->purpose);
+				 gettext_noop("Contractors handle only the purposes of their contract."),
+				 gettext_noop("your contract does not cover purpose %s"),
+				 req->purpose);
 		else if (!op->contractor_approved || !op->contract_approved)
 			deny(d, "contract_unapproved", ERRCODE_INSUFFICIENT_PRIVILEGE,
-				 "The chief security officer approves contractors and contracts.",
-				 "the contract of operator %lld is not approved", (long long) op->id);
+				 gettext_noop("The chief security officer approves contractors and contracts."),
+				 gettext_noop("your contract or its contractor is not approved"));
 		else if (!op->pledge)
 			deny(d, "pledge_missing", ERRCODE_INSUFFICIENT_PRIVILEGE,
-				 "Record the contractor's signed pledge (誓約書) first.",
-				 "no pledge is on record for the contract of operator %lld", (long long) op->id);
+				 gettext_noop("Record the contractor's signed pledge (誓約書) first."),
+				 gettext_noop("no pledge (誓約書) is on record for your contract"));
 		else if (ln->date < op->contract_from || ln->date > op->contract_until)
 			deny(d, "contract_expired", ERRCODE_INSUFFICIENT_PRIVILEGE, NULL,
-				 "the contract of operator %lld is outside its period", (long long) op->id);
+				 gettext_noop("your contract is outside its period"));
 		else if (op->handler_from == DATEVAL_NOBEGIN)
 			deny(d, "not_designated", ERRCODE_INSUFFICIENT_PRIVILEGE,
-				 "A security officer designates handlers per contract.",
-				 "operator %lld is not designated as a handler of the contract", (long long) op->id);
+				 gettext_noop("A security officer designates handlers per contract."),
+				 gettext_noop("you are not designated as a handler of your contract"));
 		else if (ln->date < op->handler_from || ln->date > op->handler_until)
 			deny(d, "designation_expired", ERRCODE_INSUFFICIENT_PRIVILEGE, NULL,
-				 "the handler designation of operator %lld is outside its period", (long long) op->id);
+				 gettext_noop("your designation as a handler is outside its period"));
 		else
 			return true;
 		return false;
@@ -376,13 +376,13 @@ check_designation(OpPolicy *op, const JukiRequest *req, const LocalNow *ln, Juki
 	}
 	if (seen)
 		deny(d, "designation_expired", ERRCODE_INSUFFICIENT_PRIVILEGE,
-			 "A security officer of your department renews the designation.",
-			 "the designation of operator %lld for purpose %s is outside its period",
-			 (long long) op->id, req->purpose);
+			 gettext_noop("A security officer of your department renews the designation."),
+			 gettext_noop("your designation for purpose %s is outside its period"),
+			 req->purpose);
 	else
 		deny(d, "not_designated", ERRCODE_INSUFFICIENT_PRIVILEGE,
-			 "A security officer of your department designates operators (juki.designate).",
-			 "operator %lld is not designated for purpose %s", (long long) op->id, req->purpose);
+			 gettext_noop("A security officer of your department designates operators (juki.designate)."),
+			 gettext_noop("you are not designated for purpose %s"), req->purpose);
 	return false;
 }
 
@@ -451,15 +451,15 @@ juki_policy_decide(const JukiRequest *req, JukiDecision *d)
 	if (juki_emergency_stopped())
 	{
 		deny(d, "emergency_stop", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-			 "The chief security officer resumes with juki.emergency_resume().",
-			 "juki is stopped (作動停止): no disclosure until resumed");
+			 gettext_noop("The chief security officer resumes with juki.emergency_resume()."),
+			 gettext_noop("juki is stopped (作動停止): no disclosure until resumed"));
 		return;
 	}
 	if (s == NULL)
 	{
 		deny(d, "not_authenticated", ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
-			 "Log in with juki.card_login() and call juki.attach(token) in this transaction.",
-			 "no operator session is attached to this transaction");
+			 gettext_noop("juki.attach(token) holds for its own transaction only: BEGIN, attach, then ask; in autocommit use juki.lookup(purpose, resident_code, token)."),
+			 gettext_noop("no operator session is attached to this transaction"));
 		return;
 	}
 
@@ -472,22 +472,22 @@ juki_policy_decide(const JukiRequest *req, JukiDecision *d)
 	if (pur == NULL)
 	{
 		deny(d, "purpose_unknown", ERRCODE_INVALID_PARAMETER_VALUE,
-			 "juki.purposes() lists the registered purposes.",
-			 "purpose \"%s\" is not registered", req->purpose);
+			 gettext_noop("juki.purposes() lists the registered purposes."),
+			 gettext_noop("purpose \"%s\" is not registered"), req->purpose);
 		return;
 	}
 	disclosure_fields(pur, d);
 	if (!pur->active)
 	{
 		deny(d, "purpose_inactive", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, NULL,
-			 "purpose %s is not active", pur->code);
+			 gettext_noop("purpose %s is not active"), pur->code);
 		return;
 	}
 	if (pur->aggregates_only)
 	{
 		deny(d, "aggregates_only", ERRCODE_INSUFFICIENT_PRIVILEGE,
-			 "This purpose receives statistics, never individual records.",
-			 "purpose %s does not disclose individual records", pur->code);
+			 gettext_noop("This purpose receives statistics, never individual records."),
+			 gettext_noop("purpose %s does not disclose individual records"), pur->code);
 		return;
 	}
 	if (!check_designation(op, req, &ln, d))
@@ -495,21 +495,21 @@ juki_policy_decide(const JukiRequest *req, JukiDecision *d)
 	if (ln.year_ago > op->last_training || op->last_training == DATEVAL_NOBEGIN)
 	{
 		deny(d, "training_missing", ERRCODE_INSUFFICIENT_PRIVILEGE,
-			 "Operators need the operator course within the last 12 months (juki.record_training).",
-			 "operator %lld has no operator training within the last 12 months", (long long) op->id);
+			 gettext_noop("Operators need the operator course within the last 12 months (juki.record_training)."),
+			 gettext_noop("you have not completed the operator training within the last 12 months"));
 		return;
 	}
 	if (!juki_list_has(pur->search_keys, req->criteria_key))
 	{
 		deny(d, "criteria_not_allowed", ERRCODE_INSUFFICIENT_PRIVILEGE,
-			 "juki.purposes() shows each purpose's search_keys.",
-			 "purpose %s does not allow searching by %s", pur->code, req->criteria_key);
+			 gettext_noop("juki.purposes() shows each purpose's search_keys."),
+			 gettext_noop("purpose %s does not allow searching by %s"), pur->code, req->criteria_key);
 		return;
 	}
 	if (req->form && !pur->allows_forms)
 	{
 		deny(d, "form_not_allowed", ERRCODE_INSUFFICIENT_PRIVILEGE, NULL,
-			 "purpose %s does not allow printing forms (帳票)", pur->code);
+			 gettext_noop("purpose %s does not allow printing forms (帳票)"), pur->code);
 		return;
 	}
 	d->off_hours = !within_hours(pur->code, &ln);

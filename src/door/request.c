@@ -32,6 +32,7 @@
 #include "resident.h"
 #include "session.h"
 #include "volume.h"
+#include "core/message.h"
 
 const char *const juki_disclosure_roles[] = {
 	"juki_operator", "juki_contractor_operator", "juki_terminal", NULL
@@ -48,6 +49,7 @@ record_for(Request *rq, JukiAuditRecord *r, const char *outcome, const char *rea
 	r->subjects = rq->subjects;
 	if (s)
 	{
+		r->terminal = s->terminal[0] ? s->terminal : NULL;
 		r->operator_id = s->operator_id;
 		r->session_id = s->session_id;
 		r->card_serial = s->card_serial;
@@ -72,9 +74,9 @@ juki_request_refuse(Request *rq, const char *reason, int sqlstate, const char *h
 	juki_audit_log(&r);
 	ereport(ERROR,
 			(errcode(sqlstate),
-			 errmsg("%s", msg),
-			 errdetail("reason: %s", reason),
-			 hint ? errhint("%s", hint) : 0));
+			 errmsg_internal("%s", juki_tr(msg)),
+			 juki_errreason(reason),
+			 hint ? errhint("%s", juki_tr(hint)) : 0));
 }
 
 void
@@ -103,9 +105,9 @@ juki_request_charge(Request *rq, int64 n)
 	juki_audit_log(&r);
 	ereport(ERROR,
 			(errcode(why.sqlstate),
-			 errmsg("%s", why.message),
-			 errdetail("reason: %s", why.reason),
-			 errhint("%s", why.hint)));
+			 errmsg_internal("%s", juki_tr(why.message)),
+			 juki_errreason(why.reason),
+			 errhint("%s", juki_tr(why.hint))));
 }
 
 void
@@ -118,6 +120,7 @@ juki_request_begin(Request *rq, const char *action, FunctionCallInfo fcinfo)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("juki does not disclose on a hot standby"),
+				 juki_errfield("standby"),
 				 errdetail("reason: standby; the operation log cannot be written here."),
 				 errhint("Connect to the primary.")));
 	/* who may ask at all, before any argument is looked at (logged) */
@@ -126,13 +129,13 @@ juki_request_begin(Request *rq, const char *action, FunctionCallInfo fcinfo)
 		rq->req.purpose = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (rq->req.purpose == NULL || rq->req.purpose[0] == '\0')
 		juki_request_refuse(rq, "purpose_unknown", ERRCODE_INVALID_PARAMETER_VALUE,
-							"Every disclosure names a registered purpose; juki.purposes() lists them.",
-							"a purpose is required");
+							gettext_noop("Every disclosure names a registered purpose; juki.purposes() lists them."),
+							gettext_noop("a purpose is required"));
 	if (strlen(rq->req.purpose) > 63)
 	{
 		rq->req.purpose = pnstrdup(rq->req.purpose, 63);
 		juki_request_refuse(rq, "purpose_unknown", ERRCODE_INVALID_PARAMETER_VALUE,
-							"Purpose codes are at most 63 characters.", "purpose code too long");
+							gettext_noop("Purpose codes are at most 63 characters."), gettext_noop("purpose code too long"));
 	}
 }
 
@@ -144,12 +147,12 @@ juki_request_resident_code(Request *rq, FunctionCallInfo fcinfo, int n)
 
 	if (PG_ARGISNULL(n))
 		juki_request_refuse(rq, "invalid_argument", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-							"Give the 11-digit 住民票コード.", "a resident code is required");
+							gettext_noop("Give the 11-digit 住民票コード."), gettext_noop("a resident code is required"));
 	code = text_to_cstring(PG_GETARG_TEXT_PP(n));
 	if (!juki_resident_code_ok(code, strlen(code), &why))
 		juki_request_refuse(rq, "invalid_argument", ERRCODE_INVALID_PARAMETER_VALUE,
-							"A 住民票コード is 11 ASCII digits.",
-							psprintf("invalid resident code: %s", why));
+							gettext_noop("A 住民票コード is 11 ASCII digits."),
+							psprintf(gettext_noop("invalid resident code: %s"), why));
 	rq->subjects = list_make1(code);
 	/* the log keeps what was asked for, found or not */
 	rq->criteria = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
@@ -241,7 +244,19 @@ juki_request_disclosure(Request *rq, Fetched *f, int row, TupleDesc out)
 			nulls[i] = true;
 		}
 	}
-	values[JUKI_RESIDENT_COL_STATUS] = heap_getattr(f->rows[row], JUKI_RESIDENT_COL_STATUS + 1, desc, &nulls[JUKI_RESIDENT_COL_STATUS]);
+	/*
+	 * status only to a purpose that may see removed residents (消除): for
+	 * any other every record it receives is active, and 業務上必要のない
+	 * 本人確認情報を表示しない (issue 19).
+	 */
+	if (rq->dec.purpose->allows_removed)
+		values[JUKI_RESIDENT_COL_STATUS] = heap_getattr(f->rows[row], JUKI_RESIDENT_COL_STATUS + 1, desc,
+														&nulls[JUKI_RESIDENT_COL_STATUS]);
+	else
+	{
+		values[JUKI_RESIDENT_COL_STATUS] = (Datum) 0;
+		nulls[JUKI_RESIDENT_COL_STATUS] = true;
+	}
 	values[JUKI_RESIDENT_NFIELDS + 1] = PointerGetDatum(construct_array(fields, nf, TEXTOID, -1, false,
 														  TYPALIGN_INT));
 	nulls[JUKI_RESIDENT_NFIELDS + 1] = false;

@@ -85,11 +85,11 @@ parse_criteria(Request *rq, Jsonb *jb)
 	{
 		rq->criteria = NULL;	/* not logged in full: it is not a request */
 		juki_request_refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE, hint,
-							psprintf("criteria larger than %d bytes", JUKI_MAX_CRITERIA_BYTES));
+							psprintf(gettext_noop("criteria larger than %d bytes"), JUKI_MAX_CRITERIA_BYTES));
 	}
 	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
 		juki_request_refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE, hint,
-							"criteria must be a JSON object");
+							gettext_noop("criteria must be a JSON object"));
 
 	it = JsonbIteratorInit(&jb->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
@@ -102,16 +102,16 @@ parse_criteria(Request *rq, Jsonb *jb)
 		name = juki_criterion_name(v.val.string.val, v.val.string.len);
 		if (name == NULL)
 			juki_request_refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE,
-								psprintf("Known criteria: %s.", juki_criteria_known),
+								psprintf(gettext_noop("Known criteria: %s."), juki_criteria_known),
 								/* the key is the caller's text: it may be a name or a code */
-								"a criterion is not one juki knows");
+								gettext_noop("a criterion is not one juki knows"));
 		tok = JsonbIteratorNext(&it, &v, true);
 		if (tok != WJB_VALUE || v.type != jbvString)
 			juki_request_refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE, hint,
-								psprintf("criterion %s must be a string", name));
+								psprintf(gettext_noop("criterion %s must be a string"), name));
 		if (!juki_criterion_length_ok(v.val.string.val, v.val.string.len))
 			juki_request_refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE, hint,
-								psprintf("criterion %s must be 1 to %d characters", name,
+								psprintf(gettext_noop("criterion %s must be 1 to %d characters"), name,
 										 JUKI_MAX_CRITERION_CHARS));
 		c = palloc(sizeof(Criterion));
 		c->name = name;
@@ -120,7 +120,7 @@ parse_criteria(Request *rq, Jsonb *jb)
 	}
 	if (crit == NIL)
 		juki_request_refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE, hint,
-							"criteria must name at least one criterion");
+							gettext_noop("criteria must name at least one criterion"));
 	list_sort(crit, criterion_cmp);
 
 	initStringInfo(&key);
@@ -136,17 +136,17 @@ parse_criteria(Request *rq, Jsonb *jb)
 				break;
 			case JUKI_CRITERION_RESIDENT_CODE:
 				juki_request_refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE,
-									"A 住民票コード is 11 ASCII digits.", psprintf("resident_code: %s", why));
+									gettext_noop("A 住民票コード is 11 ASCII digits."), psprintf(gettext_noop("resident_code: %s"), why));
 				break;
 			case JUKI_CRITERION_INDIVIDUAL_NUMBER:
 				juki_request_refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE,
-									"A 個人番号 is 12 ASCII digits with a valid check digit.",
-									psprintf("individual_number: %s", why));
+									gettext_noop("A 個人番号 is 12 ASCII digits with a valid check digit."),
+									psprintf(gettext_noop("individual_number: %s"), why));
 				break;
 			case JUKI_CRITERION_DATE:
 				juki_request_refuse(rq, "invalid_criteria", ERRCODE_INVALID_PARAMETER_VALUE,
-									"Dates are written YYYY-MM-DD.",
-									psprintf("%s is not a date of the form YYYY-MM-DD", c->name));
+									gettext_noop("Dates are written YYYY-MM-DD."),
+									psprintf(gettext_noop("%s is not a date of the form YYYY-MM-DD"), c->name));
 				break;
 		}
 	}
@@ -283,7 +283,7 @@ juki_search(PG_FUNCTION_ARGS)
 	juki_request_begin(&rq, "search", fcinfo);
 	if (PG_ARGISNULL(1))
 		juki_request_refuse(&rq, "invalid_criteria", ERRCODE_NULL_VALUE_NOT_ALLOWED,
-							"Criteria are a JSON object of strings.", "criteria are required");
+							gettext_noop("Criteria are a JSON object of strings."), gettext_noop("criteria are required"));
 	rq.criteria = PG_GETARG_JSONB_P_COPY(1);
 	crit = parse_criteria(&rq, rq.criteria);
 
@@ -296,9 +296,9 @@ juki_search(PG_FUNCTION_ARGS)
 		rq.subjects = NIL;
 		juki_request_refuse(&rq, "too_many_rows", ERRCODE_PROGRAM_LIMIT_EXCEEDED,
 							rq.dec.purpose->allows_bulk
-							? "Request a permit with a larger row allowance, or narrow the criteria."
-							: "Narrow the criteria: juki refuses the whole request rather than truncate it.",
-							psprintf("the search matches more than %lld rows, the limit of purpose %s",
+							? gettext_noop("Request a permit with a larger row allowance, or narrow the criteria.")
+							: gettext_noop("Narrow the criteria: juki refuses the whole request rather than truncate it."),
+							psprintf(gettext_noop("the search matches more than %lld rows, the limit of purpose %s"),
 									 (long long) rq.dec.row_limit, rq.dec.purpose->code));
 	}
 

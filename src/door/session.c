@@ -75,13 +75,13 @@ token_arg(FunctionCallInfo fcinfo, int n, const char *action)
 
 	if (PG_ARGISNULL(n))
 		juki_session_refuse(action, JUKI_NO_ID, JUKI_NO_ID, NULL, "not_authenticated", NULL,
-			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, "no session token was given",
-			   "Log in with juki.card_login() and pass its token.");
+			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, gettext_noop("no session token was given"),
+			   gettext_noop("Log in with juki.card_login() and pass its token."));
 	t = text_to_cstring(PG_GETARG_TEXT_PP(n));
 	if (strlen(t) != 2 * TOKEN_BYTES)
 		juki_session_refuse(action, JUKI_NO_ID, JUKI_NO_ID, NULL, "not_authenticated", NULL,
-			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, "this is not a juki session token",
-			   "Log in with juki.card_login() and pass its token.");
+			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, gettext_noop("this is not a juki session token"),
+			   gettext_noop("Log in with juki.card_login() and pass its token."));
 	return t;
 }
 
@@ -111,12 +111,12 @@ session_by_token(FunctionCallInfo fcinfo, const char *action, Session *copy)
 	if (slot < 0)
 		juki_session_refuse(action, JUKI_NO_ID, JUKI_NO_ID, NULL, "not_authenticated", NULL,
 			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
-			   "no operator session has this token (logged out, or the server restarted)",
-			   "Log in again with juki.card_challenge() and juki.card_login().");
+			   gettext_noop("no operator session has this token (logged out, or the server restarted)"),
+			   gettext_noop("Log in again with juki.card_challenge() and juki.card_login()."));
 	if (strcmp(juki_caller_name(), copy->role) != 0 && !juki_caller_has_role("juki_terminal"))
 		juki_session_refuse(action, copy->operator_id, copy->session_id, copy->card, "session_not_yours", NULL,
-			   ERRCODE_INSUFFICIENT_PRIVILEGE, "this session belongs to another operator",
-			   "Only the operator's own role, or a juki_terminal application, uses a session.");
+			   ERRCODE_INSUFFICIENT_PRIVILEGE, gettext_noop("this session belongs to another operator"),
+			   gettext_noop("Only the operator's own role, or a juki_terminal application, uses a session."));
 	return slot;
 }
 
@@ -159,8 +159,8 @@ juki_attach(PG_FUNCTION_ARGS)
 	if (!same)
 		juki_session_refuse("attach", copy.operator_id, copy.session_id, copy.card, "not_authenticated", NULL,
 			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
-			   "the operator session has ended (logged out)",
-			   "Log in again with juki.card_challenge() and juki.card_login().");
+			   gettext_noop("the operator session has ended (logged out)"),
+			   gettext_noop("Log in again with juki.card_challenge() and juki.card_login()."));
 	if (idle)
 	{
 		JukiAuditRecord r;
@@ -170,6 +170,7 @@ juki_attach(PG_FUNCTION_ARGS)
 		r.operator_id = copy.operator_id;
 		r.session_id = copy.session_id;
 		r.card_serial = copy.card;
+	r.terminal = copy.terminal[0] ? copy.terminal : NULL;
 		jd_init(&d);
 		jd_int(&d, "idle_seconds", (now - last) / USECS_PER_SEC);
 		r.detail = jd_finish(&d);
@@ -179,13 +180,14 @@ juki_attach(PG_FUNCTION_ARGS)
 	if (copy.locked)
 		juki_session_refuse("attach", copy.operator_id, copy.session_id, copy.card, "session_locked", NULL,
 			   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
-			   "the operator session is locked after being idle",
-			   "Unlock it with juki.unlock(token, signature, password) after a new juki.card_challenge().");
+			   gettext_noop("the operator session is locked after being idle"),
+			   gettext_noop("Unlock it with juki.unlock(token, signature, password) after a new juki.card_challenge()."));
 
 	current.session_id = copy.session_id;
 	current.operator_id = copy.operator_id;
 	strlcpy(current.card_serial, copy.card, sizeof(current.card_serial));
 	strlcpy(current.role_name, copy.role, sizeof(current.role_name));
+	strlcpy(current.terminal, copy.terminal, sizeof(current.terminal));
 	current.logged_in_at = copy.created;
 	current_lxid = MyProc->lxid;
 	PG_RETURN_VOID();
@@ -202,7 +204,7 @@ juki_unlock(PG_FUNCTION_ARGS)
 	if (juki_emergency_stopped())
 		juki_session_refuse("unlock", copy.operator_id, copy.session_id, copy.card, "emergency_stop", NULL,
 			   ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-			   "juki is stopped (作動停止): no unlock until the chief security officer resumes it", NULL);
+			   gettext_noop("juki is stopped (作動停止): no unlock until the chief security officer resumes it"), NULL);
 	juki_login_authenticate("unlock", copy.card, PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1),
 				 PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
 				 copy.session_id, &ci);
@@ -210,6 +212,7 @@ juki_unlock(PG_FUNCTION_ARGS)
 	r.operator_id = copy.operator_id;
 	r.session_id = copy.session_id;
 	r.card_serial = copy.card;
+	r.terminal = copy.terminal[0] ? copy.terminal : NULL;
 	juki_audit_log(&r);
 	LWLockAcquire(juki_session_table->lock, LW_EXCLUSIVE);
 	if (juki_session_slots()[slot].in_use && juki_session_slots()[slot].session_id == copy.session_id)
@@ -243,6 +246,7 @@ juki_logout(PG_FUNCTION_ARGS)
 	r.operator_id = copy.operator_id;
 	r.session_id = copy.session_id;
 	r.card_serial = copy.card;
+	r.terminal = copy.terminal[0] ? copy.terminal : NULL;
 	juki_audit_log(&r);
 	PG_RETURN_VOID();
 }

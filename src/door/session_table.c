@@ -25,6 +25,7 @@
 #include "core/settings.h"
 #include "log/append.h"
 #include "session_table.h"
+#include "core/message.h"
 
 SessionTable *juki_session_table = NULL;
 
@@ -100,9 +101,9 @@ juki_session_refuse(const char *action, int64 operator_id, int64 session_id, con
 	juki_audit_log(&r);
 	ereport(ERROR,
 			(errcode(sqlstate),
-			 errmsg("%s", msg),
-			 errdetail("reason: %s", shown_reason ? shown_reason : reason),
-			 hint ? errhint("%s", hint) : 0));
+			 errmsg_internal("%s", juki_tr(msg)),
+			 juki_errreason(shown_reason ? shown_reason : reason),
+			 hint ? errhint("%s", juki_tr(hint)) : 0));
 }
 
 int

@@ -14,6 +14,9 @@
 #include "format/hash.h"
 
 #define NONCE_LEN			32
+#ifndef JUKI_TERMINAL_LEN
+#define JUKI_TERMINAL_LEN	64		/* bytes of a 業務端末 id */
+#endif
 #define TOKEN_BYTES			32
 #define CHALLENGE_TTL_US	(60 * USECS_PER_SEC)
 #define STALE_SESSION_US	(24 * USECS_PER_HOUR)
@@ -35,6 +38,7 @@ typedef struct Session
 	int64		operator_id;
 	char		card[65];
 	char		role[NAMEDATALEN];
+	char		terminal[JUKI_TERMINAL_LEN + 1];	/* 業務端末 given at login, or "" */
 	TimestampTz created;
 	TimestampTz last_activity;
 } Session;

@@ -61,6 +61,7 @@
 #include "access/caller.h"
 #include "core/objects.h"
 #include "core/context.h"
+#include "core/message.h"
 
 PG_FUNCTION_INFO_V1(juki_staging_check);
 PG_FUNCTION_INFO_V1(juki_staging_rows);
@@ -109,9 +110,9 @@ refuse(const char *reason, int sqlstate, const char *hint, const char *fmt,...)
 	juki_audit_log(&r);
 	ereport(ERROR,
 			(errcode(sqlstate),
-			 errmsg("%s", msg),
-			 errdetail("reason: %s", reason),
-			 hint ? errhint("%s", hint) : 0));
+			 errmsg_internal("%s", juki_tr(msg)),
+			 juki_errreason(reason),
+			 hint ? errhint("%s", juki_tr(hint)) : 0));
 }
 
 static char *
@@ -137,18 +138,18 @@ check_owner_and_privilege(Oid relid)
 	if (juki_rel_kind(relid) != JUKI_REL_NONE ||
 		(OidIsValid(ext) && getExtensionOfObject(RelationRelationId, relid) == ext))
 		refuse("direct_access", ERRCODE_INSUFFICIENT_PRIVILEGE, NULL,
-			   "juki's own tables are not an import source");
+			   gettext_noop("juki's own tables are not an import source"));
 	if (relid < FirstNormalObjectId || IsCatalogRelationOid(relid))
 		refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, SHAPE_HINT,
-			   "a system catalog is not an import source");
+			   gettext_noop("a system catalog is not an import source"));
 	if (pg_class_aclcheck_ext(relid, caller, ACL_SELECT, &missing) == ACLCHECK_OK)
 		return;
 	if (missing)
 		refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, NULL,
-			   "the source table does not exist");
+			   gettext_noop("the source table does not exist"));
 	if (pg_attribute_aclcheck_all(relid, caller, ACL_SELECT, ACLMASK_ALL) != ACLCHECK_OK)
 		refuse("source_not_readable", ERRCODE_INSUFFICIENT_PRIVILEGE, NULL,
-			   "you may not read %s", relname_of(relid));
+			   gettext_noop("you may not read %s"), relname_of(relid));
 }
 
 static bool
@@ -184,7 +185,7 @@ open_staging(Oid relid, AttrNumber *attnums)
 
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 		refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, NULL,
-			   "the source table does not exist");
+			   gettext_noop("the source table does not exist"));
 	check_owner_and_privilege(relid);
 
 	/* no DDL and no writes from here to the end of the import's transaction */
@@ -194,35 +195,35 @@ open_staging(Oid relid, AttrNumber *attnums)
 	rel = try_relation_open(relid, NoLock);
 	if (rel == NULL)
 		refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, NULL,
-			   "the source table does not exist");
+			   gettext_noop("the source table does not exist"));
 	check_owner_and_privilege(relid);
 	name = relname_of(relid);
 
 	if (rel->rd_rel->relkind != RELKIND_RELATION)
 		refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, SHAPE_HINT,
-			   "%s is not a plain table", name);
+			   gettext_noop("%s is not a plain table"), name);
 	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
 		refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, SHAPE_HINT,
-			   "%s does not use the heap access method", name);
+			   gettext_noop("%s does not use the heap access method"), name);
 	if (RELATION_IS_OTHER_TEMP(rel))
 		refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, SHAPE_HINT,
-			   "%s is a temporary table of another session", name);
+			   gettext_noop("%s is a temporary table of another session"), name);
 	if (rel->rd_rel->relispartition)
 		refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, SHAPE_HINT,
-			   "%s is a partition", name);
+			   gettext_noop("%s is a partition"), name);
 	if (has_superclass(relid) || find_inheritance_children(relid, NoLock) != NIL)
 		refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, SHAPE_HINT,
-			   "%s takes part in inheritance", name);
+			   gettext_noop("%s takes part in inheritance"), name);
 	if (rel->rd_rel->relrowsecurity || rel->rd_rel->relforcerowsecurity || has_policies(relid))
 		refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, SHAPE_HINT,
-			   "%s has row level security", name);
+			   gettext_noop("%s has row level security"), name);
 	/* (relhasrules and relhastriggers may stay set after a drop: ask the cache) */
 	if (rel->rd_rules != NULL)
 		refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, SHAPE_HINT,
-			   "%s has rules", name);
+			   gettext_noop("%s has rules"), name);
 	if (rel->trigdesc != NULL)
 		refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, SHAPE_HINT,
-			   "%s has triggers", name);
+			   gettext_noop("%s has triggers"), name);
 
 	/* every column a resident field (no typo silently dropped), of a plain type */
 	desc = RelationGetDescr(rel);
@@ -246,30 +247,30 @@ open_staging(Oid relid, AttrNumber *attnums)
 			for (f = 0; f < NFIELDS; f++)
 				appendStringInfo(&all, "%s%s", f ? ", " : "Columns: ", fields[f]);
 			refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, all.data,
-				   "column %s of %s is not a resident field", quote_identifier(col), name);
+				   gettext_noop("column %s of %s is not a resident field"), quote_identifier(col), name);
 		}
 		if (att->atttypid != TEXTOID && att->atttypid != VARCHAROID &&
 			att->atttypid != BPCHAROID && att->atttypid != DATEOID)
 			refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE,
-				   "Staging columns are text, varchar, char or date.",
-				   "column %s of %s has type %s", quote_identifier(col), name,
+				   gettext_noop("Staging columns are text, varchar, char or date."),
+				   gettext_noop("column %s of %s has type %s"), quote_identifier(col), name,
 				   format_type_be(att->atttypid));
 		if (OidIsValid(att->attcollation) && att->attcollation >= FirstNormalObjectId)
 			refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, SHAPE_HINT,
-				   "column %s of %s has a collation that is not built in",
+				   gettext_noop("column %s of %s has a collation that is not built in"),
 				   quote_identifier(col), name);
 		if (att->attgenerated)
 			refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, SHAPE_HINT,
-				   "column %s of %s is generated", quote_identifier(col), name);
+				   gettext_noop("column %s of %s is generated"), quote_identifier(col), name);
 		if (att->atthasdef)
 			refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, SHAPE_HINT,
-				   "column %s of %s has a default", quote_identifier(col), name);
+				   gettext_noop("column %s of %s has a default"), quote_identifier(col), name);
 		attnums[f] = att->attnum;
 	}
 	for (f = 0; f < NFIELDS; f++)
 		if (attnums[f] == InvalidAttrNumber && !optional_field(f))
 			refuse("invalid_source", ERRCODE_INVALID_PARAMETER_VALUE, NULL,
-				   "%s has no column %s", name, quote_identifier(fields[f]));
+				   gettext_noop("%s has no column %s"), name, quote_identifier(fields[f]));
 	return rel;
 }
 
@@ -280,11 +281,12 @@ source_arg(FunctionCallInfo fcinfo)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("juki's staging readers are internal to juki"),
+				 juki_errfield("direct_access"),
 				 errdetail("reason: direct_access"),
 				 errhint("Call juki.import_residents instead.")));
 	if (PG_ARGISNULL(0))
 		refuse("null_argument", ERRCODE_NULL_VALUE_NOT_ALLOWED, NULL,
-			   "source must not be NULL");
+			   gettext_noop("source must not be NULL"));
 	return PG_GETARG_OID(0);
 }
 

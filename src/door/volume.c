@@ -434,23 +434,23 @@ refuse(JukiVolumeRefusal *why, const char *ceiling, int64 limit, int64 disclosed
 	why->requested = n;
 	if (strcmp(ceiling, "bulk_permit") == 0)
 	{
-		why->message = psprintf("the bulk permit for purpose %s allows %lld residents in its one statement; "
-								"%lld were disclosed under it and this request has %lld more",
+		why->message = psprintf(gettext_noop("the bulk permit for purpose %s allows a set number of residents in its one statement "
+											 "(limit %lld, disclosed under it so far %lld, this request %lld)"),
 								req->purpose, (long long) limit, (long long) disclosed, (long long) n);
-		why->hint = pstrdup("A bulk permit allows exactly its bulk_rows; request another for the rest.");
+		why->hint = pstrdup(gettext_noop("A bulk permit allows exactly its bulk_rows; request another for the rest."));
 		return false;
 	}
 	if (strcmp(ceiling, "statement") == 0)
-		why->message = psprintf("purpose %s allows %lld residents per statement without a bulk permit; "
-								"this statement disclosed %lld and this request has %lld more",
+		why->message = psprintf(gettext_noop("purpose %s limits the residents one statement may disclose without a bulk permit "
+											 "(limit %lld, disclosed by this statement so far %lld, this request %lld)"),
 								req->purpose, (long long) limit, (long long) disclosed, (long long) n);
 	else
-		why->message = psprintf("purpose %s allows an operator %lld residents in %s without a bulk permit; "
-								"this operator disclosed %lld and this request has %lld more",
+		why->message = psprintf(gettext_noop("purpose %s limits the residents an operator may see without a bulk permit "
+											 "(limit %lld per %s, seen by this operator so far %lld, this request %lld)"),
 								req->purpose, (long long) limit, window_text(),
 								(long long) disclosed, (long long) n);
-	why->hint = pstrdup("Beyond this ceiling a bulk permit is needed: juki.request_permit(..., bulk_rows => N), "
-						"approved by a security officer of the department.");
+	why->hint = pstrdup(gettext_noop("Beyond this ceiling a bulk permit is needed: juki.request_permit(..., bulk_rows => N), "
+						"approved by a security officer of the department."));
 	return false;
 }
 
@@ -462,9 +462,9 @@ refuse_untracked(JukiVolumeRefusal *why, int64 n)
 	why->ceiling = "window";
 	why->limit = window_capacity();
 	why->requested = n;
-	why->message = psprintf("juki cannot count this disclosure: its table of %ld operator windows is full",
+	why->message = psprintf(gettext_noop("juki cannot count this disclosure: its table of operator windows is full (%ld entries)"),
 							window_capacity());
-	why->hint = pstrdup("Raise juki.max_sessions (the table holds four windows per session) and restart.");
+	why->hint = pstrdup(gettext_noop("Raise juki.max_sessions (the table holds four windows per session) and restart."));
 	return false;
 }
 

@@ -57,6 +57,7 @@ const JkField jk_fields[JK_NFIELDS] = {
 	FIELD("seq", JK_F_SEQ, JK_KIND_INT, "1.0", false),
 	FIELD("session_id", JK_F_SESSION_ID, JK_KIND_INT, "1.0", false),
 	FIELD("subjects", JK_F_SUBJECTS, JK_KIND_TEXT_ARRAY, "1.0", false),
+	FIELD("terminal", JK_F_TERMINAL, JK_KIND_TEXT, "1.1", true),
 	FIELD("ts", JK_F_TS, JK_KIND_TS, "1.0", false),
 };
 
@@ -94,6 +95,8 @@ jk_entry_field_absent(const JkEntry *e, JkFieldId id)
 			return e->fields_null;
 		case JK_F_LOGIN_ROLE:
 			return e->login_role == NULL;
+		case JK_F_TERMINAL:
+			return e->terminal == NULL;
 		case JK_F_OPERATOR_ID:
 			return !e->has_operator_id;
 		case JK_F_OUTCOME:
@@ -195,6 +198,9 @@ put_field_value(JkBuf *out, const JkEntry *e, JkFieldId id, const char *ts)
 			break;
 		case JK_F_LOGIN_ROLE:
 			put_str_or_null(out, e->login_role);
+			break;
+		case JK_F_TERMINAL:
+			put_str_or_null(out, e->terminal);
 			break;
 		case JK_F_OPERATOR_ID:
 			put_int_or_null(out, e->has_operator_id, e->operator_id);

@@ -43,6 +43,7 @@ typedef enum JkFieldId
 	JK_F_SEQ,
 	JK_F_SESSION_ID,
 	JK_F_SUBJECTS,
+	JK_F_TERMINAL,				/* 1.1 */
 	JK_F_TS,
 	JK_NFIELDS
 } JkFieldId;
@@ -86,6 +87,7 @@ typedef struct JkEntry
 	int64_t		ts_unix_us;		/* microseconds since 1970-01-01T00:00:00Z */
 	const char *db_role;		/* the role in effect (after SET ROLE) */
 	const char *login_role;		/* 1.1: the authenticated login */
+	const char *terminal;		/* 1.1: the operator's 業務端末, given at login */
 	bool		has_operator_id;
 	int64_t		operator_id;
 	bool		has_session_id;

@@ -59,6 +59,7 @@
 #include "utils/snapmgr.h"
 
 #include "format/json.h"
+#include "core/message.h"
 #include "core/context.h"
 #include "core/objects.h"
 #include "core/settings.h"
@@ -119,6 +120,7 @@ require_current_sql(const char *function)
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("juki's library is version %s but its SQL objects in this database are version %s",
 					JUKI_VERSION, have),
+			 juki_errfield("extension_update_pending"),
 			 logged ?
 			 errdetail("reason: extension_update_pending; the refusal is recorded in the operation log.") :
 			 errdetail("reason: extension_update_pending; the refusal could not be logged: %s.", problem),
@@ -387,6 +389,7 @@ log_read_barrier(QueryDesc *queryDesc)
 static void
 juki_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
+	juki_message_backend();
 	log_read_barrier(queryDesc);
 	/* a cached plan runs without parse analysis or planning: check here too */
 	if (juki_preloaded && !juki_door_open())
@@ -437,6 +440,7 @@ juki_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	volatile bool analyze = false;
 	JukiUtilityFrame frame;
 
+	juki_message_backend();
 	juki_guard_utility_begin(&frame);
 	PG_TRY();
 	{
@@ -492,6 +496,7 @@ static void
 juki_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 				   int subId, void *arg)
 {
+	juki_message_backend();
 	if (prev_object_access)
 		prev_object_access(access, classId, objectId, subId, arg);
 

@@ -357,7 +357,7 @@ juki_statistics_sweep(void)
 		return NULL;
 	ereport(WARNING,
 			(errmsg("juki removed planner statistics of personal data"),
-			 errdetail("%d statistics target(s) were reset to 0 and the statistics of %d column(s) or statistics object(s) removed.",
+			 errdetail("Statistics targets reset to 0: %d; statistics of columns or statistics objects removed: %d.",
 					   r.targets_reset, r.statistics_purged)));
 	return repair_detail(&r);
 }
@@ -383,7 +383,7 @@ juki_statistics_around_analyze(bool before)
 	ereport(WARNING,
 			(errmsg("juki removed planner statistics of personal data %s %s",
 					before ? "before" : "after", "ANALYZE"),
-			 errdetail("%d statistics target(s) were reset to 0 and the statistics of %d column(s) or statistics object(s) removed.",
+			 errdetail("Statistics targets reset to 0: %d; statistics of columns or statistics objects removed: %d.",
 					   r.targets_reset, r.statistics_purged)));
 	if (!juki_audit_log_try(&rec, &problem))
 		ereport(WARNING, (errmsg("juki could not log the removal: %s", problem)));

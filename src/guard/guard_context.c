@@ -38,6 +38,7 @@
 #include "access/identity.h"
 #include "guard_context.h"
 #include "statement_text.h"
+#include "core/message.h"
 
 /*
  * Event-trigger functions on the stack, and the door depth each of them
@@ -279,7 +280,8 @@ juki_refuse_direct(const char *command, const char *object, bool wait_for_log)
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("juki refuses %s on %s", command, object),
+			 errmsg("juki refuses %s on %s", juki_tr(command), object),
+			 juki_errfield("direct_access"),
 			 logged ?
 			 errdetail("reason: direct_access; the refusal is recorded in the operation log.") :
 			 errdetail("reason: direct_access; the refusal could not be logged: %s.", problem),

@@ -512,15 +512,15 @@ juki_fn_kind_command(JukiFnKind kind)
 	switch (kind)
 	{
 		case JFK_LOGICAL:
-			return "logical decoding";
+			return gettext_noop("logical decoding");
 		case JFK_RAW_READER:
-			return "raw file or page reader";
+			return gettext_noop("raw file or page reader");
 		case JFK_FILE_WRITER:
-			return "server-side file writer";
+			return gettext_noop("server-side file writer");
 		case JFK_UNTRUSTED:
-			return "untrusted language function";
+			return gettext_noop("untrusted language function");
 		case JFK_JUKI_ALIAS:
-			return "juki's library outside extension juki";
+			return gettext_noop("juki's library outside extension juki");
 		case JFK_OK:
 			break;
 	}

@@ -47,6 +47,7 @@
 #include "guard_objects.h"
 #include "log/retention.h"
 #include "core/version.h"
+#include "core/message.h"
 
 
 static bool
@@ -189,9 +190,12 @@ check_drop_extension(void)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("extension juki cannot be dropped while its operation log holds entries younger than %d years",
 						years),
-				 errdetail("reason: retention_period; the newest entry is seq " INT64_FORMAT " of %s%s",
-						   seq, timestamptz_to_str(ts),
-						   logged ? "; the refusal is recorded in the operation log." : "."),
+				 juki_errfield("retention_period"),
+				 logged ?
+				 errdetail("reason: retention_period; the newest entry is seq %lld of %s; the refusal is recorded in the operation log.",
+						   (long long) seq, timestamptz_to_str(ts)) :
+				 errdetail("reason: retention_period; the newest entry is seq %lld of %s.",
+						   (long long) seq, timestamptz_to_str(ts)),
 				 errhint("The operation log (操作履歴) is kept for juki.log_retention years.")));
 	}
 	juki_note_dropping_juki();

@@ -36,6 +36,7 @@
 #include "access/identity.h"
 #include "guard_context.h"
 #include "role_statements.h"
+#include "core/message.h"
 
 /* A grantee's juki roles plus those a grant would add. */
 typedef struct Prospective
@@ -115,12 +116,13 @@ refuse_role(const char *action, const char *what, const char *reason, JukiDetail
 	juki_audit_log(&r);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("juki refuses %s: %s", what, msg),
+			 errmsg("juki refuses %s: %s", juki_tr(what), juki_tr(msg)),
+			 juki_errfield(reason),
 			 errdetail("reason: %s", reason),
-			 errhint("%s", hint)));
+			 errhint("%s", juki_tr(hint))));
 }
 
-#define HINT_PRIVILEGED "juki staff are ordinary login roles: a superuser or a role with CREATEROLE (or a member of one) cannot hold a juki role."
+#define HINT_PRIVILEGED gettext_noop("juki staff are ordinary login roles: a superuser or a role with CREATEROLE (or a member of one) cannot hold a juki role.")
 
 /*
  * One membership change: grantee (InvalidOid for a role being created,
@@ -152,7 +154,7 @@ membership_change(bool grant, List *role_oids, List *role_names, Oid grantee,
 	jd_init(&d);
 	jd_str(&d, "roles", names.data);
 	jd_str(&d, "grantee", grantee_name);
-	what = psprintf("to grant %s to %s", names.data, grantee_name);
+	what = psprintf(gettext_noop("to grant %s to %s"), names.data, grantee_name);
 	if (grant && juki_granted)
 	{
 		Oid			login = GetAuthenticatedUserId();
@@ -161,7 +163,7 @@ membership_change(bool grant, List *role_oids, List *role_names, Oid grantee,
 		/* nobody who can become a superuser or create roles is juki staff */
 		if (new_privileged || priv_granted)
 			refuse_role("role_grant", what, "privileged_role", &d,
-						psprintf("%s would hold a juki role and be, or be able to become, a superuser or a role that may create roles",
+						psprintf(gettext_noop("%s would hold a juki role and be, or be able to become, a superuser or a role that may create roles"),
 								 grantee_name), HINT_PRIVILEGED);
 		foreach(lc, gainers)
 		{
@@ -170,23 +172,23 @@ membership_change(bool grant, List *role_oids, List *role_names, Oid grantee,
 			if (juki_role_reaches_privilege(g, &via))
 				refuse_role("role_grant", what, "privileged_role", &d,
 							g == via ?
-							psprintf("role %s is a superuser or may create roles", name_of(g)) :
-							psprintf("role %s can become role %s, a superuser or a role that may create roles",
+							psprintf(gettext_noop("role %s is a superuser or may create roles"), name_of(g)) :
+							psprintf(gettext_noop("role %s can become role %s, a superuser or a role that may create roles"),
 									 name_of(g), name_of(via)), HINT_PRIVILEGED);
 		}
 		/* nor does anyone hand themselves a juki role */
 		if (list_member_oid(gainers, login) || list_member_oid(gainers, current))
 			refuse_role("role_grant", what, "self_grant", &d,
-						psprintf("role %s would grant a juki role to itself (through %s)",
+						psprintf(gettext_noop("role %s would grant a juki role to itself (through %s)"),
 								 name_of(list_member_oid(gainers, login) ? login : current),
 								 grantee_name),
-						"Another administrator grants juki's roles, and the grant is on record.");
+						gettext_noop("Another administrator grants juki's roles, and the grant is on record."));
 		if (juki_roles_conflict(prospective_has, &p, &a, &b))
 		{
 			jd_str(&d, "conflict", psprintf("%s + %s", a, b));
 			refuse_role("role_grant", what, "conflict_of_duties", &d,
-						psprintf("one person may not hold both %s and %s", a, b),
-						"Separate these duties between different people.");
+						psprintf(gettext_noop("one person may not hold both %s and %s"), a, b),
+						gettext_noop("Separate these duties between different people."));
 		}
 	}
 	if (priv_granted)
@@ -198,7 +200,7 @@ membership_change(bool grant, List *role_oids, List *role_names, Oid grantee,
 
 			if (juki_role_holds_juki(lfirst_oid(lc), &which))
 				refuse_role("role_grant", what, "privileged_role", &d,
-							psprintf("role %s holds %s and would be able to become role %s, a superuser or a role that may create roles",
+							psprintf(gettext_noop("role %s holds %s and would be able to become role %s, a superuser or a role that may create roles"),
 									 name_of(lfirst_oid(lc)), which, name_of(via)),
 							HINT_PRIVILEGED);
 		}
@@ -246,9 +248,9 @@ check_role_attributes(Oid target, const char *target_name, List *options)
 				if (juki_role_holds_juki(lfirst_oid(lm), &which))
 					refuse_role("role_alter", psprintf("ALTER ROLE %s", target_name), "privileged_role", &d,
 								lfirst_oid(lm) == target ?
-								psprintf("role %s holds %s and cannot become a superuser or a role that may create roles",
+								psprintf(gettext_noop("role %s holds %s and cannot become a superuser or a role that may create roles"),
 										 target_name, which) :
-								psprintf("role %s holds %s and would be able to become role %s, a superuser or a role that may create roles",
+								psprintf(gettext_noop("role %s holds %s and would be able to become role %s, a superuser or a role that may create roles"),
 										 name_of(lfirst_oid(lm)), which, target_name),
 								HINT_PRIVILEGED);
 			}
@@ -257,13 +259,13 @@ check_role_attributes(Oid target, const char *target_name, List *options)
 				 juki_role_holds_juki(target, NULL) &&
 				 target != GetAuthenticatedUserId() && target != GetOuterUserId())
 			refuse_role("role_alter", psprintf("ALTER ROLE %s", target_name), "role_identity", &d,
-						psprintf("only role %s itself changes its password while it holds a juki role",
+						psprintf(gettext_noop("only role %s itself changes its password while it holds a juki role"),
 								 target_name),
-						"Whoever sets a juki member's password can log in as them: revoke the juki roles first (on record), or let the person change it.");
+						gettext_noop("Whoever sets a juki member's password can log in as them: revoke the juki roles first (on record), or let the person change it."));
 		else if (option_on(opt, "canlogin") && juki_is_juki_role_name(target_name))
 			refuse_role("role_alter", psprintf("ALTER ROLE %s", target_name), "role_identity", &d,
-						psprintf("%s is a group role: nobody logs in as it", target_name),
-						"Grant the role to the person's own login role.");
+						psprintf(gettext_noop("%s is a group role: nobody logs in as it"), target_name),
+						gettext_noop("Grant the role to the person's own login role."));
 	}
 }
 
@@ -284,8 +286,8 @@ check_role_identity(const char *what, const char *name)
 	refuse_role(strcmp(what, "DROP ROLE") == 0 ? "role_drop" : "role_rename",
 				strcmp(what, "DROP ROLE") == 0 ? psprintf("DROP ROLE %s", name) :
 				psprintf("ALTER ROLE %s RENAME", name), "role_identity", &d,
-				psprintf("role %s holds %s: its name is how juki knows the person", name, which),
-				"Revoke its juki roles first (on record), then rename or drop it.");
+				psprintf(gettext_noop("role %s holds %s: its name is how juki knows the person"), name, which),
+				gettext_noop("Revoke its juki roles first (on record), then rename or drop it."));
 }
 
 void
@@ -383,9 +385,9 @@ juki_check_role_statement(Node *stmt)
 						jd_init(&d);
 						jd_str(&d, "roles", self);
 						jd_str(&d, "grantee", get_rolespec_name(rs));
-						refuse_role("role_grant", psprintf("to create role %s", self),
+						refuse_role("role_grant", psprintf(gettext_noop("to create role %s"), self),
 									"privileged_role", &d,
-									psprintf("role %s holds %s and would be able to become role %s, a superuser or a role that may create roles",
+									psprintf(gettext_noop("role %s holds %s and would be able to become role %s, a superuser or a role that may create roles"),
 											 get_rolespec_name(rs), which, self),
 									HINT_PRIVILEGED);
 					}

@@ -43,6 +43,7 @@
 #include "head.h"
 #include "record.h"
 #include "wal.h"
+#include "core/message.h"
 
 #define UNIX_EPOCH_OFFSET_US \
 	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
@@ -73,6 +74,8 @@ prepare_entry(JukiAuditRecord *r, JkEntry *e)
 	 */
 	if (!juki_log_head->has_login_role)
 		e->login_role = NULL;
+	if (!juki_log_head->has_terminal)
+		e->terminal = NULL;
 }
 
 /* An entry of the log's own (clock_jump, withheld): pid, no subjects. */
@@ -281,8 +284,8 @@ append_withheld(int64 seq, const char *cause)
 	plain_entry(&e, "withheld", cause, jd_finish(&d));
 	if (append_entry(&e, false, false, &wseq, &end, &why) != APPEND_OK)
 		ereport(WARNING,
-				(errmsg("juki could not log that the answer of entry " INT64_FORMAT " was withheld: %s",
-						seq, why)));
+				(errmsg("juki could not log that the answer of entry %lld was withheld: %s",
+						(long long) seq, why)));
 }
 
 /* Append and make durable; on failure say why.  Never throws for the log itself. */
@@ -335,6 +338,7 @@ juki_audit_log(JukiAuditRecord *r)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("juki's operation log is too far behind, so the request is refused"),
+					 juki_errfield("audit_backlog"),
 					 errdetail("reason: audit_backlog; %s.", problem),
 					 errhint("Check that the juki audit writer runs (SELECT * FROM juki.status()) and read the server log.")));
 			break;
@@ -342,6 +346,7 @@ juki_audit_log(JukiAuditRecord *r)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("juki cannot make the audit record of this request durable, so it is refused"),
+					 juki_errfield("audit_unavailable"),
 					 errdetail("reason: audit_unavailable; %s.", problem),
 					 errhint("Check that the juki audit writer runs (SELECT * FROM juki.status()) and read the server log.")));
 			break;
@@ -387,6 +392,7 @@ juki_log_read_barrier(void)
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("juki's audit writer has not filed the newest entries of the operation log, so reading it is refused"),
+			 juki_errfield("audit_unavailable"),
 			 logged ?
 			 errdetail("reason: audit_unavailable; the refusal is recorded in the operation log.") :
 			 errdetail("reason: audit_unavailable; the refusal could not be logged: %s.", problem),
@@ -409,6 +415,8 @@ juki_log_append_own(JkEntry *e)
 	e->detail = juki_canonical_json(e->detail, "detail");
 	if (!juki_log_head->has_login_role)
 		e->login_role = NULL;
+	if (!juki_log_head->has_terminal)
+		e->terminal = NULL;
 	if (append_entry(e, true, false, &seq, &end, &why) != APPEND_OK)
 		elog(ERROR, "juki's audit writer could not append its own entry: %s", why);
 	return seq;

@@ -103,6 +103,9 @@ juki_log_columns_restrict(const JukiLogColumns *map, JkEntry *e)
 			case JK_F_LOGIN_ROLE:
 				e->login_role = NULL;
 				break;
+			case JK_F_TERMINAL:
+				e->terminal = NULL;
+				break;
 			default:
 				elog(ERROR, "juki.operation_log lacks column \"%s\"", jk_fields[i].name);
 		}
@@ -221,6 +224,9 @@ juki_log_entry_values(const JukiLogColumns *map, const JkEntry *e,
 				break;
 			case JK_F_LOGIN_ROLE:
 				put_text(v, n, e->login_role);
+				break;
+			case JK_F_TERMINAL:
+				put_text(v, n, e->terminal);
 				break;
 			case JK_F_OPERATOR_ID:
 				put_int(v, n, t, e->has_operator_id, e->operator_id);
@@ -368,6 +374,9 @@ juki_log_entry_from_slot(const JukiLogColumns *map, TupleTableSlot *slot,
 				break;
 			case JK_F_LOGIN_ROLE:
 				e->login_role = get_text(slot, a);
+				break;
+			case JK_F_TERMINAL:
+				e->terminal = get_text(slot, a);
 				break;
 			case JK_F_OPERATOR_ID:
 				get_int(slot, a, t, &e->has_operator_id, &e->operator_id);

@@ -59,6 +59,7 @@
 #include "form_ledger.h"
 #include "core/objects.h"
 #include "core/locks.h"
+#include "core/message.h"
 
 #define MAX_SERIAL			999999
 
@@ -113,6 +114,7 @@ juki_form_serial_take(int year)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("juki cannot number the form: earlier entries are not filed yet, so it is refused"),
+				 juki_errfield("audit_unavailable"),
 				 errdetail("reason: audit_unavailable; the audit writer did not file them within juki.audit_wait_timeout."),
 				 errhint("Check that the juki audit writer runs (SELECT * FROM juki.status()) and read the server log.")));
 	n = highest_serial(year);

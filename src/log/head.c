@@ -66,6 +66,7 @@ juki_head_shmem_startup(void)
 		pg_atomic_init_u64(&juki_log_head->filed_next, 0);
 		juki_log_head->gate = JUKI_GATE_UNKNOWN;
 		juki_log_head->has_login_role = true;
+		juki_log_head->has_terminal = true;
 		juki_log_head->slot_lsn = InvalidXLogRecPtr;
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -201,10 +202,11 @@ juki_head_set_gate(JukiGate gate, const char *why)
 }
 
 void
-juki_head_set_columns(bool has_login_role)
+juki_head_set_columns(bool has_login_role, bool has_terminal)
 {
 	LWLockAcquire(juki_log_head->lock, LW_EXCLUSIVE);
 	juki_log_head->has_login_role = has_login_role;
+	juki_log_head->has_terminal = has_terminal;
 	LWLockRelease(juki_log_head->lock);
 }
 

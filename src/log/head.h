@@ -40,6 +40,7 @@ typedef struct JukiLogHead
 	int64		last_ts;		/* unix µs of the last entry appended, 0 none */
 	XLogRecPtr	last_end;		/* end of the last record appended */
 	bool		has_login_role; /* the table has the 1.1 column */
+	bool		has_terminal;	/* the table has the 1.1 column terminal */
 	int			writer_pid;
 	Latch	   *writer_latch;
 	XLogRecPtr	slot_lsn;		/* restart_lsn of juki's slot, as last set */
@@ -62,7 +63,7 @@ extern void juki_head_writer_attach(void);
 extern void juki_head_writer_detach(int code, Datum arg);
 extern void juki_head_publish(int64 next_seq, const uint8 *hash, int64 last_ts);
 extern void juki_head_set_gate(JukiGate gate, const char *why);
-extern void juki_head_set_columns(bool has_login_role);
+extern void juki_head_set_columns(bool has_login_role, bool has_terminal);
 extern void juki_head_set_filed(int64 filed_next, XLogRecPtr slot_lsn);
 
 /* Checkpoints on request (export_log, checkpoint()). */

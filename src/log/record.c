@@ -199,8 +199,8 @@ client_addr(void)
 /*
  * Flattened record layout (payload of juki's WAL record, log/wal.h; host
  * byte order):
- *	FlatFixed, then 10 strings (db_role, login_role, card_serial, client_addr,
- *	action, purpose, outcome, reason, criteria, detail), then subjects and fields
+ *	FlatFixed, then 11 strings (db_role, login_role, card_serial, client_addr,
+ *	action, purpose, outcome, reason, criteria, detail, terminal), then subjects and fields
  *	as a count followed by that many strings.  A string is a uint32 length
  *	(FLAT_NULL for null), its bytes and a NUL; a count FLAT_NULL is null.
  */
@@ -215,7 +215,7 @@ typedef struct FlatFixed
 } FlatFixed;
 
 #define FLAT_NULL	PG_UINT32_MAX
-#define FLAT_NSTRINGS 10
+#define FLAT_NSTRINGS 11
 
 static void
 flat_str(StringInfo buf, const char *s)
@@ -271,6 +271,7 @@ juki_audit_flatten(JukiAuditRecord *r, Size *len)
 	/* as text: the writer canonicalises it (format/json.c), the one canonicaliser */
 	flat_str(&buf, r->criteria ? JsonbToCString(NULL, &r->criteria->root, VARSIZE(r->criteria)) : NULL);
 	flat_str(&buf, r->detail);
+	flat_str(&buf, r->terminal);
 	flat_list(&buf, r->subjects);
 	flat_list(&buf, r->fields);
 	*len = buf.len;
@@ -308,6 +309,7 @@ juki_entry_flatten(const JkEntry *e, Size *len)
 	flat_str(&buf, e->reason);
 	flat_str(&buf, e->criteria);
 	flat_str(&buf, e->detail);
+	flat_str(&buf, e->terminal);
 	n = e->subjects_null ? FLAT_NULL : (uint32) e->nsubjects;
 	appendBinaryStringInfo(&buf, (char *) &n, sizeof(n));
 	for (i = 0; !e->subjects_null && i < e->nsubjects; i++)
@@ -463,6 +465,7 @@ juki_audit_unflatten(const char *payload, Size len, JkEntry *e)
 	e->reason = flat_read_str(&fr);
 	e->criteria = flat_read_str(&fr);
 	e->detail = flat_read_str(&fr);
+	e->terminal = flat_read_str(&fr);
 	e->subjects = flat_read_list(&fr, &e->nsubjects, &e->subjects_null);
 	e->fields = flat_read_list(&fr, &e->nfields, &e->fields_null);
 	return !fr.bad && e->action != NULL && e->outcome != NULL && fr.p == fr.end;

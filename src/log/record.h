@@ -36,6 +36,7 @@ typedef struct JukiAuditRecord
 	int64		permit_id;
 	int64		row_count;
 	const char *card_serial;
+	const char *terminal;		/* the operator's 業務端末 (given at login), or NULL */
 	List	   *subjects;		/* of char *, NIL = null */
 	List	   *fields;			/* of char *, NIL = null */
 	Jsonb	   *criteria;		/* as given; NULL = null */

@@ -10,6 +10,7 @@
 
 #include "append.h"
 #include "refusal.h"
+#include "core/message.h"
 
 void
 juki_refuse_on_record(const char *action, bool denied, const char *reason,
@@ -28,9 +29,9 @@ juki_refuse_on_record(const char *action, bool denied, const char *reason,
 	juki_audit_log(&rec);
 	ereport(ERROR,
 			(errcode(sqlerrcode),
-			 errmsg("%s", msg),
-			 errdetail("reason: %s", reason),
-			 hint ? errhint("%s", hint) : 0));
+			 errmsg_internal("%s", juki_tr(msg)),
+			 juki_errreason(reason),
+			 hint ? errhint("%s", juki_tr(hint)) : 0));
 	pg_unreachable();
 }
 

@@ -342,8 +342,10 @@ tree_start(int64 seq)
 		tree_broken(psprintf("entry seq " UINT64_FORMAT " is not in the log (purged before juki 1.1?)",
 							 wtree->size));
 	else
-		ereport(LOG, (errmsg("juki's audit writer built the Merkle tree over " INT64_FORMAT " earlier entries",
-							 seq - stored)));
+		ereport(LOG, (errmsg_plural("juki's audit writer built the Merkle tree over %lld earlier entry",
+									"juki's audit writer built the Merkle tree over %lld earlier entries",
+									(unsigned long) (seq - stored),
+									(long long) (seq - stored))));
 }
 
 void

@@ -178,8 +178,8 @@ write_entry(WriterState *ws, Inserter *ins, JkEntry *e, const uint8 *wal_hash)
 
 	if (e->seq != ws->next_seq)
 		ereport(WARNING,
-				(errmsg("juki's operation log jumps from seq " INT64_FORMAT " to " INT64_FORMAT,
-						ws->next_seq - 1, e->seq)));
+				(errmsg("juki's operation log jumps from seq %lld to %lld",
+						(long long) (ws->next_seq - 1), (long long) e->seq)));
 	/* a field the table has no column for is neither stored nor hashed */
 	juki_log_columns_restrict(&ins->cols, e);
 	juki_buf_init(&canon);
@@ -190,8 +190,8 @@ write_entry(WriterState *ws, Inserter *ins, JkEntry *e, const uint8 *wal_hash)
 	if (wal_hash != NULL && memcmp(hash, wal_hash, JK_HASH_LEN) != 0)
 	{
 		ereport(WARNING,
-				(errmsg("juki's operation log entry " INT64_FORMAT " does not continue the chain",
-						e->seq)));
+				(errmsg("juki's operation log entry %lld does not continue the chain",
+						(long long) e->seq)));
 		memcpy(hash, wal_hash, JK_HASH_LEN);
 	}
 
@@ -290,7 +290,8 @@ file_batch(WriterState *ws, int64 stop_seq, JukiSigningKey *key, bool *reached, 
 	pgstat_report_activity(STATE_RUNNING, "filing audit records");
 	begin_xact();
 	inserter_open(&ins, "operation_log");
-	juki_head_set_columns(ins.cols.field_att[JK_F_LOGIN_ROLE] >= 0);
+	juki_head_set_columns(ins.cols.field_att[JK_F_LOGIN_ROLE] >= 0,
+						  ins.cols.field_att[JK_F_TERMINAL] >= 0);
 	for (i = 0; i < n; i++)
 	{
 		JkEntry		e;
@@ -595,8 +596,9 @@ recover(WriterState *ws)
 			ereport(WARNING,
 					(errmsg("the server ran without juki since juki's last stop"),
 					 shutdowns > 1 ?
-					 errdetail("%d start(s) and stop(s) without juki in shared_preload_libraries; nothing was guarded or logged meanwhile.",
-							   shutdowns - 1) :
+					 errdetail_plural("%d start and stop without juki in shared_preload_libraries; nothing was guarded or logged meanwhile.",
+									  "%d starts and stops without juki in shared_preload_libraries; nothing was guarded or logged meanwhile.",
+									  shutdowns - 1, shutdowns - 1) :
 					 errdetail("juki cannot tell whether it did: %s.", gwhy)));
 		}
 	}
@@ -623,8 +625,8 @@ recover(WriterState *ws)
 	MemoryContextReset(ws->batch_cxt);
 	juki_head_set_gate(have_slot ? JUKI_GATE_OPEN : JUKI_GATE_REFUSED, have_slot ? NULL : why);
 	if (!clean && !fresh)
-		ereport(LOG, (errmsg("juki audit writer recovered the chain at seq " INT64_FORMAT
-							 " after an unclean stop", ws->next_seq - 2)));
+		ereport(LOG, (errmsg("juki audit writer recovered the chain at seq %lld after an unclean stop",
+							 (long long) (ws->next_seq - 2))));
 }
 
 /* ------------------------------------------------------------------ main */

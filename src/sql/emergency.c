@@ -42,8 +42,8 @@ set_emergency(const char *action, bool stop, FunctionCallInfo fcinfo)
 	reason = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (reason == NULL || reason[0] == '\0')
 		juki_bad_input(action, "reason_required", ERRCODE_INVALID_PARAMETER_VALUE,
-					   psprintf("juki.%s needs a reason", action),
-					   "Say why, for the record: it is kept in the operation log.");
+					   psprintf(gettext_noop("juki.%s needs a reason"), action),
+					   gettext_noop("Say why, for the record: it is kept in the operation log."));
 	juki_audit_record_init(&r, action, JUKI_GRANTED, NULL);
 	jd_init(&d);
 	jd_str(&d, "reason", reason);

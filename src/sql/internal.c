@@ -19,6 +19,7 @@
 #include "utils/jsonb.h"
 
 #include "core/context.h"
+#include "core/message.h"
 #include "core/state.h"
 #include "log/append.h"
 #include "log/refusal.h"
@@ -33,6 +34,7 @@ require_internal(const char *fn)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("%s is internal to juki", fn),
+				 juki_errfield("direct_access"),
 				 errdetail("reason: direct_access"),
 				 errhint("Call juki's documented functions instead.")));
 }
@@ -63,6 +65,7 @@ PG_FUNCTION_INFO_V1(juki_internal_caller);
 PG_FUNCTION_INFO_V1(juki_internal_policy_changed);
 PG_FUNCTION_INFO_V1(juki_internal_card_key_type);
 PG_FUNCTION_INFO_V1(juki_internal_fail);
+PG_FUNCTION_INFO_V1(juki_internal_raise);
 
 /*
  * juki._log(action, outcome, reason, purpose, operator_id, permit_id,
@@ -105,7 +108,14 @@ juki_internal_require_role(PG_FUNCTION_ARGS)
 	arr = palloc0(sizeof(char *) * (list_length(roles) + 1));
 	foreach(lc, roles)
 		arr[i++] = lfirst(lc);
-	juki_require_role(text_to_cstring(PG_GETARG_TEXT_PP(0)), arr);
+	{
+		/* a refusal here is juki's own: without juki's PL/pgSQL frames */
+		ErrorContextCallback *saved = error_context_stack;
+
+		juki_no_context();
+		juki_require_role(text_to_cstring(PG_GETARG_TEXT_PP(0)), arr);
+		error_context_stack = saved;
+	}
 	PG_RETURN_VOID();
 }
 
@@ -172,9 +182,37 @@ juki_internal_fail(PG_FUNCTION_ARGS)
 	require_internal("juki._fail");
 	if (!action || !reason || !state || strlen(state) != 5 || !msg)
 		elog(ERROR, "juki._fail needs action, reason, a 5-character SQLSTATE and a message");
+	/* the refusal is juki's own: no CONTEXT lines of juki's PL/pgSQL */
+	juki_no_context();
 	/* authorization and authentication refusals are denials, bad input errors */
 	juki_refuse_on_record(action, strncmp(state, "42", 2) == 0 || strncmp(state, "28", 2) == 0,
 						  reason, MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]),
 						  msg, hint, ARG_ID(5), ARG_TEXT(6));
+	PG_RETURN_VOID();
+}
+
+/*
+ * juki._raise(sqlstate, reason, message, hint): raise a refusal that its
+ * caller has already logged (with facts _fail cannot carry, such as the
+ * residents concerned), in the reader's language, with the reason code in
+ * DETAIL and constraint_name and no CONTEXT of juki's PL/pgSQL.
+ */
+Datum
+juki_internal_raise(PG_FUNCTION_ARGS)
+{
+	const char *state = ARG_TEXT(0);
+	const char *reason = ARG_TEXT(1);
+	const char *msg = ARG_TEXT(2);
+	const char *hint = ARG_TEXT(3);
+
+	require_internal("juki._raise");
+	if (!state || strlen(state) != 5 || !reason || !msg)
+		elog(ERROR, "juki._raise needs a 5-character SQLSTATE, a reason and a message");
+	juki_no_context();
+	ereport(ERROR,
+			(errcode(MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])),
+			 errmsg_internal("%s", juki_tr(msg)),
+			 juki_errreason(reason),
+			 hint ? errhint("%s", juki_tr(hint)) : 0));
 	PG_RETURN_VOID();
 }

@@ -601,6 +601,7 @@ CREATE FUNCTION bench.canon_entry(e juki.operation_log) RETURNS text LANGUAGE sq
       || ',"reason":' || bench.js(e.reason) || ',"row_count":' || coalesce(e.row_count::text, 'null')
       || ',"seq":' || e.seq || ',"session_id":' || coalesce(e.session_id::text, 'null')
       || ',"subjects":' || coalesce(array_to_json(e.subjects)::text, 'null')
+      || CASE WHEN e.terminal IS NOT NULL THEN ',"terminal":' || bench.js(e.terminal) ELSE '' END
       || ',"ts":"' || to_char(e.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"}'
 $$;
 CREATE FUNCTION bench.plpgsql_verify(OUT ok boolean, OUT entries_checked bigint, OUT first_bad_seq bigint)

@@ -1,7 +1,7 @@
 -- The guided walk of `make demo`: a day at the counter of 七ヶ宿町.  Each
 -- section says what juki does, shows it, and shows what it refuses.
 \set su :USER
-\pset footer off
+-- row counts stay on: an empty report says "(0 rows)"
 \pset null '∅'
 \set VERBOSITY default
 \set SHOW_CONTEXT never
@@ -76,8 +76,9 @@ SELECT code, department,
        CASE WHEN allows_forms THEN '帳票' ELSE '' END AS forms
   FROM juki.purposes() ORDER BY department, code;
 \echo 'Operating hours are Mon–Fri 08:30–17:15 (Asia/Tokyo).  So that this demo works at any'
-\echo 'hour, the system administrator opens the counter around the clock for today:'
+\echo 'hour, the system administrator opens the counter around the clock, every day:'
 SELECT juki.set_operating_hours(NULL, '{0,1,2,3,4,5,6}', '00:00', '24:00') \gset
+\echo '  set_operating_hours(all purposes, Sunday to Saturday, 00:00 to 24:00): done, on record.'
 \c - :su
 
 \echo
@@ -113,11 +114,11 @@ SELECT resident_code AS r1, full_name AS r1_name, to_char(birth_date, 'YYYY-MM-D
 SELECT resident_code AS protected FROM staging.measures WHERE ends_on >= current_date LIMIT 1 \gset
 
 \echo
-\echo '## 7. 08:30 at the counter.  田中 logs in: the card signs a challenge, plus her password.'
+\echo '## 7. At the counter.  田中 logs in at terminal madoguchi-01 (業務端末): the card signs a challenge, plus her password.'
 \c - tanaka
 SELECT encode(juki.card_challenge('CARD-0001'), 'hex') AS chal \gset
 \set sig `sh :'signer' :'keydir'/card_tanaka.pem :chal`
-SELECT juki.card_login('CARD-0001', decode(:'sig', 'hex'), 'Madoguchi#2026') AS token \gset
+SELECT juki.card_login('CARD-0001', decode(:'sig', 'hex'), 'Madoguchi#2026', 'madoguchi-01') AS token \gset
 \echo 'She holds an opaque session token (only its hash is kept in the server).'
 \echo 'Before any disclosure she needs a permit (許可) for the handling:'
 BEGIN;
@@ -211,9 +212,10 @@ SELECT action, outcome, coalesce(reason, '') AS reason, count(*) AS entries
 \echo 'Every entry names the role in effect and the login; where they differ, someone acted as another:'
 SELECT action, reason, db_role AS acting_as, login_role AS logged_in_as
   FROM juki.operation_log WHERE login_role IS DISTINCT FROM db_role AND login_role IS NOT NULL ORDER BY seq;
-\echo 'Which residents were disclosed today, to whom, for what, and which fields:'
-SELECT to_char(ts AT TIME ZONE 'Asia/Tokyo', 'HH24:MI:SS') AS "time (JST)", action, db_role, purpose,
-       array_to_string(subjects, ',') AS residents, cardinality(fields) AS fields, row_count
+\echo 'Which residents were disclosed today, to whom, at which terminal, for what, and which fields:'
+SELECT to_char(ts AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS') AS "time (JST)", action, db_role,
+       coalesce(terminal, '') AS terminal, purpose,
+       array_to_string(subjects, ',') AS residents, array_to_string(fields, ', ') AS fields, row_count
   FROM juki.operation_log WHERE outcome = 'granted' AND action IN ('lookup', 'search', 'issue_form')
  ORDER BY seq;
 \echo 'The chain verifies, and a checkpoint is signed with the key kept outside the database:'

@@ -13,7 +13,7 @@ SELECT resident_code AS r1 FROM staging.town WHERE status = 'active' ORDER BY re
 SELECT resident_code AS r2 FROM staging.town WHERE status = 'active' ORDER BY resident_code OFFSET 11 LIMIT 1 \gset
 
 \echo
-\echo '## 13. A contractor''s day and the auditor''s morning'
+\echo '## 12. A contractor''s day and the auditor''s morning'
 \echo
 \echo '### 外部委託: 伊藤 (security officer of 住民課) vets a data-entry company, item by item'
 \echo 'A company that declares itself another company''s subcontractor (再委託先) is refused:'
@@ -147,9 +147,10 @@ SELECT serial, form_type, role_name, status, destruction_requested_by, destroy_m
 \echo 'Access by day, operator, purpose:'
 SELECT day, role_name, department, purpose, action, granted, denied, rows_disclosed
   FROM juki.report_access(now() - interval '1 day');
-\echo '提供状況: what was disclosed about one resident, to whom, why, which items:'
-SELECT to_char(disclosed_at AT TIME ZONE 'Asia/Tokyo', 'MM-DD HH24:MI') AS "when (JST)", action, purpose_title, legal_basis,
-       department, operator_name, coalesce(contractor, '') AS contractor, cardinality(fields) AS items,
+\echo '提供状況 of resident' :r1 :r1_name ': what was disclosed, when, to whom, why, which items:'
+SELECT to_char(disclosed_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS "when (JST)", action, purpose_title, legal_basis,
+       department, operator_name, coalesce(contractor, '') AS contractor, coalesce(terminal, '') AS terminal,
+       array_to_string(fields, ', ') AS items,
        coalesce(form_serial, '') AS form
   FROM juki.report_provision(:'r1');
 \echo 'Denials by reason:'
@@ -158,14 +159,17 @@ SELECT reason, action, denials, operators FROM juki.report_denials(now() - inter
 SELECT seq, role_name, action, purpose, row_count FROM juki.report_off_hours();
 SELECT seq, role_name, purpose, outcome, reason, row_count, permit_bulk_rows FROM juki.report_bulk();
 \echo 'Login failures and lockouts; possible shared IDs:'
-SELECT to_char(ts AT TIME ZONE 'Asia/Tokyo', 'HH24:MI:SS') AS "time (JST)", action, outcome, reason, role_name, card_serial
+SELECT to_char(ts AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS') AS "time (JST)", action, outcome, reason, role_name, card_serial
   FROM juki.report_login_failures();
 SELECT session_id, role_name, addresses, hours, several_addresses, long_session FROM juki.report_shared_ids();
 \echo 'Designation and permit changes:'
-SELECT to_char(ts AT TIME ZONE 'Asia/Tokyo', 'HH24:MI:SS') AS "time (JST)", action, changed_by, role_name, purpose
+SELECT to_char(ts AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS') AS "time (JST)", action, changed_by, role_name, purpose
   FROM juki.report_designation_changes(now() - interval '1 day');
 \echo 'Designations unused for 90 days (none yet: everything is new today):'
 SELECT kind, role_name, purposes, last_used, days_unused FROM juki.report_unused_designations();
+\echo 'Refused attempts on resident' :r1 :r1_name ':'
+SELECT to_char(ts AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS') AS "time (JST)", db_role, action, purpose, reason
+  FROM juki.operation_log WHERE subjects @> ARRAY[:'r1'] AND outcome <> 'granted' ORDER BY seq;
 \echo 'Forms never destroyed:'
 SELECT serial, form_type, role_name, status, days_outstanding, destruction_requested FROM juki.report_outstanding_forms();
 \echo 'Contracts expiring within 60 days or lacking a pledge or an approval:'

@@ -73,7 +73,10 @@ sub canonical
 		  FROM juki.operation_log l WHERE seq = $seq});
 	my $e = JSON::PP->new->utf8->decode($json);
 	# a field added after format 1.0 is in the canonical form only with a value
-	delete $e->{login_role} unless defined $e->{login_role};
+	for my $later (qw(login_role terminal))
+	{
+		delete $e->{$later} unless defined $e->{$later};
+	}
 	$change->($e) if $change;
 	return JSON::PP->new->utf8->canonical->encode($e);
 }

@@ -125,7 +125,7 @@ $swapped[$i] = [ $e[$i][0], $cj ];
 $swapped[$j] = [ $e[$j][0], $ci ];
 my $swap_sql = "CREATE TEMP TABLE s AS SELECT * FROM juki.operation_log WHERE seq IN ($e[$i][0], $e[$j][0]);"
   . "DELETE FROM juki.operation_log WHERE seq IN ($e[$i][0], $e[$j][0]);"
-  . "INSERT INTO juki.operation_log SELECT CASE seq WHEN $e[$i][0] THEN $e[$j][0] ELSE $e[$i][0] END, ts, db_role, operator_id, session_id, card_serial, client_addr, backend_pid, action, purpose, permit_id, outcome, reason, subjects, fields, criteria, row_count, detail, prev_hash, hash, login_role FROM s;";
+  . "INSERT INTO juki.operation_log SELECT CASE seq WHEN $e[$i][0] THEN $e[$j][0] ELSE $e[$i][0] END, ts, db_role, operator_id, session_id, card_serial, client_addr, backend_pid, action, purpose, permit_id, outcome, reason, subjects, fields, criteria, row_count, detail, prev_hash, hash, login_role, terminal FROM s;";
 run_sql_without_juki($b, join("\n", $swap_sql, chain_sql(\@swapped, {}),
 	"DELETE FROM juki.operation_log WHERE seq > $e[-1][0];", 'DELETE FROM juki.audit_checkpoint;'));
 unlink glob($b->basedir . '/checkpoints/*');

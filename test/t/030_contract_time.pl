@@ -112,7 +112,7 @@ is($node->safe_psql('postgres', "SELECT current_date - date '$day0'"), '25',
 	"the server's clock is 25 days ahead");
 $tk = card_login($node, 'k1', 'K1-CARD');
 ($rc, $out, $err) = lookup('k1', $tk);
-like($err, qr/the contract of operator \d+ is outside its period.*\n.*reason: contract_expired/,
+like($err, qr/your contract is outside its period.*\n.*reason: contract_expired/,
 	'day 25: the handler is refused at once: contract_expired');
 # (days_left counts in juki.timezone: -5, or -6 when Tokyo is already a day ahead)
 like(as_role($node, "auditor", "SELECT days_left || ' ' || issues::text FROM juki.report_contracts()"),

@@ -649,6 +649,27 @@ static const char sample11_canonical[] =
 static const char sample11_hash[] =
 	"cd68370b04e958f0cb28ac95204d2e2f3d5999800ec4f8dd052824f8e2a9c6c1";
 
+/*
+ * And with the operator's terminal (業務端末, 1.1, issue 19): "terminal"
+ * goes between "subjects" and "ts"; hash computed outside src/format
+ * (SHA-256 of 32 zero bytes and the bytes, with Python's hashlib).
+ */
+static const char sample11t_canonical[] =
+	"{\"action\":\"lookup\",\"backend_pid\":4242,\"card_serial\":\"C0FFEE01\","
+	"\"client_addr\":\"192.0.2.10\","
+	"\"criteria\":{\"birth_date\":\"1980-01-01\",\"name\":\"山田\"},"
+	"\"db_role\":\"山田\","
+	"\"detail\":{\"command\":\"UPDATE\",\"relation\":\"juki.operation_log\"},"
+	"\"fields\":[\"氏名\",\"住所\"],\"login_role\":\"山田\",\"operator_id\":7,"
+	"\"outcome\":\"granted\","
+	"\"permit_id\":99,\"purpose\":\"住民票の写しの交付\","
+	"\"reason\":\"本人確認済 \\\"運転免許証\\\"\",\"row_count\":1,\"seq\":42,"
+	"\"session_id\":1001,\"subjects\":[\"12345678901\",\"10987654321\"],"
+	"\"terminal\":\"窓口-03\","
+	"\"ts\":\"2026-11-26T23:22:12.123456Z\"}";
+static const char sample11t_hash[] =
+	"8535c12aeca045c63bbb86176e4f55f2c4c4c4a165b6f58e502b7727055a5d12";
+
 /* The field table: ids index it, names strictly in code-point order. */
 static void
 test_fields(void)
@@ -672,7 +693,10 @@ test_fields(void)
 	}
 	ok(indexed, "jk_fields[i].id == i, and 'added' means 'since' after 1.0");
 	ok(sorted, "jk_fields is in code-point order of the names");
-	ok(JK_NFIELDS == 19 && added == 1, "18 fields of format 1.0 and login_role (1.1)");
+	ok(JK_NFIELDS == 20 && added == 2, "18 fields of format 1.0, login_role and terminal (1.1)");
+	ok(jk_field_by_name("terminal", 8) == &jk_fields[JK_F_TERMINAL] &&
+	   jk_fields[JK_F_TERMINAL].added &&
+	   strcmp(jk_fields[JK_F_TERMINAL].since, "1.1") == 0, "terminal is a 1.1 field");
 	ok(jk_field_by_name("login_role", 10) == &jk_fields[JK_F_LOGIN_ROLE] &&
 	   jk_fields[JK_F_LOGIN_ROLE].added &&
 	   strcmp(jk_fields[JK_F_LOGIN_ROLE].since, "1.1") == 0, "login_role is a 1.1 field");
@@ -803,6 +827,20 @@ test_entry(void)
 	jk_buf_reset(&recanon);
 	ok(jk_json_canonicalize(b.data, b.len, &recanon, err, sizeof(err)) &&
 	   strcmp(recanon.data, b.data) == 0, "the 1.1 sample is a fixed point of jk_json_canonicalize");
+	/* and the terminal, only when there is one */
+	e.terminal = "窓口-03";
+	jk_buf_reset(&b);
+	r = jk_canonical_entry(&b, &e);
+	ok(r && strcmp(b.data, sample11t_canonical) == 0,
+	   "sample entry with terminal has the published 1.1 canonical bytes");
+	if (!r || strcmp(b.data, sample11t_canonical) != 0)
+		diag("got %s", b.data);
+	ok(jk_chain_hash(zero, b.data, b.len, h), "chain hash of the 1.1 sample with terminal computed");
+	jk_hex(h, JK_HASH_LEN, hex);
+	ok(strcmp(hex, sample11t_hash) == 0, "1.1 sample entry with terminal hash is %s", sample11t_hash);
+	ok(jk_entry_check_fields(b.data, b.len, err, sizeof(err)),
+	   "a 1.1 entry with terminal has the fields of its format");
+	e.terminal = NULL;
 	e.login_role = NULL;
 	jk_buf_reset(&b);
 	ok(jk_canonical_entry(&b, &e) && strcmp(b.data, sample_canonical) == 0,
