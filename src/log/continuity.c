@@ -127,8 +127,8 @@ newest_published(const uint8 *origin, Published *p)
 		{
 			ereport(WARNING,
 					(errmsg("juki ignores a checkpoint file whose signature does not verify"),
-					 errdetail("The file for seq " INT64_FORMAT " in juki.checkpoint_directory is not signed by juki's key.",
-							   (int64) cp.seq)));
+					 errdetail("The file for seq %lld in juki.checkpoint_directory is not signed by juki's key.",
+							   (long long) cp.seq)));
 			return;
 		}
 		p->verified = true;
@@ -335,8 +335,8 @@ juki_continuity_at_start(WriterState *ws)
 		MemoryContextSwitchTo(old);
 		juki_writer_own_in_order(ws, "promotion", JUKI_GRANTED, NULL, detail);
 		ereport(LOG,
-				(errmsg("juki's log continues on timeline %u after seq " INT64_FORMAT " (promotion recorded)",
-						tli, before)));
+				(errmsg("juki's log continues on timeline %u after seq %lld (promotion recorded)",
+						tli, (long long) before)));
 		MemoryContextSwitchTo(ws->batch_cxt);
 	}
 
@@ -363,14 +363,14 @@ juki_continuity_at_start(WriterState *ws)
 								 lost ? "lost_range" : "checkpoint_mismatch", detail);
 		if (lost)
 			ereport(WARNING,
-					(errmsg("juki's log ends at seq " INT64_FORMAT " but a checkpoint at seq " INT64_FORMAT " was published",
-							before, pub.seq),
-					 errdetail("Entries " INT64_FORMAT " to " INT64_FORMAT " are not in this database (a restore, or a promoted standby that had not received them); the lost range is on record.",
-							   before + 1, pub.seq),
+					(errmsg("juki's log ends at seq %lld but a checkpoint at seq %lld was published",
+							(long long) before, (long long) pub.seq),
+					 errdetail("Entries %lld to %lld are not in this database (a restore, or a promoted standby that had not received them); the lost range is on record.",
+							   (long long) (before + 1), (long long) pub.seq),
 					 errhint("The exports on media and the published checkpoints hold what was lost.")));
 		else
 			ereport(WARNING,
-					(errmsg("juki's log differs at seq " INT64_FORMAT " from the checkpoint published for it", pub.seq),
+					(errmsg("juki's log differs at seq %lld from the checkpoint published for it", (long long) pub.seq),
 					 errdetail("The difference is on record in the operation log.")));
 	}
 	else
