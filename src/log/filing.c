@@ -26,6 +26,7 @@
 #include "access/xlogutils.h"
 #include "miscadmin.h"
 #include "replication/slot.h"
+#include "storage/fd.h"
 #include "utils/memutils.h"
 
 #include "filing.h"
@@ -41,6 +42,7 @@ static XLogReaderState *reader = NULL;
 static ReadLocalXLogPageNoWaitPrivate *reader_private = NULL;
 static XLogRecPtr read_lsn = InvalidXLogRecPtr;	/* next record to read */
 static XLogRecPtr find_from = InvalidXLogRecPtr;	/* not yet at a record start */
+static int64 first_seq_seen = -1;	/* the lowest seq read since the start */
 
 /* ------------------------------------------------------------------ slot */
 
@@ -106,6 +108,76 @@ juki_slot_acquire(XLogRecPtr *restart, bool *created, bool *lost, char *why, int
 	return true;
 }
 
+/*
+ * A slot created while the log already has entries (a promoted standby: a
+ * primary's slots are not replicated; or a slot dropped while juki was
+ * stopped) reserves WAL only from the last checkpoint's redo point, but
+ * records replicated or written before it may not be filed yet.  Hold and
+ * read from the oldest WAL segment still in pg_wal instead: the writer then
+ * files what it holds and can tell whether anything is missing.
+ */
+XLogRecPtr
+juki_slot_reserve_oldest(XLogRecPtr restart)
+{
+	DIR		   *dir;
+	struct dirent *de;
+	XLogSegNo	oldest = 0;
+	XLogRecPtr	lsn;
+
+	if (MyReplicationSlot == NULL)
+		return restart;
+	dir = AllocateDir(XLOGDIR);
+	while ((de = ReadDir(dir, XLOGDIR)) != NULL)
+	{
+		TimeLineID	tli = 0;
+		XLogSegNo	segno = 0;	/* not "seg": XLogFromFileName declares one */
+
+		if (!IsXLogFileName(de->d_name))
+			continue;
+		XLogFromFileName(de->d_name, &tli, &segno, wal_segment_size);
+		if (oldest == 0 || segno < oldest)
+			oldest = segno;
+	}
+	FreeDir(dir);
+	if (oldest == 0)
+		return restart;
+	for (;;)
+	{
+		XLogSegNo	removed = XLogGetLastRemovedSegno();
+
+		if (oldest <= removed)
+			oldest = removed + 1;
+		XLogSegNoOffsetToRecPtr(oldest, 0, wal_segment_size, lsn);
+		if (lsn >= restart)
+			return restart;
+		SpinLockAcquire(&MyReplicationSlot->mutex);
+		MyReplicationSlot->data.restart_lsn = lsn;
+		SpinLockRelease(&MyReplicationSlot->mutex);
+		ReplicationSlotsComputeRequiredLSN();
+
+		/*
+		 * A checkpoint running now (the one that ends recovery after a
+		 * promotion) may have chosen what to remove before the slot held
+		 * it: then it invalidates the slot and stops this writer, and the
+		 * next start records the slot's loss (wal_retention_lost).  Never
+		 * wait for that checkpoint here: it waits for us to let go of the
+		 * slot.
+		 */
+		if (XLogGetLastRemovedSegno() < oldest)
+			break;
+	}
+	ReplicationSlotMarkDirty();
+	ReplicationSlotSave();
+	return lsn;
+}
+
+/* The lowest seq the reader has met since juki_filing_start (-1: none). */
+int64
+juki_filing_first_seq(void)
+{
+	return first_seq_seen;
+}
+
 /* No unfiled record begins before to: let WAL before it go. */
 void
 juki_slot_advance(XLogRecPtr to)
@@ -167,6 +239,7 @@ juki_filing_start(XLogRecPtr from)
 		from = XLOG_BLCKSZ;
 	find_from = from;
 	read_lsn = InvalidXLogRecPtr;
+	first_seq_seen = -1;
 }
 
 /* Position on the first record at or after find_from; false: not yet in WAL. */
@@ -238,6 +311,8 @@ juki_filing_read(JukiWalRead *out, int max, int64 stop_seq, int64 skip_below)
 			read_lsn = reader->EndRecPtr;
 			continue;
 		}
+		if (first_seq_seen < 0 || hdr.seq < first_seq_seen)
+			first_seq_seen = hdr.seq;
 		if (hdr.seq > stop_seq)
 			break;				/* read_lsn stays at its start */
 		read_lsn = reader->EndRecPtr;

@@ -29,6 +29,8 @@ extern bool juki_slot_acquire(XLogRecPtr *restart, bool *created, bool *lost,
 							  char *why, int whylen);
 extern void juki_slot_advance(XLogRecPtr to);
 extern bool juki_slot_held(void);
+extern XLogRecPtr juki_slot_reserve_oldest(XLogRecPtr restart);
+extern int64 juki_filing_first_seq(void);
 
 /* The reader: start at the first record at or after from. */
 extern void juki_filing_start(XLogRecPtr from);

@@ -531,6 +531,8 @@ recover(WriterState *ws)
 	bool		have_slot;
 	bool		shmem_kept;
 	XLogRecPtr	restart = InvalidXLogRecPtr;
+	int64		head_before = 0;
+	bool		covered = false;
 	char		why[200];
 	JukiDetail	d;
 	char	   *detail;
@@ -540,10 +542,16 @@ recover(WriterState *ws)
 	have_slot = juki_slot_acquire(&restart, &created, &lost, why, sizeof(why));
 	if (have_slot)
 	{
+		/* a new slot over an old log (promotion): read all WAL still here */
+		if (created && ch.have_head)
+			restart = juki_slot_reserve_oldest(restart);
+		head_before = ws->next_seq;
 		juki_filing_start(restart);
 		/* file what WAL holds beyond the table (a crash, a kill of the writer) */
 		if (ch.have_head)
 			(void) juki_writer_file_upto(ws, PG_INT64_MAX, NULL);
+		/* the WAL read reaches back to filed entries: nothing in between lost */
+		covered = juki_filing_first_seq() >= 0 && juki_filing_first_seq() <= head_before;
 		read_filed_head(ws, &ch);
 	}
 	else
@@ -602,7 +610,7 @@ recover(WriterState *ws)
 					 errdetail("juki cannot tell whether it did: %s.", gwhy)));
 		}
 	}
-	if (!have_slot || lost || (created && !fresh))
+	if (!have_slot || lost || (created && !fresh && !covered))
 	{
 		jd_init(&d);
 		jd_str(&d, "slot", JUKI_SLOT_NAME);
