@@ -65,6 +65,7 @@
 #include "core/settings.h"
 #include "core/spi.h"
 #include "core/locks.h"
+#include "log/append.h"
 #include "statement_rows.h"
 #include "volume.h"
 
@@ -282,23 +283,19 @@ typedef struct Seed
 } Seed;
 
 /*
- * Granted disclosures of the last window, not under a bulk permit, from the
- * log.  Returns false (and leaves the table empty) if they do not fit.
+ * Granted disclosures of the last window, not under a bulk permit, read
+ * from the log into *seeds (allocated in the caller's context).
  */
-static bool
-seed_from_log(void)
+static void
+read_seeds(int64 now, int64 width, Seed **seeds, uint64 *nseeds)
 {
-	int64		width = twelfth_us();
-	int64		now = twelfth_now();
 	TimestampTz since = (now - TWELFTHS) * width;
 	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, INT8OID};
 	Datum		args[3];
 	JukiSpi		spi;
-	Seed	   *seeds = NULL;
-	uint64		nseeds = 0;
 	uint64		i;
-	bool		ok = true;
 	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext old;
 
 	juki_spi_begin(&spi);
 	PushActiveSnapshot(GetLatestSnapshot());
@@ -316,29 +313,57 @@ seed_from_log(void)
 							  " GROUP BY 1, 2, 3",
 							  3, types, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "juki: cannot read the operation log's disclosures");
+	old = MemoryContextSwitchTo(caller);
+	*nseeds = SPI_processed;
+	*seeds = palloc0(sizeof(Seed) * Max(*nseeds, 1));
+	for (i = 0; i < *nseeds; i++)
 	{
-		MemoryContext old = MemoryContextSwitchTo(caller);
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		k;
 
-		nseeds = SPI_processed;
-		seeds = palloc0(sizeof(Seed) * Max(nseeds, 1));
-		for (i = 0; i < nseeds; i++)
-		{
-			HeapTuple	t = SPI_tuptable->vals[i];
-			TupleDesc	d = SPI_tuptable->tupdesc;
-			bool		isnull;
-			int64		k;
-
-			seeds[i].operator_id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
-			seeds[i].purpose = SPI_getvalue(t, d, 2);
-			k = DatumGetInt64(SPI_getbinval(t, d, 3, &isnull));
-			/* an entry dated ahead of this clock counts as now */
-			seeds[i].twelfth = now - TWELFTHS + Min(Max(k, 0), TWELFTHS);
-			seeds[i].rows = DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
-		}
-		MemoryContextSwitchTo(old);
+		(*seeds)[i].operator_id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+		(*seeds)[i].purpose = SPI_getvalue(t, d, 2);
+		k = DatumGetInt64(SPI_getbinval(t, d, 3, &isnull));
+		/* an entry dated ahead of this clock counts as now */
+		(*seeds)[i].twelfth = now - TWELFTHS + Min(Max(k, 0), TWELFTHS);
+		(*seeds)[i].rows = DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
 	}
+	MemoryContextSwitchTo(old);
 	PopActiveSnapshot();
 	juki_spi_end(&spi);
+}
+
+/*
+ * The windows rebuilt from the log.  Returns false (and leaves the table
+ * empty) if they do not fit.
+ */
+static bool
+seed_from_log(void)
+{
+	int64		now = twelfth_now();
+	Seed	   *seeds = NULL;
+	uint64		nseeds = 0;
+	uint64		i;
+	bool		ok = true;
+
+	/*
+	 * Only the earlier runs' disclosures are needed (none is charged in this
+	 * run before the windows are seeded), and the writer files those before
+	 * it opens the gate: so wait for the gate, never for the writer's backlog
+	 * (after a restart under load, the first lookup waited for it).
+	 */
+	juki_log_read_recovered_only = true;
+	PG_TRY();
+	{
+		read_seeds(now, twelfth_us(), &seeds, &nseeds);
+	}
+	PG_FINALLY();
+	{
+		juki_log_read_recovered_only = false;
+	}
+	PG_END_TRY();
 
 	LWLockAcquire(volume->lock, LW_EXCLUSIVE);
 	if (!volume->seeded)

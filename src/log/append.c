@@ -374,18 +374,23 @@ juki_audit_log_async(JukiAuditRecord *r)
  * (an incomplete log is not shown as if it were complete), and the refusal
  * is logged.  The writer itself never waits.
  */
+bool		juki_log_read_recovered_only = false;
+
 void
 juki_log_read_barrier(void)
 {
 	JukiAuditRecord r;
 	const char *problem = NULL;
 	bool		logged;
+	TimestampTz deadline;
 
 	if (!juki_preloaded || juki_is_audit_writer || juki_log_head == NULL ||
 		IsParallelWorker() || RecoveryInProgress())
 		return;
-	if (juki_head_wait_filed(TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														 juki_audit_wait_timeout_ms)))
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), juki_audit_wait_timeout_ms);
+	/* the writer opens the gate only once the earlier runs' entries are filed */
+	if (juki_log_read_recovered_only ? juki_head_wait_gate(deadline) :
+		juki_head_wait_filed(deadline))
 		return;
 	juki_audit_record_init(&r, "log_read", JUKI_ERROR, "audit_unavailable");
 	logged = juki_audit_log_try(&r, &problem);

@@ -22,6 +22,14 @@ extern void juki_audit_log_async(JukiAuditRecord *r);
 /* Before a read of the log: wait until what was appended is filed, or refuse. */
 extern void juki_log_read_barrier(void);
 
+/*
+ * While true, juki_log_read_barrier waits only for the writer's recovery
+ * (the gate): for a read that needs no entry of this server's run but what
+ * recovery filed (volume.c's rebuild of the windows), so that it never waits
+ * for the writer's backlog.  Set it around the read only, with PG_FINALLY.
+ */
+extern bool juki_log_read_recovered_only;
+
 /* The writer's own entry (e prepared, seq and ts set here); returns its seq. */
 extern int64 juki_log_append_own(JkEntry *e);
 
