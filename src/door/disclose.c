@@ -146,6 +146,10 @@ juki_issue_form(PG_FUNCTION_ARGS)
 	 */
 	j2date(rq.dec.today + POSTGRES_EPOCH_JDATE, &year, &month, &day);
 	serial = juki_form_serial_take(year);
+	if (serial == NULL)
+		juki_request_refuse(&rq, "form_serials_exhausted", ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+							gettext_noop("Serials start again at 1 on January 1; until then no form can be printed. Tell the security officer."),
+							gettext_noop("the form ledger has no serial left for this year"));
 	f = fetch_one(&rq, code);
 	if (f.nrows == 0)
 		juki_request_refuse(&rq, "resident_not_found", ERRCODE_NO_DATA_FOUND, NULL,

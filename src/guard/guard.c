@@ -123,7 +123,7 @@ require_current_sql(const char *function)
 			 juki_errfield("extension_update_pending"),
 			 logged ?
 			 errdetail("reason: extension_update_pending; the refusal is recorded in the operation log.") :
-			 errdetail("reason: extension_update_pending; the refusal could not be logged: %s.", problem),
+			 errdetail("reason: extension_update_pending; the refusal could not be logged: %s.", juki_tr(problem)),
 			 errhint("A DBA runs ALTER EXTENSION juki UPDATE in database \"%s\"; until then juki discloses nothing.",
 					 juki_database)));
 }

@@ -12,7 +12,14 @@
  *	  and DO in an untrusted language, LOAD;
  *	- settings (guard_settings.c), COPY ... PROGRAM, server files COPY and
  *	  file_fdw would write or read (guard_files.c), COPY into a catalog;
- *	- publications that would carry juki's tables to a subscriber.
+ *	- publications that would carry juki's tables to a subscriber;
+ *	- pg_drop_replication_slot and pg_replication_slot_advance of juki's
+ *	  own slot (it keeps the WAL not yet filed), in every database: the
+ *	  slot is the cluster's.  The slot is named by the call's argument,
+ *	  which only a constant shows before the call: a name computed in the
+ *	  query (a column, a parameter, an expression) is refused too.  The
+ *	  replication protocol's DROP_REPLICATION_SLOT and the fast-path
+ *	  protocol reach no hook that sees the name: detected only (README).
  *
  * Function calls are caught at parse analysis (post_parse_analyze_hook,
  * which also sees the queries of PL/pgSQL and of other SPI users, and the
@@ -38,11 +45,13 @@
 #include "optimizer/planner.h"
 #include "parser/analyze.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 
 #include "core/settings.h"
 #include "core/context.h"
 #include "core/objects.h"
+#include "log/filing.h"
 #include "guard_context.h"
 #include "guard_files.h"
 #include "guard_ident.h"
@@ -94,6 +103,34 @@ check_set_config(FuncExpr *f)
 		juki_check_set_config_name(TextDatumGetCString(c->constvalue));
 }
 
+/*
+ * pg_drop_replication_slot(name) and pg_replication_slot_advance(name, lsn)
+ * (built-ins, by OID): refused on juki's slot, and on a slot the query
+ * computes (juki cannot tell which it is before the call).
+ */
+static void
+check_slot_call(FuncExpr *f)
+{
+	Node	   *arg;
+	Const	   *c;
+
+	if (f->funcid != F_PG_DROP_REPLICATION_SLOT && f->funcid != F_PG_REPLICATION_SLOT_ADVANCE)
+		return;
+	arg = list_length(f->args) >= 1 ? linitial(f->args) : NULL;
+	while (arg && IsA(arg, RelabelType))
+		arg = (Node *) ((RelabelType *) arg)->arg;
+	if (arg == NULL || !IsA(arg, Const) || ((Const *) arg)->consttype != NAMEOID)
+		juki_refuse_direct(gettext_noop("a replication slot named by an expression"),
+						   psprintf("function %s", get_func_name(f->funcid)), true);
+	c = (Const *) arg;
+	if (!c->constisnull &&
+		strcmp(NameStr(*DatumGetName(c->constvalue)), JUKI_SLOT_NAME) == 0)
+		juki_refuse_direct(f->funcid == F_PG_DROP_REPLICATION_SLOT ?
+						   gettext_noop("DROP of juki's replication slot") :
+						   gettext_noop("advancing juki's replication slot"),
+						   psprintf("function %s", get_func_name(f->funcid)), true);
+}
+
 static bool
 call_walker(Node *node, void *context)
 {
@@ -103,6 +140,8 @@ call_walker(Node *node, void *context)
 	(void) check_functions_in_node(node, call_check, context);
 	if (IsA(node, FuncExpr) && juki_fn_is_set_config(((FuncExpr *) node)->funcid))
 		check_set_config((FuncExpr *) node);
+	if (IsA(node, FuncExpr))
+		check_slot_call((FuncExpr *) node);
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, call_walker, context, 0);
 	return expression_tree_walker(node, call_walker, context);

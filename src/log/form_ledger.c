@@ -118,10 +118,9 @@ juki_form_serial_take(int year)
 				 errdetail("reason: audit_unavailable; the audit writer did not file them within juki.audit_wait_timeout."),
 				 errhint("Check that the juki audit writer runs (SELECT * FROM juki.status()) and read the server log.")));
 	n = highest_serial(year);
+	/* the issuer refuses, on record (form_serials_exhausted), lock held */
 	if (n >= MAX_SERIAL)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the form ledger has no serial left for %d", year)));
+		return NULL;
 	return psprintf("%04d-%06d", year, n + 1);
 }
 

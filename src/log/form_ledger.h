@@ -13,7 +13,8 @@
 /*
  * An issuer: take the form-serial lock of the year and the next serial
  * (YYYY-NNNNNN); release it once the issue_form record is durable (an error
- * releases it with the transaction).
+ * releases it with the transaction).  NULL when the year's 999999 serials
+ * are all taken: the caller refuses, on record, with the lock still held.
  */
 extern char *juki_form_serial_take(int year);
 extern void juki_form_serial_release(int year);
