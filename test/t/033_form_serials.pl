@@ -7,15 +7,19 @@
 # put in place as a DBA could while juki is not loaded (the server restarted
 # without it in shared_preload_libraries: juki puts that gap on record):
 # the serial of the one form printed is moved to YYYY-999999.
-# Shown to fail on the old code (3c9e2e7): the refusal carried no reason
-# (54000 "the form ledger has no serial left for 2026") and no entry.
+# The same for the other refusal of a serial: the audit writer has not
+# filed the entries appended before within juki.audit_wait_timeout (here
+# held with SIGSTOP): 55000 audit_unavailable, on record as well.
+# Shown to fail on the old code (3c9e2e7): both refusals carried no entry,
+# and the first no reason (54000 "the form ledger has no serial left for
+# 2026").
 use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use JukiNode;
 
-my $node = juki_node('serials');
+my $node = juki_node('serials', conf => "juki.audit_wait_timeout = '2s'\n");
 my $op = juki_staff($node);
 my $token = card_login($node, 'op1', 'OP1-CARD');
 my $code = $node->safe_psql('postgres',
@@ -55,5 +59,23 @@ is(as_role($node, 'auditor', qq{
 	'the refusal is on record: one issue_form entry, denied, with the operator and purpose');
 is(as_role($node, 'chief', 'SELECT string_agg(serial, \',\') FROM juki.forms()'), "$year-999999",
 	'nothing was added to the form ledger');
+
+# the writer held: the serial cannot be read safely, refused on record
+$start = as_role($node, 'auditor', 'SELECT max(seq) FROM juki.operation_log');
+my $pid = $node->safe_psql('postgres', 'SELECT writer_pid FROM juki.status()');
+kill 'STOP', $pid;
+# a lookup first: its entry is appended (lookups never wait for the writer)
+# and stays unfiled, so the serial cannot be read
+my $held = $issue;
+$held =~ s/(SELECT \(juki\.issue_form)/SELECT count(*) FROM juki.lookup('wide_area_copy_issuance', '$code');\n\t$1/;
+($rc, $out, $err) = psql_as($node, 'op1', "\\set VERBOSITY verbose\n$held");
+kill 'CONT', $pid;
+isnt($rc, 0, 'writer held: issue_form is refused');
+like($err, qr/ERROR:\s+55000: juki cannot number the form/, 'with SQLSTATE 55000');
+like($err, qr/reason: audit_unavailable/, 'and reason audit_unavailable');
+is(as_role($node, 'auditor', qq{
+	SELECT outcome || ' ' || reason || ' ' || operator_id
+	  FROM juki.operation_log WHERE seq > $start AND action = 'issue_form'}),
+	"denied audit_unavailable $op", 'the refusal is on record once the writer files again');
 $node->stop;
 done_testing();
