@@ -505,7 +505,7 @@ juki_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	/* every call the executor or the fast-path protocol prepares */
 	if (access == OAT_FUNCTION_EXECUTE)
 	{
-		juki_check_function_call(objectId);
+		juki_check_function_execute(objectId);
 		return;
 	}
 	juki_check_object_access(access, classId, objectId, subId, arg);

@@ -17,9 +17,10 @@
  *	  own slot (it keeps the WAL not yet filed), in every database: the
  *	  slot is the cluster's.  The slot is named by the call's argument,
  *	  which only a constant shows before the call: a name computed in the
- *	  query (a column, a parameter, an expression) is refused too.  The
- *	  replication protocol's DROP_REPLICATION_SLOT and the fast-path
- *	  protocol reach no hook that sees the name: detected only (README).
+ *	  query (a column, a parameter, an expression) is refused too, and so
+ *	  is a fast-path call (no query at all: nothing shows the name).  The
+ *	  replication protocol's DROP_REPLICATION_SLOT reaches no hook:
+ *	  detected only (README).
  *
  * Function calls are caught at parse analysis (post_parse_analyze_hook,
  * which also sees the queries of PL/pgSQL and of other SPI users, and the
@@ -44,6 +45,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/planner.h"
 #include "parser/analyze.h"
+#include "tcop/pquery.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -81,6 +83,23 @@ juki_check_function_call(Oid fn)
 	name = get_func_name(fn);
 	juki_refuse_direct(juki_fn_kind_command(kind),
 					   psprintf("function %s", name ? name : "?"), true);
+}
+
+/*
+ * A function about to run outside any portal is a fast-path call (the
+ * protocol's FunctionCall message): every query runs in a portal, and its
+ * slot calls were checked with the query.  A slot function called so names
+ * its slot in an argument no hook sees: refused.
+ */
+void
+juki_check_function_execute(Oid fn)
+{
+	juki_check_function_call(fn);
+	if (!juki_preloaded || juki_is_audit_writer || ActivePortal != NULL)
+		return;
+	if (fn == F_PG_DROP_REPLICATION_SLOT || fn == F_PG_REPLICATION_SLOT_ADVANCE)
+		juki_refuse_direct(gettext_noop("a fast-path call"),
+						   psprintf("function %s", get_func_name(fn)), true);
 }
 
 static bool
