@@ -4087,6 +4087,218 @@ ALTER FUNCTION juki.report_continuity(timestamp with time zone, timestamp with t
 REVOKE ALL ON FUNCTION juki.report_continuity(timestamp with time zone, timestamp with time zone) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION juki.report_continuity(timestamp with time zone, timestamp with time zone) TO PUBLIC;
 
+-- Issue 19 leftovers and review (counter): every refusal with a reason and on
+-- record, attach with a terminal.
+-- attach takes the counter terminal (業務端末) as card_login does: a pooled
+-- application attaches one operator's session from whichever counter serves
+-- the request, and every entry of the transaction names that counter.  A new
+-- parameter: a new function, re-commented and re-granted.
+DROP FUNCTION juki.attach(text);
+CREATE FUNCTION juki.attach(token text, terminal text DEFAULT NULL) RETURNS void
+	AS 'MODULE_PATHNAME', 'juki_attach' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION juki.attach(text, text) IS
+	'Bind an operator session to the current transaction; terminal names the 業務端末 attaching, recorded in every entry of the transaction instead of the login''s';
+REVOKE ALL ON FUNCTION juki.attach(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION juki.attach(text, text) TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION juki._decide_permit(a text, v_id bigint, decision text, v_reason text)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	p record;
+	o record;
+BEGIN
+	-- only as the body of approve_permit/reject_permit (granted to nobody)
+	IF a IS NULL OR a NOT IN ('approve_permit', 'reject_permit')
+	   OR decision IS NULL OR decision <> (CASE a WHEN 'approve_permit' THEN 'approved' ELSE 'rejected' END) THEN
+		PERFORM juki._fail('direct_access', 'direct_access', '42501',
+			pg_catalog.format('%s is internal to juki', 'juki._decide_permit'),
+			'Call juki''s documented functions instead.');
+	END IF;
+	PERFORM juki._start(a, ARRAY['juki_security_officer'],
+		CASE decision WHEN 'rejected' THEN 'id and reason must not be NULL' ELSE 'id must not be NULL' END,
+		ARRAY[v_id IS NULL OR (decision = 'rejected' AND v_reason IS NULL)]);
+	IF decision = 'rejected' AND (pg_catalog.btrim(v_reason) = '' OR pg_catalog.length(v_reason) > 1000) THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'a reason has 1 to 1000 characters');
+	END IF;
+	SELECT * INTO p FROM juki.access_permit x WHERE x.id = v_id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'permit_unknown', '22023', pg_catalog.format('permit %s does not exist', v_id));
+	END IF;
+	SELECT * INTO o FROM juki.operator x WHERE x.id = p.operator_id;
+	IF p.requested_by = juki._caller() OR o.role_name::text = juki._caller() THEN
+		PERFORM juki._fail(a, 'self_approval', '42501', 'nobody decides on their own request',
+			'Another security officer of the department decides.', o.id, p.purpose);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM juki.department_officer d WHERE d.role_name = juki._caller()
+					AND d.department = o.department AND d.retired_at IS NULL) THEN
+		PERFORM juki._fail(a, 'wrong_department', '42501',
+			pg_catalog.format('you are not the security officer of %s, the department of %s (operator %s)',
+							  o.department, o.display_name, o.id), NULL, o.id, p.purpose);
+	END IF;
+	IF p.status <> 'pending' THEN
+		PERFORM juki._fail(a, 'permit_not_pending', '55000',
+			pg_catalog.format('permit %s is %s, not pending', v_id, p.status), NULL, o.id, p.purpose);
+	END IF;
+	IF p.valid_until <= pg_catalog.now() THEN
+		PERFORM juki._fail(a, 'permit_expired', '55000',
+			pg_catalog.format('permit %s has expired', v_id), 'The operator requests a new permit.', o.id, p.purpose);
+	END IF;
+	IF decision = 'approved' THEN
+		IF o.retired_at IS NOT NULL THEN
+			PERFORM juki._fail(a, 'operator_retired', '55000',
+				pg_catalog.format('%s (operator %s) has retired', o.display_name, o.id), NULL, o.id, p.purpose);
+		END IF;
+		IF NOT coalesce(juki._designated(o.id, p.purpose), false) THEN
+			PERFORM juki._fail(a, 'not_designated', '42501',
+				pg_catalog.format('%s (operator %s) is no longer designated for %s', o.display_name, o.id, p.purpose), NULL, o.id, p.purpose);
+		END IF;
+	END IF;
+
+	UPDATE juki.access_permit x SET status = decision, decided_by = juki._caller(),
+		   decided_at = pg_catalog.now(), decision_reason = v_reason
+	 WHERE x.id = v_id;
+	PERFORM juki._policy_changed();
+	PERFORM juki._log(a, 'granted', NULL, purpose => p.purpose, operator_id => o.id, permit_id => v_id,
+		subjects => p.residents,
+		detail => CASE decision WHEN 'rejected' THEN pg_catalog.jsonb_build_object('reason', v_reason)
+				  ELSE pg_catalog.jsonb_build_object('bulk_rows', p.bulk_rows, 'off_hours', p.off_hours) END);
+END
+$$;
+ALTER FUNCTION juki._decide_permit(text, bigint, text, text) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki._contract_for_officer(a text, v_id bigint) RETURNS juki.contract
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	c juki.contract;
+	d text;
+BEGIN
+	IF a IS NULL OR a NOT IN ('record_pledge', 'withdraw_pledge') THEN
+		PERFORM juki._fail('direct_access', 'direct_access', '42501',
+			pg_catalog.format('%s is internal to juki', 'juki._contract_for_officer'),
+			'Call juki''s documented functions instead.');
+	END IF;
+	IF v_id IS NULL THEN
+		PERFORM juki._fail(a, 'null_argument', '22004', 'contract must not be NULL');
+	END IF;
+	SELECT * INTO c FROM juki.contract x WHERE x.id = v_id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'contract_unknown', '22023', pg_catalog.format('contract %s does not exist', v_id));
+	END IF;
+	FOREACH d IN ARRAY juki._purpose_departments(c.purposes)
+	LOOP
+		IF juki._officer_of(d) THEN
+			RETURN c;
+		END IF;
+	END LOOP;
+	PERFORM juki._fail(a, 'wrong_department', '42501',
+		pg_catalog.format('contract %s is not for a department you answer for', v_id));
+	RETURN NULL;
+END
+$$;
+ALTER FUNCTION juki._contract_for_officer(text, bigint) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki._form_for_officer(a text, v_serial text) RETURNS juki.printed_form
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	f juki.printed_form;
+	dept text;
+BEGIN
+	IF a IS NULL OR a NOT IN ('file_form', 'request_form_destruction', 'approve_form_destruction', 'destroy_form') THEN
+		PERFORM juki._fail('direct_access', 'direct_access', '42501',
+			pg_catalog.format('%s is internal to juki', 'juki._form_for_officer'),
+			'Call juki''s documented functions instead.');
+	END IF;
+	IF v_serial IS NULL THEN
+		PERFORM juki._fail(a, 'null_argument', '22004', 'a form serial is required',
+			'e.g. ''2026-000001'' as printed on the form');
+	END IF;
+	IF v_serial !~ '^[0-9]{4}-[0-9]{6}$' THEN
+		PERFORM juki._fail(a, 'invalid_argument', '22023', 'a form serial looks like 2026-000001');
+	END IF;
+	SELECT * INTO f FROM juki.printed_form p WHERE p.serial = v_serial FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM juki._fail(a, 'form_unknown', '22023', pg_catalog.format('no form has serial %s', v_serial));
+	END IF;
+	SELECT o.department INTO dept FROM juki.operator o WHERE o.id = f.operator_id;
+	IF NOT juki._officer_of(dept) THEN
+		PERFORM juki._fail(a, 'wrong_department', '42501',
+			pg_catalog.format('form %s was issued in %s, not your department', v_serial, dept),
+			NULL, f.operator_id, f.purpose);
+	END IF;
+	IF f.status = 'destroyed' THEN
+		PERFORM juki._fail(a, 'form_destroyed', '55000',
+			pg_catalog.format('form %s was already destroyed', v_serial), NULL, f.operator_id, f.purpose);
+	END IF;
+	RETURN f;
+END
+$$;
+ALTER FUNCTION juki._form_for_officer(text, text) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki._approve_destruction(a text, v_serial text, v_method text)
+	RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	f juki.printed_form;
+BEGIN
+	IF a IS NULL OR a NOT IN ('approve_form_destruction', 'destroy_form') THEN
+		PERFORM juki._fail('direct_access', 'direct_access', '42501',
+			pg_catalog.format('%s is internal to juki', 'juki._approve_destruction'),
+			'Call juki''s documented functions instead.');
+	END IF;
+	PERFORM juki._start(a, ARRAY['juki_security_officer']);
+	IF a = 'destroy_form' AND (v_method IS NULL OR pg_catalog.btrim(v_method) = '') THEN
+		PERFORM juki._fail(a, 'null_argument', '22004', 'a form serial and a destruction method are required',
+			'e.g. juki.destroy_form(''2026-000001'', ''shredded'')');
+	END IF;
+	f := juki._form_for_officer(a, v_serial);
+	IF f.destruction_requested_at IS NULL THEN
+		PERFORM juki._fail(a, 'destruction_not_requested', '55000',
+			pg_catalog.format('nobody has requested the destruction of form %s', f.serial),
+			'One security officer requests it (juki.request_form_destruction), another approves it.',
+			f.operator_id, f.purpose);
+	END IF;
+	IF f.destruction_requested_by = juki._caller() THEN
+		PERFORM juki._fail(a, 'self_approval', '42501', 'nobody approves the destruction they requested',
+			'Another security officer of the department approves it.', f.operator_id, f.purpose);
+	END IF;
+	IF juki._form_issuer_is_caller(f) THEN
+		PERFORM juki._fail(a, 'own_form', '42501', 'nobody approves the destruction of a form they printed',
+			'Another security officer of the department approves it.', f.operator_id, f.purpose);
+	END IF;
+	IF v_method IS NOT NULL AND v_method <> f.destroy_method THEN
+		PERFORM juki._fail(a, 'method_mismatch', '22023',
+			pg_catalog.format('the destruction of form %s was requested by another method', f.serial),
+			'Approve the method requested, or have the request made again.', f.operator_id, f.purpose);
+	END IF;
+	UPDATE juki.printed_form p
+	   SET status = 'destroyed', destroyed_by = f.destruction_requested_by, destroyed_at = pg_catalog.now(),
+	       destroy_approved_by = juki._caller()
+	 WHERE p.serial = f.serial;
+	PERFORM juki._log(a, 'granted', NULL, f.purpose, f.operator_id, NULL, f.residents,
+		pg_catalog.jsonb_build_object('form_serial', f.serial, 'method', f.destroy_method,
+									  'requested_by', f.destruction_requested_by));
+END
+$$;
+ALTER FUNCTION juki._approve_destruction(text, text, text) SET max_parallel_workers_per_gather = 0;
+
+CREATE OR REPLACE FUNCTION juki._report_start(a text, since timestamptz, until timestamptz) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF a IS NULL OR a !~ '^report_[a-z_]+$' THEN
+		PERFORM juki._fail('direct_access', 'direct_access', '42501',
+			pg_catalog.format('%s is internal to juki', 'juki._report_start'),
+			'Call juki''s documented functions instead.');
+	END IF;
+	PERFORM juki._start(a, ARRAY['juki_auditor', 'juki_chief_security_officer'],
+		'since and until must not be NULL',
+		ARRAY[since IS NULL, until IS NULL]);
+	IF until < since THEN
+		PERFORM juki._fail(a, 'dates_out_of_order', '22023', 'until is before since');
+	END IF;
+END
+$$;
+ALTER FUNCTION juki._report_start(text, timestamp with time zone, timestamp with time zone) SET max_parallel_workers_per_gather = 0;
+
 -- Issue 13, class 3: no planner statistics of personal or secret data:
 -- every column of juki's tables but the log tables' bookkeeping columns
 -- gets statistics target 0 (as extension/parts/95_statistics.sql).  Keep

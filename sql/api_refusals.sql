@@ -140,3 +140,15 @@ SELECT c.fn FROM juki_test.api_call c JOIN juki_test.api_result r USING (fn)
  WHERE NOT c.internal AND r.reason IS DISTINCT FROM 'role_required' AND r.role <> 'regress_api_none'
  GROUP BY c.fn HAVING count(*) = 9 ORDER BY c.fn::text;
 \c - :su
+
+-- No refusal of juki's PL/pgSQL without a reason code and an entry: every one
+-- goes through juki._fail (or juki._log, then juki._raise), never a bare
+-- RAISE EXCEPTION, which carries neither.  The internal helpers' own "is
+-- internal" checks included (the guard refuses a call from outside juki
+-- first; these catch a wrong call from inside).  import_residents keeps one:
+-- an assertion on a locked source ("cannot happen"), like elog in C.
+SELECT p.oid::regprocedure AS raises_without_reason
+  FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+  JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid
+ WHERE e.extname = 'juki' AND d.deptype = 'e' AND p.prosrc ~* '\mRAISE\s+EXCEPTION\M'
+ ORDER BY p.oid::regprocedure::text;

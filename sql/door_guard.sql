@@ -107,3 +107,35 @@ SELECT CASE db_role WHEN :'su' THEN '(superuser)' ELSE db_role END AS db_role,
   FROM juki.operation_log WHERE seq > :seq0 AND action = 'direct_access'
  GROUP BY 1 ORDER BY 1;
 \c - :su
+
+-- juki's replication slot keeps the WAL not yet filed (issue 16): dropping or
+-- advancing it is refused and logged, for every role and in every database
+-- (slots are the cluster's; only the name given as a constant shows which
+-- slot a call means, so a name the query computes is refused too, even
+-- when no row would reach the call); any other slot is the DBA's.  Before,
+-- the drop failed only while the writer held the slot ("active for PID")
+-- and was recorded at the writer's next start.
+\c - regress_auditor
+SELECT max(seq) AS slot_mark FROM juki.operation_log \gset
+\c - :su
+SELECT juki_test.try($$SELECT pg_drop_replication_slot('juki_audit_log')$$);
+SELECT juki_test.try($$SELECT pg_replication_slot_advance('juki_audit_log', pg_current_wal_lsn())$$);
+SELECT juki_test.try($$SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE false$$);
+SELECT juki_test.try($$SELECT pg_drop_replication_slot(('juki_' || 'audit_log')::name)$$);
+SELECT juki_test.try($$SELECT pg_create_physical_replication_slot('regress_other_slot')$$);
+SELECT juki_test.try($$SELECT pg_drop_replication_slot('regress_other_slot')$$);
+\c postgres
+SELECT current_database();
+DO $$
+BEGIN
+	PERFORM pg_drop_replication_slot('juki_audit_log');
+EXCEPTION WHEN OTHERS THEN
+	RAISE NOTICE '%: %', SQLSTATE, SQLERRM;
+END $$;
+\c juki_regression
+SELECT slot_name, slot_type FROM pg_replication_slots WHERE slot_name = 'juki_audit_log';
+\c - regress_auditor
+SELECT CASE db_role WHEN :'su' THEN '(superuser)' ELSE db_role END AS db_role, outcome, reason,
+       detail->>'command' AS command, detail->>'object' AS object
+  FROM juki.operation_log WHERE seq > :slot_mark AND action = 'direct_access' ORDER BY seq;
+\c - :su

@@ -56,6 +56,28 @@ COMMIT;
 SELECT db_role, session_id IS NULL AS no_session FROM juki.whoami();
 \c - :su
 
+-- the counter terminal (業務端末) attaching is named in every entry of its
+-- transaction (issue 19): this session logged in without one; a pooled
+-- application attaches it from madoguchi-07, then without a terminal (the
+-- login's, none); a bad terminal id is refused as card_login refuses it
+\c - regress_auditor
+SELECT max(seq) AS term_mark FROM juki.operation_log \gset
+\c - regress_terminal
+BEGIN;
+SELECT juki.attach(:'rsa_token', 'madoguchi-07');
+SELECT juki_test.try($$SELECT * FROM juki.lookup('no_such_purpose', '123456789012')$$);
+COMMIT;
+BEGIN;
+SELECT juki.attach(:'rsa_token');
+SELECT juki_test.try($$SELECT * FROM juki.lookup('no_such_purpose', '123456789012')$$);
+COMMIT;
+SELECT juki_test.try(format('SELECT juki.attach(%L, %L)', :'rsa_token', E'bad\tterminal'));
+SELECT juki_test.try(format('SELECT juki.attach(%L, %L)', :'rsa_token', ''));
+\c - regress_auditor
+SELECT action, outcome, reason, terminal, session_id IS NOT NULL AS in_session
+  FROM juki.operation_log WHERE seq > :term_mark AND action <> 'log_read' ORDER BY seq;
+\c - :su
+
 -- bad signature: the log says why, the client only that it failed
 \c - regress_op_ed
 SELECT encode(juki.card_challenge('CARD-ED-1'), 'hex') AS chal \gset

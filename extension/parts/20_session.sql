@@ -9,9 +9,10 @@ CREATE FUNCTION juki.card_login(card_serial text, signature bytea, password text
 	AS 'MODULE_PATHNAME', 'juki_card_login' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION juki.card_login(text, bytea, text, text) IS
 	'Card signature over the challenge + password: an opaque session token; terminal names the 業務端末, recorded in every entry of the session';
-CREATE FUNCTION juki.attach(token text) RETURNS void
+CREATE FUNCTION juki.attach(token text, terminal text DEFAULT NULL) RETURNS void
 	AS 'MODULE_PATHNAME', 'juki_attach' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION juki.attach(text) IS 'Bind an operator session to the current transaction';
+COMMENT ON FUNCTION juki.attach(text, text) IS
+	'Bind an operator session to the current transaction; terminal names the 業務端末 attaching, recorded in every entry of the transaction instead of the login''s';
 CREATE FUNCTION juki.unlock(token text, signature bytea, password text) RETURNS void
 	AS 'MODULE_PATHNAME', 'juki_unlock' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION juki.unlock(text, bytea, text) IS 'Unlock an idle-locked session (new challenge)';

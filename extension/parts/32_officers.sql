@@ -233,7 +233,9 @@ BEGIN
 	-- only as the body of approve_permit/reject_permit (granted to nobody)
 	IF a IS NULL OR a NOT IN ('approve_permit', 'reject_permit')
 	   OR decision IS NULL OR decision <> (CASE a WHEN 'approve_permit' THEN 'approved' ELSE 'rejected' END) THEN
-		RAISE EXCEPTION 'juki._decide_permit is internal' USING ERRCODE = '42501';
+		PERFORM juki._fail('direct_access', 'direct_access', '42501',
+			pg_catalog.format('%s is internal to juki', 'juki._decide_permit'),
+			'Call juki''s documented functions instead.');
 	END IF;
 	PERFORM juki._start(a, ARRAY['juki_security_officer'],
 		CASE decision WHEN 'rejected' THEN 'id and reason must not be NULL' ELSE 'id must not be NULL' END,

@@ -407,8 +407,10 @@ DECLARE
 	c juki.contract;
 	d text;
 BEGIN
-	IF a NOT IN ('record_pledge', 'withdraw_pledge') THEN
-		RAISE EXCEPTION 'juki._contract_for_officer is internal' USING ERRCODE = '42501';
+	IF a IS NULL OR a NOT IN ('record_pledge', 'withdraw_pledge') THEN
+		PERFORM juki._fail('direct_access', 'direct_access', '42501',
+			pg_catalog.format('%s is internal to juki', 'juki._contract_for_officer'),
+			'Call juki''s documented functions instead.');
 	END IF;
 	IF v_id IS NULL THEN
 		PERFORM juki._fail(a, 'null_argument', '22004', 'contract must not be NULL');

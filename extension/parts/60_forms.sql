@@ -31,7 +31,9 @@ DECLARE
 	dept text;
 BEGIN
 	IF a IS NULL OR a NOT IN ('file_form', 'request_form_destruction', 'approve_form_destruction', 'destroy_form') THEN
-		RAISE EXCEPTION 'juki._form_for_officer is internal' USING ERRCODE = '42501';
+		PERFORM juki._fail('direct_access', 'direct_access', '42501',
+			pg_catalog.format('%s is internal to juki', 'juki._form_for_officer'),
+			'Call juki''s documented functions instead.');
 	END IF;
 	IF v_serial IS NULL THEN
 		PERFORM juki._fail(a, 'null_argument', '22004', 'a form serial is required',
@@ -123,7 +125,9 @@ DECLARE
 	f juki.printed_form;
 BEGIN
 	IF a IS NULL OR a NOT IN ('approve_form_destruction', 'destroy_form') THEN
-		RAISE EXCEPTION 'juki._approve_destruction is internal' USING ERRCODE = '42501';
+		PERFORM juki._fail('direct_access', 'direct_access', '42501',
+			pg_catalog.format('%s is internal to juki', 'juki._approve_destruction'),
+			'Call juki''s documented functions instead.');
 	END IF;
 	PERFORM juki._start(a, ARRAY['juki_security_officer']);
 	IF a = 'destroy_form' AND (v_method IS NULL OR pg_catalog.btrim(v_method) = '') THEN

@@ -21,7 +21,9 @@ CREATE FUNCTION juki._report_start(a text, since timestamptz, until timestamptz)
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF a IS NULL OR a !~ '^report_[a-z_]+$' THEN
-		RAISE EXCEPTION 'juki._report_start is internal' USING ERRCODE = '42501';
+		PERFORM juki._fail('direct_access', 'direct_access', '42501',
+			pg_catalog.format('%s is internal to juki', 'juki._report_start'),
+			'Call juki''s documented functions instead.');
 	END IF;
 	PERFORM juki._start(a, ARRAY['juki_auditor', 'juki_chief_security_officer'],
 		'since and until must not be NULL',

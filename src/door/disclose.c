@@ -116,6 +116,7 @@ juki_issue_form(PG_FUNCTION_ARGS)
 	char	   *code;
 	char	   *form_type;
 	char	   *serial;
+	const char *why = NULL;
 	Fetched		f;
 	TupleDesc	out;
 	TupleDesc	content_desc;
@@ -145,7 +146,15 @@ juki_issue_form(PG_FUNCTION_ARGS)
 	 * transaction (form_ledger.c), and the lock goes once that is durable.
 	 */
 	j2date(rq.dec.today + POSTGRES_EPOCH_JDATE, &year, &month, &day);
-	serial = juki_form_serial_take(year);
+	serial = juki_form_serial_take(year, &why);
+	if (serial == NULL && strcmp(why, "audit_unavailable") == 0)
+		juki_request_refuse(&rq, why, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+							gettext_noop("Check that the juki audit writer runs (SELECT * FROM juki.status()) and read the server log."),
+							gettext_noop("juki cannot number the form: earlier entries are not filed yet, so it is refused"));
+	if (serial == NULL)
+		juki_request_refuse(&rq, why, ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+							gettext_noop("Serials start again at 1 on January 1; until then no form can be printed. Tell the security officer."),
+							gettext_noop("the form ledger has no serial left for this year"));
 	f = fetch_one(&rq, code);
 	if (f.nrows == 0)
 		juki_request_refuse(&rq, "resident_not_found", ERRCODE_NO_DATA_FOUND, NULL,

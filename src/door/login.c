@@ -363,6 +363,30 @@ juki_card_challenge(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(result);
 }
 
+/*
+ * The counter terminal's id (業務端末) in argument n, NULL if the call has
+ * none (a 1.0 signature) or gives NULL; bad input refused on record.
+ */
+char *
+juki_terminal_arg(FunctionCallInfo fcinfo, int n, const char *action)
+{
+	char	   *terminal;
+	const char *p;
+
+	if (PG_NARGS() <= n || PG_ARGISNULL(n))
+		return NULL;
+	terminal = text_to_cstring(PG_GETARG_TEXT_PP(n));
+	for (p = terminal; *p; p++)
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			break;
+	if (terminal[0] == '\0' || strlen(terminal) > JUKI_TERMINAL_LEN || *p != '\0' ||
+		pg_verifymbstr(terminal, strlen(terminal), true) == false)
+		juki_bad_input(action, "invalid_argument", ERRCODE_INVALID_PARAMETER_VALUE,
+					   gettext_noop("a terminal id has 1 to 64 bytes and no control characters"),
+					   gettext_noop("Give the id of the counter terminal (業務端末), e.g. 'madoguchi-03'."));
+	return terminal;
+}
+
 Datum
 juki_card_login(PG_FUNCTION_ARGS)
 {
@@ -380,20 +404,7 @@ juki_card_login(PG_FUNCTION_ARGS)
 
 	serial = login_step_serial(fcinfo, "card_login");
 	/* the counter terminal (業務端末), if the application names it (1.1) */
-	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
-	{
-		const char *p;
-
-		terminal = text_to_cstring(PG_GETARG_TEXT_PP(3));
-		for (p = terminal; *p; p++)
-			if ((unsigned char) *p < 0x20 || *p == 0x7f)
-				break;
-		if (terminal[0] == '\0' || strlen(terminal) > JUKI_TERMINAL_LEN || *p != '\0' ||
-			pg_verifymbstr(terminal, strlen(terminal), true) == false)
-			juki_bad_input("card_login", "invalid_argument", ERRCODE_INVALID_PARAMETER_VALUE,
-						   gettext_noop("a terminal id has 1 to 64 bytes and no control characters"),
-						   gettext_noop("Give the id of the counter terminal (業務端末), e.g. 'madoguchi-03'."));
-	}
+	terminal = juki_terminal_arg(fcinfo, 3, "card_login");
 	juki_login_authenticate("card_login", serial, PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1),
 				 PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
 				 JUKI_NO_ID, &ci);

@@ -6,6 +6,8 @@
 #ifndef JUKI_LOGIN_H
 #define JUKI_LOGIN_H
 
+#include "fmgr.h"
+
 /* What the tables say about a card and its operator. */
 typedef struct CardInfo
 {
@@ -32,5 +34,11 @@ typedef struct CardInfo
  */
 extern void juki_login_authenticate(const char *action, const char *serial, bytea *sig,
 									const char *password, int64 session_id, CardInfo *ci);
+
+/*
+ * The counter terminal's id (業務端末) in argument n of card_login or
+ * attach: NULL when the call has none; bad input is refused on record.
+ */
+extern char *juki_terminal_arg(FunctionCallInfo fcinfo, int n, const char *action);
 
 #endif							/* JUKI_LOGIN_H */

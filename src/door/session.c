@@ -133,11 +133,16 @@ juki_attach(PG_FUNCTION_ARGS)
 {
 	Session		copy;
 	int			slot = session_by_token(fcinfo, "attach", &copy);
+	/* the terminal attaching (1.1), for every entry of this transaction */
+	char	   *terminal = juki_terminal_arg(fcinfo, 1, "attach");
 	TimestampTz now;
 	TimestampTz last = 0;
 	bool		same;
 	bool		idle = false;
 	LOCKTAG		tag;
+
+	if (terminal)
+		strlcpy(copy.terminal, terminal, sizeof(copy.terminal));
 
 	juki_lock_tag(&tag, JUKI_LOCK_SESSION, copy.session_id);
 	(void) LockAcquire(&tag, ShareLock, false, false);
@@ -170,7 +175,7 @@ juki_attach(PG_FUNCTION_ARGS)
 		r.operator_id = copy.operator_id;
 		r.session_id = copy.session_id;
 		r.card_serial = copy.card;
-	r.terminal = copy.terminal[0] ? copy.terminal : NULL;
+		r.terminal = copy.terminal[0] ? copy.terminal : NULL;
 		jd_init(&d);
 		jd_int(&d, "idle_seconds", (now - last) / USECS_PER_SEC);
 		r.detail = jd_finish(&d);

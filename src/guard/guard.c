@@ -123,7 +123,7 @@ require_current_sql(const char *function)
 			 juki_errfield("extension_update_pending"),
 			 logged ?
 			 errdetail("reason: extension_update_pending; the refusal is recorded in the operation log.") :
-			 errdetail("reason: extension_update_pending; the refusal could not be logged: %s.", problem),
+			 errdetail("reason: extension_update_pending; the refusal could not be logged: %s.", juki_tr(problem)),
 			 errhint("A DBA runs ALTER EXTENSION juki UPDATE in database \"%s\"; until then juki discloses nothing.",
 					 juki_database)));
 }
@@ -505,7 +505,7 @@ juki_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	/* every call the executor or the fast-path protocol prepares */
 	if (access == OAT_FUNCTION_EXECUTE)
 	{
-		juki_check_function_call(objectId);
+		juki_check_function_execute(objectId);
 		return;
 	}
 	juki_check_object_access(access, classId, objectId, subId, arg);

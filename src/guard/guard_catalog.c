@@ -45,6 +45,7 @@
 
 #include "format/json.h"
 #include "log/append.h"
+#include "core/message.h"
 #include "core/objects.h"
 #include "guard_catalog.h"
 #include "guard_context.h"
@@ -386,5 +387,5 @@ juki_statistics_around_analyze(bool before)
 			 errdetail("Statistics targets reset to 0: %d; statistics of columns or statistics objects removed: %d.",
 					   r.targets_reset, r.statistics_purged)));
 	if (!juki_audit_log_try(&rec, &problem))
-		ereport(WARNING, (errmsg("juki could not log the removal: %s", problem)));
+		ereport(WARNING, (errmsg("juki could not log the removal: %s", juki_tr(problem))));
 }

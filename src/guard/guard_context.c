@@ -284,7 +284,7 @@ juki_refuse_direct(const char *command, const char *object, bool wait_for_log)
 			 juki_errfield("direct_access"),
 			 logged ?
 			 errdetail("reason: direct_access; the refusal is recorded in the operation log.") :
-			 errdetail("reason: direct_access; the refusal could not be logged: %s.", problem),
+			 errdetail("reason: direct_access; the refusal could not be logged: %s.", juki_tr(problem)),
 			 errhint("juki's data and operation log are reached only through juki's functions.")));
 	pg_unreachable();
 }

@@ -12,7 +12,15 @@
  *	  and DO in an untrusted language, LOAD;
  *	- settings (guard_settings.c), COPY ... PROGRAM, server files COPY and
  *	  file_fdw would write or read (guard_files.c), COPY into a catalog;
- *	- publications that would carry juki's tables to a subscriber.
+ *	- publications that would carry juki's tables to a subscriber;
+ *	- pg_drop_replication_slot and pg_replication_slot_advance of juki's
+ *	  own slot (it keeps the WAL not yet filed), in every database: the
+ *	  slot is the cluster's.  The slot is named by the call's argument,
+ *	  which only a constant shows before the call: a name computed in the
+ *	  query (a column, a parameter, an expression) is refused too, and so
+ *	  is a fast-path call (no query at all: nothing shows the name).  The
+ *	  replication protocol's DROP_REPLICATION_SLOT reaches no hook:
+ *	  detected only (README).
  *
  * Function calls are caught at parse analysis (post_parse_analyze_hook,
  * which also sees the queries of PL/pgSQL and of other SPI users, and the
@@ -37,12 +45,15 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/planner.h"
 #include "parser/analyze.h"
+#include "tcop/pquery.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 
 #include "core/settings.h"
 #include "core/context.h"
 #include "core/objects.h"
+#include "log/filing.h"
 #include "guard_context.h"
 #include "guard_files.h"
 #include "guard_ident.h"
@@ -74,6 +85,23 @@ juki_check_function_call(Oid fn)
 					   psprintf("function %s", name ? name : "?"), true);
 }
 
+/*
+ * A function about to run outside any portal is a fast-path call (the
+ * protocol's FunctionCall message): every query runs in a portal, and its
+ * slot calls were checked with the query.  A slot function called so names
+ * its slot in an argument no hook sees: refused.
+ */
+void
+juki_check_function_execute(Oid fn)
+{
+	juki_check_function_call(fn);
+	if (!juki_preloaded || juki_is_audit_writer || ActivePortal != NULL)
+		return;
+	if (fn == F_PG_DROP_REPLICATION_SLOT || fn == F_PG_REPLICATION_SLOT_ADVANCE)
+		juki_refuse_direct(gettext_noop("a fast-path call"),
+						   psprintf("function %s", get_func_name(fn)), true);
+}
+
 static bool
 call_check(Oid fn, void *context)
 {
@@ -94,6 +122,34 @@ check_set_config(FuncExpr *f)
 		juki_check_set_config_name(TextDatumGetCString(c->constvalue));
 }
 
+/*
+ * pg_drop_replication_slot(name) and pg_replication_slot_advance(name, lsn)
+ * (built-ins, by OID): refused on juki's slot, and on a slot the query
+ * computes (juki cannot tell which it is before the call).
+ */
+static void
+check_slot_call(FuncExpr *f)
+{
+	Node	   *arg;
+	Const	   *c;
+
+	if (f->funcid != F_PG_DROP_REPLICATION_SLOT && f->funcid != F_PG_REPLICATION_SLOT_ADVANCE)
+		return;
+	arg = list_length(f->args) >= 1 ? linitial(f->args) : NULL;
+	while (arg && IsA(arg, RelabelType))
+		arg = (Node *) ((RelabelType *) arg)->arg;
+	if (arg == NULL || !IsA(arg, Const) || ((Const *) arg)->consttype != NAMEOID)
+		juki_refuse_direct(gettext_noop("a replication slot named by an expression"),
+						   psprintf("function %s", get_func_name(f->funcid)), true);
+	c = (Const *) arg;
+	if (!c->constisnull &&
+		strcmp(NameStr(*DatumGetName(c->constvalue)), JUKI_SLOT_NAME) == 0)
+		juki_refuse_direct(f->funcid == F_PG_DROP_REPLICATION_SLOT ?
+						   gettext_noop("DROP of juki's replication slot") :
+						   gettext_noop("advancing juki's replication slot"),
+						   psprintf("function %s", get_func_name(f->funcid)), true);
+}
+
 static bool
 call_walker(Node *node, void *context)
 {
@@ -103,6 +159,8 @@ call_walker(Node *node, void *context)
 	(void) check_functions_in_node(node, call_check, context);
 	if (IsA(node, FuncExpr) && juki_fn_is_set_config(((FuncExpr *) node)->funcid))
 		check_set_config((FuncExpr *) node);
+	if (IsA(node, FuncExpr))
+		check_slot_call((FuncExpr *) node);
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, call_walker, context, 0);
 	return expression_tree_walker(node, call_walker, context);

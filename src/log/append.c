@@ -174,7 +174,7 @@ append_entry(JkEntry *e, bool own, bool bounded, int64 *seq, XLogRecPtr *end,
 	if (!own && !juki_head_wait_gate(TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 																 juki_audit_wait_timeout_ms)))
 	{
-		*why = "the audit writer has not recovered the operation log within juki.audit_wait_timeout";
+		*why = gettext_noop("the audit writer has not recovered the operation log within juki.audit_wait_timeout");
 		return APPEND_UNAVAILABLE;
 	}
 	flat = juki_entry_flatten(e, &flen);
@@ -182,7 +182,7 @@ append_entry(JkEntry *e, bool own, bool bounded, int64 *seq, XLogRecPtr *end,
 	LWLockAcquire(h->lock, LW_EXCLUSIVE);
 	if (!own && h->gate != JUKI_GATE_OPEN)
 	{
-		*why = h->gate == JUKI_GATE_STOPPED ? "the audit writer is shutting down" :
+		*why = h->gate == JUKI_GATE_STOPPED ? gettext_noop("the audit writer is shutting down") :
 			pstrdup(h->why);
 		LWLockRelease(h->lock);
 		return APPEND_UNAVAILABLE;
@@ -194,7 +194,7 @@ append_entry(JkEntry *e, bool own, bool bounded, int64 *seq, XLogRecPtr *end,
 		if (backlog >= 2 * (int64) juki_audit_max_backlog)
 		{
 			LWLockRelease(h->lock);
-			*why = "the audit writer is further behind than twice juki.audit_max_backlog entries, so nothing more can be logged";
+			*why = gettext_noop("the audit writer is further behind than twice juki.audit_max_backlog entries, so nothing more can be logged");
 			return APPEND_BACKLOG;
 		}
 		if (bounded && backlog >= juki_audit_max_backlog &&
@@ -205,13 +205,13 @@ append_entry(JkEntry *e, bool own, bool bounded, int64 *seq, XLogRecPtr *end,
 			e->outcome = JUKI_ERROR;
 			e->reason = "audit_backlog";
 			flat = juki_entry_flatten(e, &flen);
-			*why = "the audit writer is further behind than juki.audit_max_backlog entries";
+			*why = gettext_noop("the audit writer is further behind than juki.audit_max_backlog entries");
 			result = APPEND_BACKLOG;
 			LWLockAcquire(h->lock, LW_EXCLUSIVE);
 			if (h->gate != JUKI_GATE_OPEN)
 			{
 				LWLockRelease(h->lock);
-				*why = "the audit writer is shutting down";
+				*why = gettext_noop("the audit writer is shutting down");
 				return APPEND_UNAVAILABLE;
 			}
 		}
@@ -301,7 +301,7 @@ audit_log(JukiAuditRecord *r, const char **problem)
 	juki_require_preload();
 	if (RecoveryInProgress())
 	{
-		*problem = "this server is a standby and the operation log is written only on the primary";
+		*problem = gettext_noop("this server is a standby and the operation log is written only on the primary");
 		return APPEND_UNAVAILABLE;
 	}
 	prepare_entry(r, &e);
@@ -312,7 +312,7 @@ audit_log(JukiAuditRecord *r, const char **problem)
 	{
 		append_withheld(seq, cause);
 		RESUME_INTERRUPTS();
-		*problem = "the synchronous standbys did not confirm the record (the wait was cancelled)";
+		*problem = gettext_noop("the synchronous standbys did not confirm the record (the wait was cancelled)");
 		return APPEND_UNAVAILABLE;
 	}
 	RESUME_INTERRUPTS();
@@ -339,7 +339,7 @@ juki_audit_log(JukiAuditRecord *r)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("juki's operation log is too far behind, so the request is refused"),
 					 juki_errfield("audit_backlog"),
-					 errdetail("reason: audit_backlog; %s.", problem),
+					 errdetail("reason: audit_backlog; %s.", juki_tr(problem)),
 					 errhint("Check that the juki audit writer runs (SELECT * FROM juki.status()) and read the server log.")));
 			break;
 		case APPEND_UNAVAILABLE:
@@ -347,7 +347,7 @@ juki_audit_log(JukiAuditRecord *r)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("juki cannot make the audit record of this request durable, so it is refused"),
 					 juki_errfield("audit_unavailable"),
-					 errdetail("reason: audit_unavailable; %s.", problem),
+					 errdetail("reason: audit_unavailable; %s.", juki_tr(problem)),
 					 errhint("Check that the juki audit writer runs (SELECT * FROM juki.status()) and read the server log.")));
 			break;
 	}
@@ -363,7 +363,7 @@ juki_audit_log_async(JukiAuditRecord *r)
 	if (audit_log(r, &problem) != APPEND_OK)
 		ereport(WARNING,
 				(errmsg("juki could not log the audit record of action \"%s\": %s",
-						r->action, problem)));
+						r->action, juki_tr(problem))));
 }
 
 /*
@@ -400,7 +400,7 @@ juki_log_read_barrier(void)
 			 juki_errfield("audit_unavailable"),
 			 logged ?
 			 errdetail("reason: audit_unavailable; the refusal is recorded in the operation log.") :
-			 errdetail("reason: audit_unavailable; the refusal could not be logged: %s.", problem),
+			 errdetail("reason: audit_unavailable; the refusal could not be logged: %s.", juki_tr(problem)),
 			 errhint("Check that the juki audit writer runs: SELECT * FROM juki.status();")));
 }
 

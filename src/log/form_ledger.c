@@ -100,8 +100,9 @@ highest_serial(int year)
 	return n;
 }
 
+/* The issuer refuses, on record, when this returns NULL (lock still held). */
 char *
-juki_form_serial_take(int year)
+juki_form_serial_take(int year, const char **reason)
 {
 	LOCKTAG		tag;
 	TimestampTz deadline;
@@ -111,17 +112,16 @@ juki_form_serial_take(int year)
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), juki_audit_wait_timeout_ms);
 	if (!juki_head_wait_filed(deadline))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("juki cannot number the form: earlier entries are not filed yet, so it is refused"),
-				 juki_errfield("audit_unavailable"),
-				 errdetail("reason: audit_unavailable; the audit writer did not file them within juki.audit_wait_timeout."),
-				 errhint("Check that the juki audit writer runs (SELECT * FROM juki.status()) and read the server log.")));
+	{
+		*reason = "audit_unavailable";
+		return NULL;
+	}
 	n = highest_serial(year);
 	if (n >= MAX_SERIAL)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the form ledger has no serial left for %d", year)));
+	{
+		*reason = "form_serials_exhausted";
+		return NULL;
+	}
 	return psprintf("%04d-%06d", year, n + 1);
 }
 

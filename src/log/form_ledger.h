@@ -13,9 +13,12 @@
 /*
  * An issuer: take the form-serial lock of the year and the next serial
  * (YYYY-NNNNNN); release it once the issue_form record is durable (an error
- * releases it with the transaction).
+ * releases it with the transaction).  NULL, and the reason the caller
+ * refuses with (on record, the lock still held), when the entries appended
+ * before are not filed within juki.audit_wait_timeout (audit_unavailable)
+ * or the year's 999999 serials are all taken (form_serials_exhausted).
  */
-extern char *juki_form_serial_take(int year);
+extern char *juki_form_serial_take(int year, const char **reason);
 extern void juki_form_serial_release(int year);
 
 /* The audit writer, in its batch transaction: the ledger row of an entry. */
