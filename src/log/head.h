@@ -46,6 +46,11 @@ typedef struct JukiLogHead
 	XLogRecPtr	slot_lsn;		/* restart_lsn of juki's slot, as last set */
 	uint64		checkpoint_requests;
 	uint64		checkpoints_done;
+
+	/* a standby's slot (wal.c redo, slot_keeper.c): atomics, see head.c */
+	pg_atomic_uint64 standby_keep_from; /* the primary's last FILED keep_from, 0 none */
+	pg_atomic_uint64 keeper_vouched;	/* the keeper set its slot to this keep_from, 0 none */
+	pg_atomic_uint32 keeper_held;	/* the keeper held juki's slot in this recovery */
 } JukiLogHead;
 
 extern JukiLogHead *juki_log_head;
