@@ -76,9 +76,9 @@ like(as_role($east, 'auditor', 'SELECT juki.checkpoint()'), qr/^juki-checkpoint\
 
 is(as_role($east, 'auditor', q{SELECT string_agg((detail->>'old_timeline') || '>' || (detail->>'new_timeline')
 	|| ' after ' || (SELECT b.action FROM juki.operation_log b
-					  -- a standby has no slot of juki's (PostgreSQL does not replicate
-					  -- slots): its first start as primary records the new slot
-					  -- (wal_retention) before the promotion; README Operations
+					  -- a promoted standby that cannot vouch for the slot it kept
+					  -- records a possible loss (wal_retention) before the
+					  -- promotion; README Operations
 					  WHERE b.seq <= (l.detail->>'last_seq_before')::bigint AND b.action <> 'wal_retention'
 					  ORDER BY b.seq DESC LIMIT 1),
 	', ' ORDER BY seq) FROM juki.operation_log l WHERE action = 'promotion'}),
