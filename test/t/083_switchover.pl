@@ -138,6 +138,8 @@ is(as_role($west, 'auditor', q{SELECT string_agg((detail->>'old_timeline') || '>
 	'and one for the failover');
 is(as_role($west, 'auditor', "SELECT count(*) FROM juki.operation_log WHERE action = 'restore'"), '0',
 	'no lost range');
+is(as_role($west, 'auditor', "SELECT count(*) FROM juki.operation_log WHERE action = 'wal_retention'"), '0',
+	'and no possible loss: each new primary took over the slot its standby kept where the old one had filed');
 is(as_role($west, 'auditor', 'SELECT max(seq) - min(seq) + 1 = count(*) FROM juki.operation_log'), 't',
 	'no seq gap');
 is(as_role($west, 'auditor', q{SELECT count(*) FROM juki.operation_log WHERE action = 'lookup' AND outcome = 'granted'}),
