@@ -26,9 +26,10 @@
  *	- checkpoint requests: counters under lock, requesters wait on
  *	  checkpoint_cv.
  *	- standby_keep_from is written only by the startup process's redo
- *	  (wal.c) and only grows; keeper_vouched and keeper_held only by the
- *	  standby's slot keeper (slot_keeper.c); the writer reads them once,
- *	  after recovery has ended and the keeper has let go of the slot.
+ *	  (wal.c) and only grows; keeper_vouched and keeper_held by the
+ *	  standby's slot keeper (slot_keeper.c) while it holds the slot; the
+ *	  writer reads them after recovery has ended and the keeper has let
+ *	  go of the slot, and clears keeper_held once it has judged the slot.
  *	A crash of any process re-creates shared memory; the writer recovers
  *	the head from the table and the WAL its slot retained (writer.c).
  *-------------------------------------------------------------------------

@@ -25,7 +25,8 @@
  * Locking: the slot's fields are PostgreSQL's, read and set under its
  * spinlock as slotfuncs.c does; of juki's shared memory only the head's
  * atomics standby_keep_from (read), keeper_vouched and keeper_held
- * (written here only) are touched (head.c).
+ * (written here; keeper_held cleared by the writer once it has taken the
+ * slot over) are touched (head.c).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -160,6 +161,7 @@ juki_slot_keeper_main(Datum arg)
  * The writer, after taking the slot over at its start: whether a standby's
  * keeper held it during the recovery that just ended, and whether the slot
  * stood at a position the old primary vouched for (all before it filed).
+ * Until juki_slot_keeper_forget, a restart of the writer asks again.
  */
 bool
 juki_slot_kept_in_recovery(XLogRecPtr restart, bool *vouched)
@@ -170,4 +172,16 @@ juki_slot_kept_in_recovery(XLogRecPtr restart, bool *vouched)
 	*vouched = !XLogRecPtrIsInvalid(restart) &&
 		(XLogRecPtr) pg_atomic_read_u64(&juki_log_head->keeper_vouched) == restart;
 	return true;
+}
+
+/*
+ * The writer has judged the slot it took over (recorded a possible loss or
+ * not): from now on the slot is simply the writer's, and a later restart
+ * of the writer in this shared memory must not judge it as a standby's.
+ */
+void
+juki_slot_keeper_forget(void)
+{
+	if (juki_log_head != NULL)
+		pg_atomic_write_u32(&juki_log_head->keeper_held, 0);
 }

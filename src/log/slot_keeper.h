@@ -19,4 +19,7 @@ extern PGDLLEXPORT void juki_slot_keeper_main(Datum arg);
  */
 extern bool juki_slot_kept_in_recovery(XLogRecPtr restart, bool *vouched);
 
+/* The writer has judged the slot it took over: it is now the writer's. */
+extern void juki_slot_keeper_forget(void);
+
 #endif							/* JUKI_LOG_SLOT_KEEPER_H */

@@ -651,6 +651,8 @@ recover(WriterState *ws)
 		juki_writer_own_in_order(ws, "wal_retention", JUKI_ERROR,
 								 !have_slot ? "wal_retention_unavailable" : "wal_retention_lost", detail);
 	}
+	if (kept)
+		juki_slot_keeper_forget();	/* judged: a restart must not judge it again */
 	jd_init(&d);
 	jd_bool(&d, "after_crash", !clean && !fresh);
 	jd_int(&d, "recovered_seq", ws->next_seq - 1);

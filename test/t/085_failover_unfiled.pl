@@ -16,6 +16,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 use JukiNode;
 
 my $primary = juki_node('primary', allows_streaming => 1, conf => "wal_keep_size = 0\n");
@@ -86,5 +87,27 @@ is(as_role($standby, 'auditor', q{SELECT count(*) FROM juki.operation_log WHERE 
 is(as_role($standby, 'auditor', 'SELECT max(seq) - min(seq) + 1 = count(*) FROM juki.operation_log'), 't',
 	'no seq gap');
 is(as_role($standby, 'auditor', 'SELECT ok FROM juki.verify_log()'), 't', 'the chain verifies');
+
+# the writer restarted on the new primary (same shared memory): the slot is
+# now simply the writer's and is not judged again as the standby's (that
+# would record a possible loss whenever the slot stands past every record;
+# here the slot still stands before the worker_stop the writer filed as it
+# stopped, so this restart does not show that)
+my $wpid = $standby->safe_psql('postgres', 'SELECT writer_pid FROM juki.status()');
+kill 'TERM', $wpid;
+$standby->poll_query_until('postgres', qq{SELECT writer_pid <> $wpid AND last_seq IS NOT NULL
+	FROM juki.status()}) or die 'the writer did not come back';
+my $started = '';
+for (1 .. 1200)
+{
+	$started = as_role($standby, 'auditor', q{SELECT count(*) > 0 FROM juki.operation_log
+		WHERE action = 'worker_start'
+		  AND seq > (SELECT coalesce(max(seq), 0) FROM juki.operation_log WHERE action = 'worker_stop')});
+	last if $started eq 't';
+	usleep(100_000);
+}
+is($started, 't', 'the writer restarted on the new primary');
+is(as_role($standby, 'auditor', q{SELECT count(*) FROM juki.operation_log WHERE action = 'wal_retention'}),
+	'0', 'a restart of the writer after the promotion records no possible loss');
 $standby->stop;
 done_testing();
