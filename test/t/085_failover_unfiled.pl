@@ -7,7 +7,9 @@
 # standby is promoted.  Every disclosure a client received must have its
 # entry on the new primary, in order, the chain must verify and nothing be
 # recorded as lost.  Before that, with the writer running, the standby's
-# own slot must follow the primary's filing (it may not hold WAL forever).
+# own slot must follow the primary's filing (it may not hold WAL forever);
+# a standby without hot standby keeps the slot too, a primary runs no
+# keeper; after the promotion a restart of the writer records no loss.
 # Shown to fail on the code before the standby kept a slot (main 3c9e2e7):
 # the standby's restartpoints removed the segments, the promoted writer
 # recorded wal_retention_lost and none of the twenty entries was filed.
@@ -28,6 +30,39 @@ my $standby = PostgreSQL::Test::Cluster->new('standby');
 $standby->init_from_backup($primary, 'base', has_streaming => 1);
 $standby->append_conf('postgresql.conf', "wal_keep_size = 0\n");
 $standby->start;
+
+# the keeper runs during recovery only, hot standby or not; a primary has none
+# (a worker without a database connection is not in pg_stat_activity: ps)
+sub keeper_running
+{
+	my ($node) = @_;
+	my $pm = $node->{_pid};
+	for my $stat (glob '/proc/[0-9]*/stat')
+	{
+		open(my $fh, '<', $stat) or next;
+		my $line = <$fh> // '';
+		close $fh;
+		next unless $line =~ /^\d+ \(.*\) \S (\d+) / && $1 == $pm;
+		(my $cmd = $stat) =~ s/stat$/cmdline/;
+		return 1 if (eval { slurp_file($cmd) } // '') =~ /juki slot keeper/;
+	}
+	return 0;
+}
+my $cold = PostgreSQL::Test::Cluster->new('cold');
+$cold->init_from_backup($primary, 'base', has_streaming => 1);
+$cold->append_conf('postgresql.conf', "hot_standby = off\n");
+$cold->start;
+my $kept = 0;
+for (1 .. 1200)
+{
+	$kept = -d $cold->data_dir . '/pg_replslot/juki_audit_log';
+	last if $kept;
+	usleep(100_000);
+}
+ok($kept, 'a standby without hot standby holds juki\'s slot too');
+ok(keeper_running($cold), 'its slot keeper runs');
+$cold->stop('fast');
+ok(!keeper_running($primary), 'no slot keeper runs on a primary');
 
 my $token = card_login($primary, 'op1', 'OP1-CARD');
 
