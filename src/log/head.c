@@ -229,6 +229,15 @@ juki_head_set_filed(int64 filed_next, XLogRecPtr slot_lsn)
 	ConditionVariableBroadcast(&juki_log_head->filed_cv);
 }
 
+/* A standby's slot keeper: where its slot holds WAL from (status()). */
+void
+juki_head_set_slot_lsn(XLogRecPtr slot_lsn)
+{
+	LWLockAcquire(juki_log_head->lock, LW_EXCLUSIVE);
+	juki_log_head->slot_lsn = slot_lsn;
+	LWLockRelease(juki_log_head->lock);
+}
+
 /* --------------------------------------------------- on-demand checkpoints */
 
 uint64

@@ -26,7 +26,8 @@
  * spinlock as slotfuncs.c does; of juki's shared memory only the head's
  * atomics standby_keep_from (read), keeper_vouched and keeper_held
  * (written here; keeper_held cleared by the writer once it has taken the
- * slot over) are touched (head.c).
+ * slot over) and slot_lsn, under the head's lock, for juki.status()
+ * (head.c).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -88,6 +89,7 @@ keeper_acquire(void)
 		ReplicationSlotSave();
 	}
 	pg_atomic_write_u32(&juki_log_head->keeper_held, 1);
+	juki_head_set_slot_lsn(MyReplicationSlot->data.restart_lsn);
 	return true;
 }
 
@@ -115,6 +117,7 @@ keeper_advance(void)
 	/* saved to disk at the next restartpoint, before that removes any WAL */
 	ReplicationSlotMarkDirty();
 	ReplicationSlotsComputeRequiredLSN();
+	juki_head_set_slot_lsn(to);
 }
 
 void

@@ -95,6 +95,8 @@ $primary->wait_for_catchup($standby, 'replay');
 ok($standby->poll_query_until('postgres', qq{SELECT coalesce(bool_and(restart_lsn >= '$filed'), false)
 	FROM pg_replication_slots WHERE slot_name = 'juki_audit_log' AND slot_type = 'physical'}),
 	"the standby's slot follows the primary's filing (to $filed)");
+ok($standby->poll_query_until('postgres', qq{SELECT wal_retained_from >= '$filed' FROM juki.status()}),
+	'juki.status() on the standby says where its slot keeps WAL from');
 
 # ---- entries not filed at the failover
 my $mark = as_role($primary, 'auditor', 'SELECT max(seq) FROM juki.operation_log');
