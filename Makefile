@@ -35,6 +35,7 @@ OBJS = \
 	src/log/head.o \
 	src/log/wal.o \
 	src/log/filing.o \
+	src/log/slot_keeper.o \
 	src/log/writer.o \
 	src/log/writer_own.o \
 	src/log/continuity.o \

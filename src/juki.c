@@ -75,6 +75,27 @@ register_audit_writer(void)
 	RegisterBackgroundWorker(&worker);
 }
 
+/*
+ * A standby's keeper of juki's slot (log/slot_keeper.c): started with the
+ * postmaster so that it runs during recovery whether or not hot_standby
+ * is on; it exits at once on a primary.
+ */
+static void
+register_slot_keeper(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	worker.bgw_start_time = BgWorkerStart_PostmasterStart;
+	worker.bgw_restart_time = 1;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "juki");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "juki_slot_keeper_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "juki slot keeper");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "juki slot keeper");
+	RegisterBackgroundWorker(&worker);
+}
+
 /* Module load: everything juki enforces is installed from here. */
 void
 _PG_init(void)
@@ -97,6 +118,7 @@ _PG_init(void)
 	/* the operation log's records travel through WAL (log/wal.c) */
 	juki_wal_register();
 	register_audit_writer();
+	register_slot_keeper();
 	juki_objects_install();
 	juki_guard_install();
 	juki_statistics_sweep_hook = juki_statistics_sweep;

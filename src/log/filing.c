@@ -25,8 +25,10 @@
 #include "access/xlogreader.h"
 #include "access/xlogutils.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "replication/slot.h"
 #include "storage/fd.h"
+#include "storage/latch.h"
 #include "utils/memutils.h"
 
 #include "filing.h"
@@ -50,6 +52,41 @@ bool
 juki_slot_held(void)
 {
 	return MyReplicationSlot != NULL;
+}
+
+/*
+ * Whether juki's slot exists; if another process holds it, wait a while
+ * for it to let go: on a promoted standby the slot keeper (slot_keeper.c)
+ * holds it until it sees that recovery has ended.  The keeper never waits
+ * for anything, so neither does this wait for a checkpoint.  Past the
+ * limit the acquisition fails as before (the writer restarts).
+ */
+static bool
+wait_slot_free(void)
+{
+	int			i;
+
+	for (i = 0;; i++)
+	{
+		ReplicationSlot *s;
+		pid_t		active = 0;
+
+		LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
+		s = SearchNamedReplicationSlot(JUKI_SLOT_NAME, false);
+		if (s != NULL)
+		{
+			SpinLockAcquire(&s->mutex);
+			active = s->active_pid;
+			SpinLockRelease(&s->mutex);
+		}
+		LWLockRelease(ReplicationSlotControlLock);
+		if (s == NULL || active == 0 || i >= 600)
+			return s != NULL;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 50L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /*
@@ -77,9 +114,7 @@ juki_slot_acquire(XLogRecPtr *restart, bool *created, bool *lost, char *why, int
 	}
 	if (MyReplicationSlot == NULL)
 	{
-		LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
-		exists = SearchNamedReplicationSlot(JUKI_SLOT_NAME, false) != NULL;
-		LWLockRelease(ReplicationSlotControlLock);
+		exists = wait_slot_free();
 		if (exists)
 			ReplicationSlotAcquire(JUKI_SLOT_NAME, true);
 		else
@@ -197,6 +232,8 @@ juki_slot_advance(XLogRecPtr to)
 	/* saved to disk at the next checkpoint, before that removes any WAL */
 	ReplicationSlotMarkDirty();
 	ReplicationSlotsComputeRequiredLSN();
+	/* standbys keep their own slot there (slot_keeper.c) */
+	juki_wal_log_filed(to);
 }
 
 /* ---------------------------------------------------------------- reader */
@@ -304,7 +341,7 @@ juki_filing_read(JukiWalRead *out, int max, int64 stop_seq, int64 skip_below)
 		}
 		if (!juki_wal_decode(reader, &hdr, &payload))
 		{
-			if (XLogRecGetRmid(reader) == JUKI_RMGR_ID)
+			if (juki_wal_malformed_entry(reader))
 				ereport(WARNING,
 						(errmsg("juki's audit writer found a malformed record of its own at %X/%X",
 								LSN_FORMAT_ARGS(reader->ReadRecPtr))));

@@ -25,6 +25,11 @@
  *	  path), having set the writer's latch.
  *	- checkpoint requests: counters under lock, requesters wait on
  *	  checkpoint_cv.
+ *	- standby_keep_from is written only by the startup process's redo
+ *	  (wal.c) and only grows; keeper_vouched and keeper_held by the
+ *	  standby's slot keeper (slot_keeper.c) while it holds the slot; the
+ *	  writer reads them after recovery has ended and the keeper has let
+ *	  go of the slot, and clears keeper_held once it has judged the slot.
  *	A crash of any process re-creates shared memory; the writer recovers
  *	the head from the table and the WAL its slot retained (writer.c).
  *-------------------------------------------------------------------------
@@ -64,6 +69,9 @@ juki_head_shmem_startup(void)
 		ConditionVariableInit(&juki_log_head->filed_cv);
 		ConditionVariableInit(&juki_log_head->checkpoint_cv);
 		pg_atomic_init_u64(&juki_log_head->filed_next, 0);
+		pg_atomic_init_u64(&juki_log_head->standby_keep_from, 0);
+		pg_atomic_init_u64(&juki_log_head->keeper_vouched, 0);
+		pg_atomic_init_u32(&juki_log_head->keeper_held, 0);
 		juki_log_head->gate = JUKI_GATE_UNKNOWN;
 		juki_log_head->has_login_role = true;
 		juki_log_head->has_terminal = true;
@@ -219,6 +227,15 @@ juki_head_set_filed(int64 filed_next, XLogRecPtr slot_lsn)
 	juki_log_head->slot_lsn = slot_lsn;
 	LWLockRelease(juki_log_head->lock);
 	ConditionVariableBroadcast(&juki_log_head->filed_cv);
+}
+
+/* A standby's slot keeper: where its slot holds WAL from (status()). */
+void
+juki_head_set_slot_lsn(XLogRecPtr slot_lsn)
+{
+	LWLockAcquire(juki_log_head->lock, LW_EXCLUSIVE);
+	juki_log_head->slot_lsn = slot_lsn;
+	LWLockRelease(juki_log_head->lock);
 }
 
 /* --------------------------------------------------- on-demand checkpoints */

@@ -43,9 +43,15 @@ typedef struct JukiLogHead
 	bool		has_terminal;	/* the table has the 1.1 column terminal */
 	int			writer_pid;
 	Latch	   *writer_latch;
-	XLogRecPtr	slot_lsn;		/* restart_lsn of juki's slot, as last set */
+	XLogRecPtr	slot_lsn;		/* restart_lsn of juki's slot, as last set
+								 * (by the writer; on a standby the keeper) */
 	uint64		checkpoint_requests;
 	uint64		checkpoints_done;
+
+	/* a standby's slot (wal.c redo, slot_keeper.c): atomics, see head.c */
+	pg_atomic_uint64 standby_keep_from; /* the primary's last FILED keep_from, 0 none */
+	pg_atomic_uint64 keeper_vouched;	/* the keeper set its slot to this keep_from, 0 none */
+	pg_atomic_uint32 keeper_held;	/* the keeper held juki's slot in this recovery */
 } JukiLogHead;
 
 extern JukiLogHead *juki_log_head;
@@ -65,6 +71,9 @@ extern void juki_head_publish(int64 next_seq, const uint8 *hash, int64 last_ts);
 extern void juki_head_set_gate(JukiGate gate, const char *why);
 extern void juki_head_set_columns(bool has_login_role, bool has_terminal);
 extern void juki_head_set_filed(int64 filed_next, XLogRecPtr slot_lsn);
+
+/* A standby's slot keeper. */
+extern void juki_head_set_slot_lsn(XLogRecPtr slot_lsn);
 
 /* Checkpoints on request (export_log, checkpoint()). */
 extern uint64 juki_head_request_checkpoint(void);

@@ -14,8 +14,15 @@
  * model").  Redo changes nothing: the records are already what the writer
  * reads; on a standby it remembers the last seq replayed.
  *
+ * A second, small record (FILED) says how far the primary's writer has
+ * filed, each time it moves its slot; a standby's redo publishes it in
+ * the log head (standby_keep_from, an atomic written only by the startup
+ * process) for the standby's own slot (slot_keeper.c), so that its
+ * restartpoints keep every segment holding an entry the primary had not
+ * filed.
+ *
  * Registered only from _PG_init under shared_preload_libraries, as
- * PostgreSQL requires.  No shared memory.
+ * PostgreSQL requires.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -25,6 +32,7 @@
 #include "lib/stringinfo.h"
 
 #include "format/hash.h"
+#include "head.h"
 #include "wal.h"
 
 static int64 last_replayed_seq = -1;
@@ -49,15 +57,58 @@ juki_wal_decode(XLogReaderState *rec, JukiWalEntry *hdr, const char **payload)
 	return true;
 }
 
-/* Nothing to redo: the record is its own effect.  A standby notes the seq. */
+static bool
+decode_filed(XLogReaderState *rec, JukiWalFiled *f)
+{
+	if (XLogRecGetRmid(rec) != JUKI_RMGR_ID ||
+		(XLogRecGetInfo(rec) & ~XLR_INFO_MASK) != XLOG_JUKI_FILED ||
+		XLogRecGetDataLen(rec) != sizeof(JukiWalFiled))
+		return false;
+	memcpy(f, XLogRecGetData(rec), sizeof(JukiWalFiled));
+	return f->format == JUKI_WAL_FORMAT;
+}
+
+bool
+juki_wal_malformed_entry(XLogReaderState *rec)
+{
+	JukiWalEntry hdr;
+	const char *payload;
+
+	return XLogRecGetRmid(rec) == JUKI_RMGR_ID &&
+		(XLogRecGetInfo(rec) & ~XLR_INFO_MASK) != XLOG_JUKI_FILED &&
+		!juki_wal_decode(rec, &hdr, &payload);
+}
+
+void
+juki_wal_log_filed(XLogRecPtr keep_from)
+{
+	JukiWalFiled f;
+
+	memset(&f, 0, sizeof(f));
+	f.format = JUKI_WAL_FORMAT;
+	f.keep_from = keep_from;
+	XLogBeginInsert();
+	XLogRegisterData((char *) &f, sizeof(f));
+	(void) XLogInsert(JUKI_RMGR_ID, XLOG_JUKI_FILED);
+}
+
+/*
+ * Nothing to redo: the records are their own effect.  A standby notes the
+ * seq of an entry, and how far the primary had filed (it only grows: a
+ * standby restarted replays older FILED records again).
+ */
 static void
 juki_rm_redo(XLogReaderState *rec)
 {
 	JukiWalEntry hdr;
 	const char *payload;
+	JukiWalFiled f;
 
 	if (juki_wal_decode(rec, &hdr, &payload))
 		last_replayed_seq = hdr.seq;
+	else if (decode_filed(rec, &f) && juki_log_head != NULL &&
+			 f.keep_from > pg_atomic_read_u64(&juki_log_head->standby_keep_from))
+		pg_atomic_write_u64(&juki_log_head->standby_keep_from, f.keep_from);
 }
 
 /* pg_waldump / pg_walinspect: seq and hash, never the entry's content. */
@@ -67,7 +118,13 @@ juki_rm_desc(StringInfo buf, XLogReaderState *rec)
 	JukiWalEntry hdr;
 	const char *payload;
 	char		hex[JK_HEX_LEN + 1];
+	JukiWalFiled f;
 
+	if (decode_filed(rec, &f))
+	{
+		appendStringInfo(buf, "keep from %X/%X", LSN_FORMAT_ARGS(f.keep_from));
+		return;
+	}
 	if (!juki_wal_decode(rec, &hdr, &payload))
 	{
 		appendStringInfoString(buf, "malformed");
@@ -83,6 +140,8 @@ juki_rm_identify(uint8 info)
 {
 	if ((info & ~XLR_INFO_MASK) == XLOG_JUKI_ENTRY)
 		return "ENTRY";
+	if ((info & ~XLR_INFO_MASK) == XLOG_JUKI_FILED)
+		return "FILED";
 	return NULL;
 }
 

@@ -19,8 +19,9 @@
 #define JUKI_RMGR_ID		211
 #define JUKI_RMGR_NAME		"juki"
 
-/* xl_info: the one kind of record (high bits; the low ones are PostgreSQL's) */
-#define XLOG_JUKI_ENTRY		0x00
+/* xl_info: the kinds of record (high bits; the low ones are PostgreSQL's) */
+#define XLOG_JUKI_ENTRY		0x00	/* one entry of the operation log */
+#define XLOG_JUKI_FILED		0x10	/* how far the writer has filed */
 
 #define JUKI_WAL_FORMAT		1
 
@@ -39,7 +40,25 @@ typedef struct JukiWalEntry
 	uint8		hash[JK_HASH_LEN];
 } JukiWalEntry;
 
+/*
+ * The writer moved juki's slot: no record of ours not yet filed begins
+ * before keep_from, and every filing transaction before this record
+ * committed.  A standby's redo notes keep_from for its slot (slot_keeper.c).
+ */
+typedef struct JukiWalFiled
+{
+	uint32		format;			/* JUKI_WAL_FORMAT */
+	uint32		pad;
+	XLogRecPtr	keep_from;
+} JukiWalFiled;
+
 extern void juki_wal_register(void);
+
+/* The writer (primary): WAL-log how far it has filed (not flushed). */
+extern void juki_wal_log_filed(XLogRecPtr keep_from);
+
+/* A record of ours that says to be an entry but does not decode. */
+extern bool juki_wal_malformed_entry(XLogReaderState *rec);
 
 /* The header and payload of a record of ours, or false (another rmgr, malformed). */
 extern bool juki_wal_decode(XLogReaderState *rec, JukiWalEntry *hdr, const char **payload);

@@ -61,6 +61,7 @@
 #include "columns.h"
 #include "append.h"
 #include "filing.h"
+#include "slot_keeper.h"
 #include "head.h"
 #include "writer.h"
 #include "writer_read.h"
@@ -554,6 +555,8 @@ recover(WriterState *ws)
 	XLogRecPtr	restart = InvalidXLogRecPtr;
 	int64		head_before = 0;
 	bool		covered = false;
+	bool		kept = false;
+	bool		vouched = false;
 	char		why[200];
 	JukiDetail	d;
 	char	   *detail;
@@ -566,6 +569,8 @@ recover(WriterState *ws)
 		/* a new slot over an old log (promotion): read all WAL still here */
 		if (created && ch.have_head)
 			restart = juki_slot_reserve_oldest(restart);
+		/* a promoted standby's slot, kept during recovery (slot_keeper.c) */
+		kept = !created && !lost && juki_slot_kept_in_recovery(restart, &vouched);
 		head_before = ws->next_seq;
 		juki_filing_start(restart);
 		/* file what WAL holds beyond the table (a crash, a kill of the writer) */
@@ -573,6 +578,9 @@ recover(WriterState *ws)
 			(void) juki_writer_file_upto(ws, PG_INT64_MAX, NULL);
 		/* the WAL read reaches back to filed entries: nothing in between lost */
 		covered = juki_filing_first_seq() >= 0 && juki_filing_first_seq() <= head_before;
+		/* none unfiled after where the old primary said all before was filed */
+		if (kept && vouched && juki_filing_first_seq() < 0)
+			covered = true;
 		read_filed_head(ws, &ch);
 	}
 	else
@@ -631,17 +639,20 @@ recover(WriterState *ws)
 					 errdetail("juki cannot tell whether it did: %s.", gwhy)));
 		}
 	}
-	if (!have_slot || lost || (created && !fresh && !covered))
+	if (!have_slot || lost || ((created || kept) && !fresh && !covered))
 	{
 		jd_init(&d);
 		jd_str(&d, "slot", JUKI_SLOT_NAME);
 		jd_str(&d, "problem", !have_slot ? why : lost ?
 			   "the slot's WAL was taken (max_slot_wal_keep_size): records not yet filed may be lost" :
+			   kept ? "the standby's slot does not reach back to the last filed entry: records not yet filed may be lost" :
 			   "the slot was missing and is created again: records not yet filed may be lost");
 		detail = jd_finish(&d);
 		juki_writer_own_in_order(ws, "wal_retention", JUKI_ERROR,
 								 !have_slot ? "wal_retention_unavailable" : "wal_retention_lost", detail);
 	}
+	if (kept)
+		juki_slot_keeper_forget();	/* judged: a restart must not judge it again */
 	jd_init(&d);
 	jd_bool(&d, "after_crash", !clean && !fresh);
 	jd_int(&d, "recovered_seq", ws->next_seq - 1);
