@@ -537,7 +537,7 @@ fi
 # the writer).
 FILING=""
 if [[ $VERIFY_ONLY != 1 && $FILING_ENTRIES -gt 0 ]]; then
-	FRATES="" FCPUS="" FLINES=""
+	FRATES="" FCPUS="" FWAL="" FLINES=""
 	for r in $(seq "$FILING_ROUNDS"); do
 		q postgres -c CHECKPOINT
 		wpid=$(q postgres -c 'SELECT writer_pid FROM juki.status()')
@@ -558,6 +558,7 @@ if [[ $VERIFY_ONLY != 1 && $FILING_ENTRIES -gt 0 ]]; then
 		# the writer's own CPU time (ns, /proc/PID/schedstat): what filing costs, whatever the
 		# other processes on the shared cores take meanwhile
 		c0=$(awk '{print $1}' "/proc/$wpid/schedstat")
+		l0=$(q postgres -c 'SELECT pg_current_wal_lsn()')
 		t0=$(date +%s.%N)
 		kill -CONT "$wpid"
 		for w in $(seq 6000); do
@@ -565,21 +566,23 @@ if [[ $VERIFY_ONLY != 1 && $FILING_ENTRIES -gt 0 ]]; then
 			sleep 0.1
 		done
 		c1=$(awk '{print $1}' "/proc/$wpid/schedstat")
+		# nothing else writes meanwhile: the WAL of the filing (rows, index entries, commits)
+		wb=$(q postgres -c "SELECT round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$l0') / $b0)")
 		[[ -n $FPERF ]] && { kill -INT "$FPERF"; wait "$FPERF" 2>/dev/null || true; }
 		kill "$WAITPID" 2>/dev/null; wait "$WAITPID" 2>/dev/null || true; WAITPID=""
 		fs=$(awk -F'|' -v t="$target" -v t0="$t0" '$2 >= t {printf "%.3f", $1 - t0; exit}' "$RES/filing.samples")
 		[[ -n $fs ]] || die "the writer did not file the $b0 waiting entries within 10 minutes"
 		rate=$(awk -v n="$b0" -v t="$fs" 'BEGIN {printf "%.0f", n / t}')
 		cpu=$(awk -v n="$b0" -v a="$c0" -v b="$c1" 'BEGIN {printf "%.2f", (b - a) / 1000 / n}')
-		FRATES+=" $rate" FCPUS+=" $cpu"
-		FLINES+=$(printf '\n| %s | %s | %s | %s | %s | %s |' "$r" "$b0" "$(tps_of "$RES/filing.out")" "$fs" "$rate" "$cpu")
-		say "  filing round $r: $b0 entries waiting, filed in $fs s: $rate entries/s; the writer's CPU: $cpu µs per entry"
+		FRATES+=" $rate" FCPUS+=" $cpu" FWAL+=" $wb"
+		FLINES+=$(printf '\n| %s | %s | %s | %s | %s | %s | %s |' "$r" "$b0" "$(tps_of "$RES/filing.out")" "$fs" "$rate" "$cpu" "$wb")
+		say "  filing round $r: $b0 entries waiting, filed in $fs s: $rate entries/s; the writer's CPU: $cpu µs per entry; filing WAL $wb bytes per entry"
 	done
 	FILING=$(
 		printf 'The writer stopped (SIGSTOP) while %s one-statement lookups were logged at 16 clients, then let go; time from SIGCONT to the first sample of juki.status().filed_seq (every 0.02 s) that reaches the last entry.\n\n' "$FILING_ENTRIES"
-		printf '| round | entries waiting | lookups tps while stopped | seconds to file | entries/s | writer CPU µs per entry |\n|---:|---:|---:|---:|---:|---:|%s\n' "$FLINES"
-		printf '\n**Filing rate (median of %s): %s entries/s**; the writer'"'"'s own CPU time (/proc/PID/schedstat): %s µs per entry (%s entries per CPU-second).\n' \
-			"$FILING_ROUNDS" "$(median $FRATES)" "$(median $FCPUS)" "$(awk -v c="$(median $FCPUS)" 'BEGIN {printf "%.0f", 1e6 / c}')"
+		printf '| round | entries waiting | lookups tps while stopped | seconds to file | entries/s | writer CPU µs per entry | filing WAL bytes per entry |\n|---:|---:|---:|---:|---:|---:|---:|%s\n' "$FLINES"
+		printf '\n**Filing rate (median of %s): %s entries/s**; the writer'"'"'s own CPU time (/proc/PID/schedstat): %s µs per entry (%s entries per CPU-second); WAL written by the filing: %s bytes per entry.\n' \
+			"$FILING_ROUNDS" "$(median $FRATES)" "$(median $FCPUS)" "$(awk -v c="$(median $FCPUS)" 'BEGIN {printf "%.0f", 1e6 / c}')" "$(median $FWAL)"
 	)
 	if [[ $PERF == 1 && -f $WORK/filing.perf.data ]]; then
 		FILING+=$(
