@@ -36,6 +36,7 @@
 #        the log, which juki.verify_log() checks as chain and Merkle tree in one pass),
 #        BYTES_LOOKUPS (16000), FILING_ENTRIES (50000: the
 #        writer stopped while that many lookups are logged, then its filing rate measured),
+#        PROFILE_SCEN (juki) and PROFILE_CLIENTS (16): the run profiled (wait events, PERF=1),
 #        FILING_ROUNDS (1), FILING_ONLY (0; 1 = only the filing rate, no scenarios, no
 #        verification: `make bench-filing`, with PERF=1 a perf profile of the writer),
 #        BENCH_BIG (0; 1 = also 10M),
@@ -55,6 +56,8 @@ VERIFY_ONLY=${VERIFY_ONLY:-0}
 FILING_ENTRIES=${FILING_ENTRIES:-50000}
 FILING_ROUNDS=${FILING_ROUNDS:-1}
 FILING_ONLY=${FILING_ONLY:-0}
+PROFILE_SCEN=${PROFILE_SCEN:-juki}
+PROFILE_CLIENTS=${PROFILE_CLIENTS:-16}
 [[ $FILING_ONLY == 1 ]] && VERIFY_ENTRIES=0
 BYTES_LOOKUPS=${BYTES_LOOKUPS:-16000}
 BENCH_BIG=${BENCH_BIG:-0}
@@ -67,7 +70,7 @@ NOPS=16
 PURPOSE=wide_area_copy_issuance
 PASSWORD='Madoguchi#2026'
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-CMD="DURATION=$DURATION ROUNDS=$ROUNDS CLIENTS=\"$CLIENTS\" SCEN=\"$SCEN\" RESIDENTS=$RESIDENTS FILING_ENTRIES=$FILING_ENTRIES VERIFY_ENTRIES=$VERIFY_ENTRIES VERIFY_FILL=$VERIFY_FILL VERIFY_ONLY=$VERIFY_ONLY FILING_ONLY=$FILING_ONLY FILING_ROUNDS=$FILING_ROUNDS BENCH_BIG=$BENCH_BIG PERF=$PERF PGBIN=$PGBIN test/bench/door_bench.sh"
+CMD="DURATION=$DURATION ROUNDS=$ROUNDS CLIENTS=\"$CLIENTS\" SCEN=\"$SCEN\" RESIDENTS=$RESIDENTS FILING_ENTRIES=$FILING_ENTRIES VERIFY_ENTRIES=$VERIFY_ENTRIES VERIFY_FILL=$VERIFY_FILL VERIFY_ONLY=$VERIFY_ONLY FILING_ONLY=$FILING_ONLY FILING_ROUNDS=$FILING_ROUNDS BENCH_BIG=$BENCH_BIG PERF=$PERF PROFILE_SCEN=$PROFILE_SCEN PROFILE_CLIENTS=$PROFILE_CLIENTS PGBIN=$PGBIN test/bench/door_bench.sh"
 
 die() { echo "door_bench: error: $*" >&2; exit 1; }
 say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
@@ -451,7 +454,7 @@ BYTES_WAL_DURABLE=$(q postgres -c "SELECT round((pg_wal_lsn_diff('$w1', '$w0') /
 say "  $BYTES_TOTAL bytes/lookup (heap $BYTES_HEAP), $ENTRIES_PER log entries per lookup, WAL $BYTES_WAL bytes/lookup (durable insert: $BYTES_WAL_DURABLE)"
 
 # ----------------------------------------------------------- where juki spends its time
-say "profile: juki at 16 clients for ${DURATION}s, sampling pg_stat_activity every 0.1 s"
+say "profile: $PROFILE_SCEN at $PROFILE_CLIENTS clients for ${DURATION}s, sampling pg_stat_activity every 0.1 s"
 : >"$RES/waits.txt"
 # one psql session polling with \watch (a new connection per sample is too slow on 2 busy cores)
 printf '%s\n' "SELECT backend_type || '|' || coalesce(wait_event_type || ':' || wait_event, 'CPU')
@@ -463,7 +466,7 @@ WAITPID=$!
 # WAL between two LSNs: the writer's commits are the only transaction commits in a juki
 # lookup run (the callers' transactions write nothing), so entries / commits = batch size
 l0=$(q postgres -c 'SELECT pg_current_wal_lsn()'); e0=$(last_seq)
-pgbench_run juki 16 "$RES/profile.out" -T "$DURATION" &
+pgbench_run "$PROFILE_SCEN" "$PROFILE_CLIENTS" "$RES/profile.out" -T "$DURATION" &
 PGBPID=$!
 if [[ $PERF == 1 ]]; then
 	# only this cluster's processes (the machine is shared), once the clients are connected
@@ -740,12 +743,12 @@ REPORT=$(
 	fi
 	printf '%s\n' "$VER"
 	if [[ $VERIFY_ONLY != 1 && $FILING_ONLY != 1 ]]; then
-	printf '\n## Writer batches, juki at 16 clients\n\n%s.\n' "$BATCH"
-	printf '\n## Wait events, juki at 16 clients (%s tps during sampling; samples of pg_stat_activity every 0.1 s, active backends and the audit writer; CPU = no wait event)\n\n' "$PROFILE_TPS"
+	printf '\n## Writer batches, %s at %s clients\n\n%s.\n' "$PROFILE_SCEN" "$PROFILE_CLIENTS" "$BATCH"
+	printf '\n## Wait events, %s at %s clients (%s tps during sampling; samples of pg_stat_activity every 0.1 s, active backends and the audit writer; CPU = no wait event)\n\n' "$PROFILE_SCEN" "$PROFILE_CLIENTS" "$PROFILE_TPS"
 	printf '| backend type | wait event | samples | share of that backend type |\n|---|---|---:|---:|\n'
 	printf '%s\n' "$WAITS" | awk -F' \\| ' 'NF == 4 {printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4}'
 	if [[ -n $PERFTOP ]]; then
-		printf '\n## perf (this cluster'"'"'s processes only, juki at 16 clients)\n\n```\n%s\n```\n' "$PERFTOP"
+		printf '\n## perf (this cluster'"'"'s processes only, %s at %s clients)\n\n```\n%s\n```\n' "$PROFILE_SCEN" "$PROFILE_CLIENTS" "$PERFTOP"
 	fi
 	fi
 	printf '\nTotal bench time: %s s.\n' "$(secs "$T0")"
