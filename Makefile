@@ -37,6 +37,7 @@ OBJS = \
 	src/log/filing.o \
 	src/log/slot_keeper.o \
 	src/log/writer.o \
+	src/log/inserter.o \
 	src/log/writer_own.o \
 	src/log/continuity.o \
 	src/log/writer_read.o \
@@ -313,7 +314,7 @@ isolationcheck: juki_test.conf
 # The README's commands.  All are safe to run as root (CI) or as a user
 # with sudo; see test/run.sh.  `make package` builds the Debian package
 # postgresql-15-juki (debian/) in the build directory.
-.PHONY: test demo bench package
+.PHONY: test demo bench bench-filing package
 test:
 	$(srcdir)/test/run.sh test
 demo:
@@ -324,3 +325,8 @@ package:
 # test/bench/door_bench.sh (~15 min; knobs in the script's header).
 bench:
 	$(srcdir)/test/run.sh bench
+# Only the audit writer's filing rate (issue 16): FILING_ROUNDS rounds of
+# FILING_ENTRIES lookups logged with the writer stopped, then filed; PERF=1
+# adds a perf profile of the writer (~3 min).
+bench-filing:
+	FILING_ONLY=1 FILING_ROUNDS=$${FILING_ROUNDS:-3} $(srcdir)/test/run.sh bench

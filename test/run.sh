@@ -11,7 +11,7 @@
 #   4. test: runs every pg_regress, isolation and TAP suite against throwaway
 #      instances, all of them even if one fails, and ends with one line
 #      "N passed, N failed";  demo: runs test/demo/demo.sh;  bench: runs
-#      test/bench/door_bench.sh as root (it needs pgaudit: postgresql-15-pgaudit);
+#      test/bench/door_bench.sh as root (with SCEN naming pgaudit: postgresql-15-pgaudit);
 #      package: builds the Debian package (debian/) into $JUKI_BUILD_DIR/package
 #      with dpkg-buildpackage -us -uc -b, after installing its build dependencies.
 # Environment: JUKI_BUILD_DIR (default /tmp/juki-build), JUKI_SUITES (a subset
@@ -33,7 +33,10 @@ PG_CONFIG=$PGBIN/pg_config
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-plperl-15 libssl-dev openssl libkrb5-dev
           libipc-run-perl make gcc perl faketime clang libclang-rt-14-dev gettext locales
           python3-psycopg python3-cryptography pgbouncer)
-[ "$mode" = bench ] && PACKAGES+=(postgresql-15-pgaudit)
+# pgaudit only when the benchmark compares with it (SCEN names it; not by default)
+if [ "$mode" = bench ]; then
+	case " ${SCEN:-} " in *" pgaudit "*) PACKAGES+=(postgresql-15-pgaudit) ;; esac
+fi
 suites=${JUKI_SUITES:-regress isolation tap package}
 # The package suite installs into the system's PostgreSQL 15 (where the
 # package goes): on by default, off when JUKI_PGBIN names another installation.

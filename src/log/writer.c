@@ -59,6 +59,7 @@
 #include "enforcement.h"
 #include "form_ledger.h"
 #include "columns.h"
+#include "inserter.h"
 #include "append.h"
 #include "filing.h"
 #include "slot_keeper.h"
@@ -86,70 +87,11 @@ writer_sigterm(SIGNAL_ARGS)
 
 /* ------------------------------------------------------------ inserting */
 
-/* Executor state for inserting rows without a query (as logical apply does). */
-typedef struct Inserter
-{
-	Relation	rel;
-	EState	   *estate;
-	ResultRelInfo *rri;
-	TupleTableSlot *slot;
-	JukiLogColumns cols;		/* operation_log only: its columns by name */
-} Inserter;
+/* per-entry working memory of write_entry (TopMemoryContext, reset per entry) */
+static MemoryContext entry_cxt = NULL;
 
-static void
-inserter_open(Inserter *ins, const char *relname)
-{
-	Oid			relid = get_relname_relid(relname, get_namespace_oid("juki", false));
-	RangeTblEntry *rte;
-
-	if (!OidIsValid(relid))
-		elog(ERROR, "relation juki.%s does not exist", relname);
-	ins->rel = table_open(relid, RowExclusiveLock);
-	ins->estate = CreateExecutorState();
-	rte = makeNode(RangeTblEntry);
-	rte->rtekind = RTE_RELATION;
-	rte->relid = relid;
-	rte->relkind = ins->rel->rd_rel->relkind;
-	rte->rellockmode = RowExclusiveLock;
-	ExecInitRangeTable(ins->estate, list_make1(rte));
-	ins->rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(ins->rri, ins->rel, 1, NULL, 0);
-	/* triggers on the log can only have been added behind juki's back */
-	if (ins->rri->ri_TrigDesc != NULL)
-	{
-		ereport(WARNING,
-				(errmsg("juki's audit writer ignores triggers on juki.%s", relname)));
-		ins->rri->ri_TrigDesc = NULL;
-	}
-	ins->estate->es_output_cid = GetCurrentCommandId(true);
-	ExecOpenIndices(ins->rri, false);
-	ins->slot = ExecInitExtraTupleSlot(ins->estate, RelationGetDescr(ins->rel),
-									   &TTSOpsVirtual);
-	/* by name, every batch: the table may have gained a column (an update) */
-	if (strcmp(relname, "operation_log") == 0)
-		juki_log_columns_map(RelationGetDescr(ins->rel), &ins->cols);
-}
-
-static void
-inserter_insert(Inserter *ins, Datum *values, bool *nulls)
-{
-	TupleDesc	desc = RelationGetDescr(ins->rel);
-
-	ExecClearTuple(ins->slot);
-	memcpy(ins->slot->tts_values, values, sizeof(Datum) * desc->natts);
-	memcpy(ins->slot->tts_isnull, nulls, sizeof(bool) * desc->natts);
-	ExecStoreVirtualTuple(ins->slot);
-	ExecSimpleRelationInsert(ins->rri, ins->estate, ins->slot);
-}
-
-static void
-inserter_close(Inserter *ins)
-{
-	ExecCloseIndices(ins->rri);
-	ExecResetTupleTable(ins->estate->es_tupleTable, false);
-	FreeExecutorState(ins->estate);
-	table_close(ins->rel, NoLock);
-}
+/* the records of one batch as read from WAL (TopMemoryContext, reset per batch) */
+static MemoryContext records_cxt = NULL;
 
 static Datum
 bytea_datum(const uint8 *data, int len)
@@ -170,12 +112,25 @@ bytea_datum(const uint8 *data, int len)
  * break.
  */
 static void
-write_entry(WriterState *ws, Inserter *ins, JkEntry *e, const uint8 *wal_hash)
+write_entry(WriterState *ws, JukiInserter *ins, JkEntry *e, const uint8 *wal_hash)
 {
 	JkBuf		canon;
 	uint8		hash[JK_HASH_LEN];
-	Datum	   *v = palloc(sizeof(Datum) * ins->cols.natts);
-	bool	   *n = palloc(sizeof(bool) * ins->cols.natts);
+	Datum	   *v;
+	bool	   *n;
+	MemoryContext old;
+
+	/*
+	 * Everything built here is garbage once the row is in its slot: a batch
+	 * of thousands of entries kept in the transaction's memory cost the
+	 * writer more in page faults than the inserts themselves.
+	 */
+	if (entry_cxt == NULL)
+		entry_cxt = AllocSetContextCreate(TopMemoryContext, "juki audit entry",
+										  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(entry_cxt);
+	v = palloc(sizeof(Datum) * ins->cols.natts);
+	n = palloc(sizeof(bool) * ins->cols.natts);
 
 	if (e->seq != ws->next_seq)
 		ereport(WARNING,
@@ -197,11 +152,13 @@ write_entry(WriterState *ws, Inserter *ins, JkEntry *e, const uint8 *wal_hash)
 	}
 
 	juki_log_entry_values(&ins->cols, e, ws->head, hash, v, n);
-	inserter_insert(ins, v, n);
+	juki_inserter_insert(ins, v, n);
 	/* a printed form enters the ledger with its entry (form_ledger.c) */
 	juki_form_ledger_write(e, e->ts_unix_us - UNIX_EPOCH_OFFSET_US);
 	/* the Merkle tree over the same bytes, in the same transaction */
 	juki_tree_append(e->seq, canon.data, canon.len);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(entry_cxt);
 
 	memcpy(ws->head, hash, JK_HASH_LEN);
 	ws->next_seq = e->seq + 1;
@@ -273,9 +230,14 @@ file_batch(WriterState *ws, int64 stop_seq, JukiSigningKey *key, bool *reached, 
 	JukiWalRead *recs;
 	int			n;
 	int			i;
-	Inserter	ins;
-	MemoryContext old = MemoryContextSwitchTo(ws->batch_cxt);
+	JukiInserter ins;
+	MemoryContext old;
 
+	/* the records read, reset after each batch (not batch_cxt: it outlives one) */
+	if (records_cxt == NULL)
+		records_cxt = AllocSetContextCreate(TopMemoryContext, "juki audit records",
+											ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(records_cxt);
 	*reached = ws->next_seq > stop_seq;
 	recs = palloc(sizeof(JukiWalRead) * FILING_BATCH);
 	n = juki_filing_read(recs, FILING_BATCH, stop_seq, ws->next_seq);
@@ -284,13 +246,14 @@ file_batch(WriterState *ws, int64 stop_seq, JukiSigningKey *key, bool *reached, 
 	if (n == 0)
 	{
 		MemoryContextSwitchTo(old);
+		MemoryContextReset(records_cxt);
 		MemoryContextReset(ws->batch_cxt);
 		return 0;
 	}
 
 	pgstat_report_activity(STATE_RUNNING, "filing audit records");
 	begin_xact();
-	inserter_open(&ins, "operation_log");
+	juki_inserter_open(&ins, "operation_log");
 	juki_head_set_columns(ins.cols.field_att[JK_F_LOGIN_ROLE] >= 0,
 						  ins.cols.field_att[JK_F_TERMINAL] >= 0);
 	for (i = 0; i < n; i++)
@@ -306,7 +269,7 @@ file_batch(WriterState *ws, int64 stop_seq, JukiSigningKey *key, bool *reached, 
 		e.ts_unix_us = recs[i].ts_unix_us;
 		write_entry(ws, &ins, &e, recs[i].hash);
 	}
-	inserter_close(&ins);
+	juki_inserter_close(&ins);
 	if (key && *reached)
 		*line = store_checkpoint(ws, key);
 	commit_xact();
@@ -324,6 +287,7 @@ file_batch(WriterState *ws, int64 stop_seq, JukiSigningKey *key, bool *reached, 
 		ws->last_problem[0] = '\0';
 	}
 	MemoryContextSwitchTo(old);
+	MemoryContextReset(records_cxt);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return n;
 }
@@ -415,7 +379,7 @@ static char *
 store_checkpoint(WriterState *ws, JukiSigningKey *key)
 {
 	JkBuf		line;
-	Inserter	ins;
+	JukiInserter ins;
 	uint8		sig[JK_SIG_LEN];
 	char		ts[JK_TS_LEN + 1];
 	char		sighex[2 * JK_SIG_LEN + 1];
@@ -437,7 +401,7 @@ store_checkpoint(WriterState *ws, JukiSigningKey *key)
 	jk_buf_append_str(&line, " sig=");
 	jk_buf_append_str(&line, sighex);
 
-	inserter_open(&ins, "audit_checkpoint");
+	juki_inserter_open(&ins, "audit_checkpoint");
 	v[0] = Int64GetDatum(seq);
 	v[1] = bytea_datum(ws->head, JK_HASH_LEN);
 	v[2] = TimestampTzGetDatum(GetCurrentTimestamp());
@@ -454,8 +418,8 @@ store_checkpoint(WriterState *ws, JukiSigningKey *key)
 	n[7] = n[8] = n[9] = (note == NULL);
 	if (RelationGetDescr(ins.rel)->natts > 10)
 		elog(ERROR, "juki.audit_checkpoint has unexpected columns");
-	inserter_insert(&ins, v, n);
-	inserter_close(&ins);
+	juki_inserter_insert(&ins, v, n);
+	juki_inserter_close(&ins);
 	/* the transaction's memory goes at commit; the file is written after it */
 	return MemoryContextStrdup(ws->batch_cxt, line.data);
 }
@@ -510,7 +474,7 @@ write_genesis(WriterState *ws)
 	char		hex[JK_HEX_LEN + 1];
 	JukiDetail	d;
 	JkEntry		e;
-	Inserter	ins;
+	JukiInserter ins;
 
 	ws->next_seq = 0;
 	memset(ws->head, 0, JK_HASH_LEN);
@@ -522,9 +486,9 @@ write_genesis(WriterState *ws)
 	own_entry(&e, "genesis", JUKI_GRANTED, NULL, jd_finish(&d));
 	e.seq = 0;
 	e.ts_unix_us = GetCurrentTimestamp() + UNIX_EPOCH_OFFSET_US;
-	inserter_open(&ins, "operation_log");
+	juki_inserter_open(&ins, "operation_log");
 	write_entry(ws, &ins, &e, NULL);
-	inserter_close(&ins);
+	juki_inserter_close(&ins);
 	memcpy(ws->origin, ws->head, JK_HASH_LEN);
 	jk_hex(ws->origin, JK_HASH_LEN, hex);
 	snprintf(sql, sizeof(sql), "UPDATE juki.state SET chain_origin = '\\x%s'", hex);

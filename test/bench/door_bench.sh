@@ -36,6 +36,9 @@
 #        the log, which juki.verify_log() checks as chain and Merkle tree in one pass),
 #        BYTES_LOOKUPS (16000), FILING_ENTRIES (50000: the
 #        writer stopped while that many lookups are logged, then its filing rate measured),
+#        PROFILE_SCEN (juki) and PROFILE_CLIENTS (16): the run profiled (wait events, PERF=1),
+#        FILING_ROUNDS (1), FILING_ONLY (0; 1 = only the filing rate, no scenarios, no
+#        verification: `make bench-filing`, with PERF=1 a perf profile of the writer),
 #        BENCH_BIG (0; 1 = also 10M),
 #        BIG_RESIDENTS (10000000), PERF (0; 1 = perf record during the juki profile run),
 #        OUT (/tmp/juki-bench/door.md), PGBIN (/usr/lib/postgresql/15/bin), PORT (55433),
@@ -51,6 +54,11 @@ VERIFY_ENTRIES=${VERIFY_ENTRIES:-100000}
 VERIFY_FILL=${VERIFY_FILL:-juki1}
 VERIFY_ONLY=${VERIFY_ONLY:-0}
 FILING_ENTRIES=${FILING_ENTRIES:-50000}
+FILING_ROUNDS=${FILING_ROUNDS:-1}
+FILING_ONLY=${FILING_ONLY:-0}
+PROFILE_SCEN=${PROFILE_SCEN:-juki}
+PROFILE_CLIENTS=${PROFILE_CLIENTS:-16}
+[[ $FILING_ONLY == 1 ]] && VERIFY_ENTRIES=0
 BYTES_LOOKUPS=${BYTES_LOOKUPS:-16000}
 BENCH_BIG=${BENCH_BIG:-0}
 BIG_RESIDENTS=${BIG_RESIDENTS:-10000000}
@@ -62,7 +70,7 @@ NOPS=16
 PURPOSE=wide_area_copy_issuance
 PASSWORD='Madoguchi#2026'
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-CMD="DURATION=$DURATION ROUNDS=$ROUNDS CLIENTS=\"$CLIENTS\" SCEN=\"$SCEN\" RESIDENTS=$RESIDENTS FILING_ENTRIES=$FILING_ENTRIES VERIFY_ENTRIES=$VERIFY_ENTRIES VERIFY_FILL=$VERIFY_FILL VERIFY_ONLY=$VERIFY_ONLY BENCH_BIG=$BENCH_BIG PERF=$PERF PGBIN=$PGBIN test/bench/door_bench.sh"
+CMD="DURATION=$DURATION ROUNDS=$ROUNDS CLIENTS=\"$CLIENTS\" SCEN=\"$SCEN\" RESIDENTS=$RESIDENTS FILING_ENTRIES=$FILING_ENTRIES VERIFY_ENTRIES=$VERIFY_ENTRIES VERIFY_FILL=$VERIFY_FILL VERIFY_ONLY=$VERIFY_ONLY FILING_ONLY=$FILING_ONLY FILING_ROUNDS=$FILING_ROUNDS BENCH_BIG=$BENCH_BIG PERF=$PERF PROFILE_SCEN=$PROFILE_SCEN PROFILE_CLIENTS=$PROFILE_CLIENTS PGBIN=$PGBIN test/bench/door_bench.sh"
 
 die() { echo "door_bench: error: $*" >&2; exit 1; }
 say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
@@ -81,7 +89,7 @@ if [[ " $SCEN " == *" pgaudit "* ]]; then
 	[[ -f $PKGLIB/pgaudit.so ]] || die "pgaudit is not installed in $PKGLIB (Debian: apt-get install postgresql-15-pgaudit)"
 	PRELOAD=juki,pgaudit
 fi
-for v in DURATION ROUNDS RESIDENTS BIG_RESIDENTS BYTES_LOOKUPS; do
+for v in DURATION ROUNDS RESIDENTS BIG_RESIDENTS BYTES_LOOKUPS FILING_ROUNDS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $VERIFY_ENTRIES =~ ^[0-9]+$ ]] || die "VERIFY_ENTRIES must be a non-negative integer"
@@ -400,14 +408,14 @@ timed_run() {
 	read -r P50_R P99_R < <(pct_of "$RES/$tag".[0-9]*)
 	rm -f "$RES/$tag".[0-9]*
 }
-if [[ $VERIFY_ONLY != 1 ]]; then
+if [[ $VERIFY_ONLY != 1 && $FILING_ONLY != 1 ]]; then
 	for s in $SCEN; do pgbench_run "$s" 1 "$RES/sanity.$s.out" -t 5; done
 fi
 if [[ $VERIFY_ONLY != 1 && " $SCEN " == *" pgaudit "* ]]; then
 	grep -q 'AUDIT: SESSION,.*READ,SELECT' "$SLOG" || die "pgaudit did not log the reads of bench_pga"
 fi
 
-if [[ $VERIFY_ONLY != 1 ]]; then
+if [[ $VERIFY_ONLY != 1 && $FILING_ONLY != 1 ]]; then
 # ---------------------------------------------------- the four scenarios, interleaved
 say "scenarios ($SCEN) x clients ($CLIENTS) x $ROUNDS rounds x ${DURATION}s, $RESIDENTS residents"
 declare -A TPS P50 P99
@@ -445,26 +453,8 @@ w1=$(q postgres -c 'SELECT pg_current_wal_lsn()')
 BYTES_WAL_DURABLE=$(q postgres -c "SELECT round((pg_wal_lsn_diff('$w1', '$w0') / $NLOOK)::numeric)")
 say "  $BYTES_TOTAL bytes/lookup (heap $BYTES_HEAP), $ENTRIES_PER log entries per lookup, WAL $BYTES_WAL bytes/lookup (durable insert: $BYTES_WAL_DURABLE)"
 
-# ----------------------------------------------------------- filing rate
-# the writer stopped while FILING_ENTRIES lookups are logged (they are durable in WAL and
-# served), then let go: how fast it files the backlog
-FILING=""
-if [[ $FILING_ENTRIES -gt 0 ]]; then
-	wpid=$(q postgres -c 'SELECT writer_pid FROM juki.status()')
-	kill -STOP "$wpid"
-	pgbench_run juki1 16 "$RES/filing.out" -t $((FILING_ENTRIES / 16)) || { kill -CONT "$wpid"; exit 1; }
-	b0=$(backlog)
-	t0=$(date +%s.%N)
-	kill -CONT "$wpid"
-	while [[ $(backlog) -gt 0 ]]; do sleep 0.05; done
-	fs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
-	FILING=$(printf '%s entries waiting (the writer stopped while they were logged and served at %s tps) were filed in %s s: **%s entries/s**.' \
-		"$b0" "$(tps_of "$RES/filing.out")" "$fs" "$(awk -v n="$b0" -v t="$fs" 'BEGIN {printf "%.0f", n / t}')")
-	say "  filing: $FILING"
-fi
-
 # ----------------------------------------------------------- where juki spends its time
-say "profile: juki at 16 clients for ${DURATION}s, sampling pg_stat_activity every 0.1 s"
+say "profile: $PROFILE_SCEN at $PROFILE_CLIENTS clients for ${DURATION}s, sampling pg_stat_activity every 0.1 s"
 : >"$RES/waits.txt"
 # one psql session polling with \watch (a new connection per sample is too slow on 2 busy cores)
 printf '%s\n' "SELECT backend_type || '|' || coalesce(wait_event_type || ':' || wait_event, 'CPU')
@@ -476,7 +466,7 @@ WAITPID=$!
 # WAL between two LSNs: the writer's commits are the only transaction commits in a juki
 # lookup run (the callers' transactions write nothing), so entries / commits = batch size
 l0=$(q postgres -c 'SELECT pg_current_wal_lsn()'); e0=$(last_seq)
-pgbench_run juki 16 "$RES/profile.out" -T "$DURATION" &
+pgbench_run "$PROFILE_SCEN" "$PROFILE_CLIENTS" "$RES/profile.out" -T "$DURATION" &
 PGBPID=$!
 if [[ $PERF == 1 ]]; then
 	# only this cluster's processes (the machine is shared), once the clients are connected
@@ -539,6 +529,73 @@ if [[ $BENCH_BIG == 1 ]]; then
 	)
 fi
 
+fi
+
+# ----------------------------------------------------------- filing rate
+# The writer stopped (SIGSTOP) while FILING_ENTRIES one-statement lookups are logged (they are
+# durable in WAL and served), then let go: how fast it files the backlog, from the writer's own
+# progress (juki.status().filed_seq sampled every 0.02 s by one psql session): entries waiting
+# / (first sample with nothing waiting - the moment the writer was let go).  FILING_ROUNDS
+# rounds, median reported; with PERF=1 the last round's filing is profiled (perf record -g -p
+# the writer).
+FILING=""
+if [[ $VERIFY_ONLY != 1 && $FILING_ENTRIES -gt 0 ]]; then
+	FRATES="" FCPUS="" FWAL="" FLINES=""
+	for r in $(seq "$FILING_ROUNDS"); do
+		q postgres -c CHECKPOINT
+		wpid=$(q postgres -c 'SELECT writer_pid FROM juki.status()')
+		kill -STOP "$wpid"
+		pgbench_run juki1 16 "$RES/filing.out" -t $((FILING_ENTRIES / 16)) || { kill -CONT "$wpid"; exit 1; }
+		b0=$(backlog); target=$(last_seq)
+		printf '%s\n' "SELECT extract(epoch FROM clock_timestamp()) || '|' || filed_seq FROM juki.status()" '\watch 0.02' \
+			| "$PGBIN/psql" -X -q -At -h "$WORK" -p "$PORT" -U postgres -d bench -P pager=off \
+			| grep '|' >"$RES/filing.samples" &
+		WAITPID=$!
+		sleep 0.5
+		FPERF=""
+		if [[ $PERF == 1 && $r == "$FILING_ROUNDS" ]]; then
+			perf record -F 999 -g -p "$wpid" -o "$WORK/filing.perf.data" >/dev/null 2>&1 &
+			FPERF=$!
+			sleep 1
+		fi
+		# the writer's own CPU time (ns, /proc/PID/schedstat): what filing costs, whatever the
+		# other processes on the shared cores take meanwhile
+		c0=$(awk '{print $1}' "/proc/$wpid/schedstat")
+		l0=$(q postgres -c 'SELECT pg_current_wal_lsn()')
+		t0=$(date +%s.%N)
+		kill -CONT "$wpid"
+		for w in $(seq 6000); do
+			[[ $(awk -F'|' -v t="$target" '$2 >= t {print "done"; exit}' "$RES/filing.samples") == done ]] && break
+			sleep 0.1
+		done
+		c1=$(awk '{print $1}' "/proc/$wpid/schedstat")
+		# nothing else writes meanwhile: the WAL of the filing (rows, index entries, commits)
+		wb=$(q postgres -c "SELECT round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$l0') / $b0)")
+		[[ -n $FPERF ]] && { kill -INT "$FPERF"; wait "$FPERF" 2>/dev/null || true; }
+		kill "$WAITPID" 2>/dev/null; wait "$WAITPID" 2>/dev/null || true; WAITPID=""
+		fs=$(awk -F'|' -v t="$target" -v t0="$t0" '$2 >= t {printf "%.3f", $1 - t0; exit}' "$RES/filing.samples")
+		[[ -n $fs ]] || die "the writer did not file the $b0 waiting entries within 10 minutes"
+		rate=$(awk -v n="$b0" -v t="$fs" 'BEGIN {printf "%.0f", n / t}')
+		cpu=$(awk -v n="$b0" -v a="$c0" -v b="$c1" 'BEGIN {printf "%.2f", (b - a) / 1000 / n}')
+		FRATES+=" $rate" FCPUS+=" $cpu" FWAL+=" $wb"
+		FLINES+=$(printf '\n| %s | %s | %s | %s | %s | %s | %s |' "$r" "$b0" "$(tps_of "$RES/filing.out")" "$fs" "$rate" "$cpu" "$wb")
+		say "  filing round $r: $b0 entries waiting, filed in $fs s: $rate entries/s; the writer's CPU: $cpu µs per entry; filing WAL $wb bytes per entry"
+	done
+	FILING=$(
+		printf 'The writer stopped (SIGSTOP) while %s one-statement lookups were logged at 16 clients, then let go; time from SIGCONT to the first sample of juki.status().filed_seq (every 0.02 s) that reaches the last entry.\n\n' "$FILING_ENTRIES"
+		printf '| round | entries waiting | lookups tps while stopped | seconds to file | entries/s | writer CPU µs per entry | filing WAL bytes per entry |\n|---:|---:|---:|---:|---:|---:|---:|%s\n' "$FLINES"
+		printf '\n**Filing rate (median of %s): %s entries/s**; the writer'"'"'s own CPU time (/proc/PID/schedstat): %s µs per entry (%s entries per CPU-second); WAL written by the filing: %s bytes per entry.\n' \
+			"$FILING_ROUNDS" "$(median $FRATES)" "$(median $FCPUS)" "$(awk -v c="$(median $FCPUS)" 'BEGIN {printf "%.0f", 1e6 / c}')" "$(median $FWAL)"
+	)
+	if [[ $PERF == 1 && -f $WORK/filing.perf.data ]]; then
+		FILING+=$(
+			printf '\n\nperf of the writer while it filed (last round), inclusive time, top symbols:\n\n```\n'
+			perf report -i "$WORK/filing.perf.data" --children --sort sym -g none --stdio 2>/dev/null | grep '%' | grep -v '^#' | head -45
+			printf '```\n\nself time, top symbols:\n\n```\n'
+			perf report -i "$WORK/filing.perf.data" --no-children --sort dso,sym -g none --stdio 2>/dev/null | grep '%' | grep -v '^#' | head -30
+			printf '```\n'
+		)
+	fi
 fi
 
 # --------------------------------------------------------- verification
@@ -659,7 +716,8 @@ REPORT=$(
 	printf -- '- command: `%s`\n' "$CMD"
 	printf -- '- %s residents (%s active looked up uniformly at random); juki.import_residents took %s s\n' "$RESIDENTS" "$NCODES" "$IMPORT1_S"
 	printf -- '- pgbench -n -M prepared -T %s -j min(c,2), on the same 2 cores as the server; scenarios interleaved, %s rounds, median reported; p50/p99 from each run'"'"'s per-transaction log (pgbench -l), median across rounds; every transaction also reads bench.codes (n -> code) in the same statement\n' "$DURATION" "$ROUNDS"
-	if [[ $VERIFY_ONLY != 1 ]]; then
+	[[ $FILING_ONLY == 1 && -n $FILING ]] && printf '\n## Filing rate\n\n%s\n' "$FILING"
+	if [[ $VERIFY_ONLY != 1 && $FILING_ONLY != 1 ]]; then
 	printf '\n## Lookups: throughput and latency\n\n'
 	printf '| clients | scenario | TPS (median) | TPS per round | p50 ms | p99 ms | TPS / plain |\n|---:|---|---:|---|---:|---:|---:|\n'
 	for c in $CLIENTS; do
@@ -684,13 +742,13 @@ REPORT=$(
 	printf '%s\n' "$BIG"
 	fi
 	printf '%s\n' "$VER"
-	if [[ $VERIFY_ONLY != 1 ]]; then
-	printf '\n## Writer batches, juki at 16 clients\n\n%s.\n' "$BATCH"
-	printf '\n## Wait events, juki at 16 clients (%s tps during sampling; samples of pg_stat_activity every 0.1 s, active backends and the audit writer; CPU = no wait event)\n\n' "$PROFILE_TPS"
+	if [[ $VERIFY_ONLY != 1 && $FILING_ONLY != 1 ]]; then
+	printf '\n## Writer batches, %s at %s clients\n\n%s.\n' "$PROFILE_SCEN" "$PROFILE_CLIENTS" "$BATCH"
+	printf '\n## Wait events, %s at %s clients (%s tps during sampling; samples of pg_stat_activity every 0.1 s, active backends and the audit writer; CPU = no wait event)\n\n' "$PROFILE_SCEN" "$PROFILE_CLIENTS" "$PROFILE_TPS"
 	printf '| backend type | wait event | samples | share of that backend type |\n|---|---|---:|---:|\n'
 	printf '%s\n' "$WAITS" | awk -F' \\| ' 'NF == 4 {printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4}'
 	if [[ -n $PERFTOP ]]; then
-		printf '\n## perf (this cluster'"'"'s processes only, juki at 16 clients)\n\n```\n%s\n```\n' "$PERFTOP"
+		printf '\n## perf (this cluster'"'"'s processes only, %s at %s clients)\n\n```\n%s\n```\n' "$PROFILE_SCEN" "$PROFILE_CLIENTS" "$PERFTOP"
 	fi
 	fi
 	printf '\nTotal bench time: %s s.\n' "$(secs "$T0")"
