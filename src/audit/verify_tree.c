@@ -3,18 +3,21 @@
  *		verify_log's Merkle tree: rebuilt from the entries with the
  *		writer's own builder (log/tiles.c), in the pass that recomputes the
  *		chain, and held against what is stored (issue 17):
- *		- every tile the stored tree holds must be the rebuilt one (a tile
- *		  rewritten, or entries edited, deleted or reordered under it);
+ *		- every full tile the stored tree holds must be the rebuilt one (a
+ *		  tile rewritten, or entries edited, deleted or reordered under it);
  *		- the tiles must not cover more entries than the log has (a
- *		  truncated log);
+ *		  truncated log), and the entries after the last one must be the
+ *		  first hashes of the tile it cuts;
  *		- every stored checkpoint note must be signed by a known key and
  *		  name the root the entries give at its size (a log rewritten with
  *		  a recomputed chain and tree is caught by an earlier note, if that
  *		  note was kept where the server cannot reach: a witness, a file).
  *
- * The stored size is read first, in the statement's snapshot; the scan
- * sees at least as much, and tiles are compared up to that size only.
- * Caller connected to SPI (core/spi.h).
+ * The stored size is read first; the scan sees at least as much, and
+ * tiles are compared up to that size only.  Only full tiles are stored
+ * (log/tiles.c): the right edge is what the entries give, so a truncation
+ * inside the last partial tile shows only against a signed note.  Caller
+ * connected to SPI (core/spi.h).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -38,12 +41,12 @@ typedef struct VNote
 struct JukiVTree
 {
 	JukiTreeBuilder b;
-	int64		stored;			/* tree size in the tiles */
+	int64		stored;			/* tree size */
+	int64		tiled;			/* entries under the stored full level-0 tiles */
 	List	   *notes;			/* VNote, by size */
 	ListCell   *next_note;
 	juki_vtree_fail_fn fail;
 	void	   *arg;
-	bool		edges_done;
 };
 
 static int
@@ -160,22 +163,27 @@ read_notes(JukiVTree *t, List *pubs)
 	return notes;
 }
 
-/* A tile the builder completed (or an edge at the stored size): is it stored so? */
+/*
+ * A tile the builder completed: is it stored so?  Also, at the end of a log
+ * shorter than the tiles, the partial edge against the first hashes of the
+ * full tile stored there.
+ */
 static void
 compare_tile(void *arg, int level, uint64 index, int width, const uint8 *hashes)
 {
 	JukiVTree  *t = arg;
-	uint64		count = (uint64) t->stored >> (JUKI_TILE_HEIGHT * level);
-	int			want = juki_tile_width(level, index, (uint64) t->stored);
 	int			swidth = 0;
 	uint8	   *stored = NULL;
 	int			k = 0;
+	bool		found;
 
-	if (want == 0 || index * JUKI_TILE_WIDTH >= count)
-		return;					/* beyond the stored tree: newer than the snapshot */
-	if (width > want)
-		width = want;
-	if (juki_tree_stored_tile(level, index, &swidth, &stored))
+	if (width == JUKI_TILE_WIDTH &&
+		juki_tile_width(level, index, (uint64) t->stored) < JUKI_TILE_WIDTH)
+		return;					/* filled by entries newer than the size read */
+	found = juki_tree_stored_tile(level, index, &swidth, &stored);
+	if (width < JUKI_TILE_WIDTH && !found)
+		return;					/* the right edge, computed by readers */
+	if (found)
 		while (k < Min(width, swidth) &&
 			   memcmp(stored + (size_t) k * JUKI_HASH_LEN, hashes + (size_t) k * JUKI_HASH_LEN,
 					  JUKI_HASH_LEN) == 0)
@@ -199,6 +207,7 @@ juki_vtree_begin(int64 start, List *pubs, juki_vtree_fail_fn fail, void *arg)
 	t->stored = stored;
 	t->fail = fail;
 	t->arg = arg;
+	t->tiled = juki_tree_tiled_size();
 	if (start > 0 && stored >= start)
 		juki_tree_builder_load(&t->b, (uint64) start);	/* after a purge */
 	else
@@ -232,11 +241,6 @@ juki_vtree_add(JukiVTree *t, int64 seq, const char *canon, size_t len)
 	if ((int64) t->b.size != seq)
 		elog(ERROR, "juki's tree verification is out of step at seq " INT64_FORMAT, seq);
 	juki_tree_builder_add_entry(&t->b, canon, len, compare_tile, t);
-	if ((int64) t->b.size == t->stored && !t->edges_done)
-	{
-		juki_tree_builder_flush(&t->b, compare_tile, t);
-		t->edges_done = true;
-	}
 	while (t->next_note && ((VNote *) lfirst(t->next_note))->size == (int64) t->b.size)
 	{
 		VNote	   *n = lfirst(t->next_note);
@@ -256,13 +260,14 @@ juki_vtree_end(JukiVTree *t, int64 next)
 {
 	if (t == NULL)
 		return;
-	/* a log shorter than the tree: are the entries it has the tree's? */
-	if (!t->edges_done)
-		juki_tree_builder_flush(&t->b, compare_tile, t);
-	if (t->stored > next)
+	/* a log shorter than the tiles: are the entries it has the tiles'? */
+	if (t->tiled > next)
+	{
+		juki_tree_builder_edges(&t->b, compare_tile, t);
 		t->fail(t->arg, next,
 				psprintf("the log ends at seq " INT64_FORMAT " but the Merkle tree covers " INT64_FORMAT " entries: entries were removed (truncated)",
-						 next - 1, t->stored));
+						 next - 1, t->tiled));
+	}
 	else if (t->next_note)
 	{
 		VNote	   *n = lfirst(t->next_note);
