@@ -422,6 +422,8 @@ check_chain(List *cps, List *keys, JukiChainInfo *ci, VResult *r, List **deferre
 	foreach(kc, keys)
 		pubs = lappend(pubs, ((VKey *) lfirst(kc))->pub);
 	vt = juki_vtree_begin(expected, pubs, vtree_fail, r);
+	if (ci->have_origin)
+		juki_vtree_note_files(vt, ci->origin);
 	juki_log_scan_begin(&scan, expected, false);
 	while (juki_log_scan_next(&scan, &row))
 	{

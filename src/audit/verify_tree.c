@@ -22,11 +22,16 @@
  */
 #include "postgres.h"
 
+#include <dirent.h>
+
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
 #include "utils/builtins.h"
 
 #include "core/settings.h"
+#include "format/hash.h"
 #include "format/note.h"
 #include "log/tiles.h"
 #include "verify_tree.h"
@@ -277,4 +282,129 @@ juki_vtree_end(JukiVTree *t, int64 next)
 						 next - 1, n->size));
 	}
 	juki_tree_builder_free(&t->b);
+}
+
+/* ------------------------------------------------- the .note files */
+
+typedef struct NoteRow
+{
+	int64		seq;
+	char	   *note;
+	bool		seen;			/* a file of that seq was found */
+} NoteRow;
+
+static int
+note_row_cmp(const void *key, const void *elem)
+{
+	int64		seq = *(const int64 *) key;
+	const NoteRow *n = elem;
+
+	return seq < n->seq ? -1 : seq > n->seq ? 1 : 0;
+}
+
+/* Does dir hold a file name? */
+static bool
+file_exists(const char *dir, const char *name)
+{
+	char		path[MAXPGPATH];
+	FILE	   *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = AllocateFile(path, "r");
+	if (f == NULL)
+		return false;
+	FreeFile(f);
+	return true;
+}
+
+/*
+ * The notes in juki.checkpoint_directory against the stored ones, as
+ * verify.c holds the .checkpoint files against the stored lines: a note
+ * file of this chain must be the stored note of its seq (altered, or extra:
+ * a stored note was removed), and a stored note whose .checkpoint file is
+ * there must have its .note file beside it (the writer writes both after
+ * the commit, the line first: a note file removed).  A stored note with
+ * neither file (the directory set later, or unwritable then) is no finding.
+ */
+void
+juki_vtree_note_files(JukiVTree *t, const uint8 *chain_origin)
+{
+	const char *dirname = juki_checkpoint_directory;
+	char		hex[JK_HEX_LEN + 1];
+	char		prefix[32];
+	NoteRow    *rows;
+	uint64		nrows;
+	uint64		i;
+	DIR		   *dir;
+	struct dirent *de;
+	char	   *buf;
+
+	if (t == NULL || dirname == NULL || dirname[0] == '\0')
+		return;
+	if (SPI_execute("SELECT seq, note FROM juki.audit_checkpoint WHERE note IS NOT NULL ORDER BY seq",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "cannot read juki.audit_checkpoint");
+	nrows = SPI_processed;
+	rows = palloc0(sizeof(NoteRow) * Max(nrows, 1));
+	for (i = 0; i < nrows; i++)
+	{
+		bool		isnull;
+
+		rows[i].seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		rows[i].note = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+	}
+	dir = AllocateDir(dirname);
+	if (dir == NULL)
+		return;					/* verify.c has warned */
+	jk_hex(chain_origin, JK_HASH_LEN, hex);
+	snprintf(prefix, sizeof(prefix), "juki-%.16s-", hex);
+	buf = palloc(JUKI_NOTE_MAX_LEN + 1);
+	while ((de = ReadDirExtended(dir, dirname, WARNING)) != NULL)
+	{
+		size_t		n = strlen(de->d_name);
+		char		path[MAXPGPATH];
+		size_t		len;
+		FILE	   *f;
+		int64		seq;
+		NoteRow    *row;
+
+		CHECK_FOR_INTERRUPTS();
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 || n < 5 ||
+			strcmp(de->d_name + n - 5, ".note") != 0)
+			continue;
+		seq = strtoi64(de->d_name + strlen(prefix), NULL, 10);
+		snprintf(path, sizeof(path), "%s/%s", dirname, de->d_name);
+		f = AllocateFile(path, "r");
+		if (f == NULL)
+			continue;
+		len = fread(buf, 1, JUKI_NOTE_MAX_LEN + 1, f);
+		FreeFile(f);
+		row = bsearch(&seq, rows, nrows, sizeof(NoteRow), note_row_cmp);
+		if (row == NULL)
+			t->fail(t->arg, seq,
+					psprintf("the checkpoint note file %s is not in juki.audit_checkpoint (a stored note was removed, or the file added)",
+							 de->d_name));
+		else
+		{
+			row->seen = true;
+			if (len != strlen(row->note) || memcmp(buf, row->note, len) != 0)
+				t->fail(t->arg, seq,
+						psprintf("the checkpoint note file %s differs from the note stored at seq " INT64_FORMAT " (one of them was altered)",
+								 de->d_name, seq));
+		}
+	}
+	FreeDir(dir);
+	for (i = 0; i < nrows; i++)
+	{
+		char		name[64];
+
+		if (rows[i].seen)
+			continue;
+		snprintf(name, sizeof(name), "%s%020lld.checkpoint", prefix, (long long) rows[i].seq);
+		if (file_exists(dirname, name))
+			t->fail(t->arg, rows[i].seq,
+					psprintf("the checkpoint note at seq " INT64_FORMAT " has its .checkpoint file in juki.checkpoint_directory but no .note file (removed)",
+							 rows[i].seq));
+	}
+	pfree(buf);
 }
