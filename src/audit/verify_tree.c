@@ -327,7 +327,7 @@ file_exists(const char *dir, const char *name)
  * neither file (the directory set later, or unwritable then) is no finding.
  */
 void
-juki_vtree_note_files(JukiVTree *t, const uint8 *chain_origin)
+juki_verify_note_files(const uint8 *chain_origin, juki_vtree_fail_fn fail, void *arg)
 {
 	const char *dirname = juki_checkpoint_directory;
 	char		hex[JK_HEX_LEN + 1];
@@ -339,7 +339,7 @@ juki_vtree_note_files(JukiVTree *t, const uint8 *chain_origin)
 	struct dirent *de;
 	char	   *buf;
 
-	if (t == NULL || dirname == NULL || dirname[0] == '\0')
+	if (dirname == NULL || dirname[0] == '\0')
 		return;
 	if (SPI_execute("SELECT seq, note FROM juki.audit_checkpoint WHERE note IS NOT NULL ORDER BY seq",
 					true, 0) != SPI_OK_SELECT)
@@ -381,14 +381,14 @@ juki_vtree_note_files(JukiVTree *t, const uint8 *chain_origin)
 		FreeFile(f);
 		row = bsearch(&seq, rows, nrows, sizeof(NoteRow), note_row_cmp);
 		if (row == NULL)
-			t->fail(t->arg, seq,
+			fail(arg, seq,
 					psprintf("the checkpoint note file %s is not in juki.audit_checkpoint (a stored note was removed, or the file added)",
 							 de->d_name));
 		else
 		{
 			row->seen = true;
 			if (len != strlen(row->note) || memcmp(buf, row->note, len) != 0)
-				t->fail(t->arg, seq,
+				fail(arg, seq,
 						psprintf("the checkpoint note file %s differs from the note stored at seq " INT64_FORMAT " (one of them was altered)",
 								 de->d_name, seq));
 		}
@@ -402,7 +402,7 @@ juki_vtree_note_files(JukiVTree *t, const uint8 *chain_origin)
 			continue;
 		snprintf(name, sizeof(name), "%s%020lld.checkpoint", prefix, (long long) rows[i].seq);
 		if (file_exists(dirname, name))
-			t->fail(t->arg, rows[i].seq,
+			fail(arg, rows[i].seq,
 					psprintf("the checkpoint note at seq " INT64_FORMAT " has its .checkpoint file in juki.checkpoint_directory but no .note file (removed)",
 							 rows[i].seq));
 	}

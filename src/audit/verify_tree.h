@@ -27,7 +27,8 @@ extern void juki_vtree_add(JukiVTree *t, int64 seq, const char *canon, size_t le
  * The .note files of juki.checkpoint_directory against the stored notes
  * (chain_origin names this chain's files); SPI connected.
  */
-extern void juki_vtree_note_files(JukiVTree *t, const uint8_t *chain_origin);
+extern void juki_verify_note_files(const uint8_t *chain_origin, juki_vtree_fail_fn fail,
+								   void *arg);
 /* next: the seq after the last entry read. */
 extern void juki_vtree_end(JukiVTree *t, int64 next);
 
