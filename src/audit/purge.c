@@ -20,6 +20,7 @@
 #include "log/append.h"
 #include "log/retention.h"
 #include "log/scan.h"
+#include "log/tiles.h"
 #include "access/caller.h"
 #include "core/message.h"
 
@@ -101,6 +102,16 @@ juki_purge_expired_log(PG_FUNCTION_ARGS)
 		old_through = row.e.seq;
 	}
 	juki_log_scan_end(&scan);
+	/*
+	 * The entries after the last full Merkle tile are the tree's right edge,
+	 * which readers hash from the log (log/tree_read.c): they stay.
+	 */
+	{
+		int64		tiled = juki_tree_tiled_size();
+
+		if (tiled >= 0 && juki_tree_stored_size() > tiled)
+			old_through = Min(old_through, tiled - 1);
+	}
 
 	through = Min(old_through, exported_through(first));
 	if (through < first)

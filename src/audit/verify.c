@@ -572,6 +572,15 @@ juki_verify_log(PG_FUNCTION_ARGS)
 	check_chain(cps, keys, &ci, &r, &deferred);
 	foreach(lc, deferred)
 		fail(&r, ((Deferred *) lfirst(lc))->seq, "%s", ((Deferred *) lfirst(lc))->msg);
+	/* the .note files last: at the same seq, the findings above say more */
+	if (ci.have_origin)
+	{
+		JukiSpi		spi;
+
+		juki_spi_begin(&spi);
+		juki_verify_note_files(ci.origin, vtree_fail, &r);
+		juki_spi_end(&spi);
+	}
 
 	juki_audit_record_init(&rec, "verify_log", JUKI_GRANTED, r.ok ? NULL : "log_invalid");
 	jd_init(&d);

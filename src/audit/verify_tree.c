@@ -3,27 +3,35 @@
  *		verify_log's Merkle tree: rebuilt from the entries with the
  *		writer's own builder (log/tiles.c), in the pass that recomputes the
  *		chain, and held against what is stored (issue 17):
- *		- every tile the stored tree holds must be the rebuilt one (a tile
- *		  rewritten, or entries edited, deleted or reordered under it);
+ *		- every full tile the stored tree holds must be the rebuilt one (a
+ *		  tile rewritten, or entries edited, deleted or reordered under it);
  *		- the tiles must not cover more entries than the log has (a
- *		  truncated log);
+ *		  truncated log), and the entries after the last one must be the
+ *		  first hashes of the tile it cuts;
  *		- every stored checkpoint note must be signed by a known key and
  *		  name the root the entries give at its size (a log rewritten with
  *		  a recomputed chain and tree is caught by an earlier note, if that
  *		  note was kept where the server cannot reach: a witness, a file).
  *
- * The stored size is read first, in the statement's snapshot; the scan
- * sees at least as much, and tiles are compared up to that size only.
- * Caller connected to SPI (core/spi.h).
+ * The stored size is read first; the scan sees at least as much, and
+ * tiles are compared up to that size only.  Only full tiles are stored
+ * (log/tiles.c): the right edge is what the entries give, so a truncation
+ * inside the last partial tile shows only against a signed note.  Caller
+ * connected to SPI (core/spi.h).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <dirent.h>
+
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
 #include "utils/builtins.h"
 
 #include "core/settings.h"
+#include "format/hash.h"
 #include "format/note.h"
 #include "log/tiles.h"
 #include "verify_tree.h"
@@ -38,12 +46,12 @@ typedef struct VNote
 struct JukiVTree
 {
 	JukiTreeBuilder b;
-	int64		stored;			/* tree size in the tiles */
+	int64		stored;			/* tree size */
+	int64		tiled;			/* entries under the stored full level-0 tiles */
 	List	   *notes;			/* VNote, by size */
 	ListCell   *next_note;
 	juki_vtree_fail_fn fail;
 	void	   *arg;
-	bool		edges_done;
 };
 
 static int
@@ -160,22 +168,27 @@ read_notes(JukiVTree *t, List *pubs)
 	return notes;
 }
 
-/* A tile the builder completed (or an edge at the stored size): is it stored so? */
+/*
+ * A tile the builder completed: is it stored so?  Also, at the end of a log
+ * shorter than the tiles, the partial edge against the first hashes of the
+ * full tile stored there.
+ */
 static void
 compare_tile(void *arg, int level, uint64 index, int width, const uint8 *hashes)
 {
 	JukiVTree  *t = arg;
-	uint64		count = (uint64) t->stored >> (JUKI_TILE_HEIGHT * level);
-	int			want = juki_tile_width(level, index, (uint64) t->stored);
 	int			swidth = 0;
 	uint8	   *stored = NULL;
 	int			k = 0;
+	bool		found;
 
-	if (want == 0 || index * JUKI_TILE_WIDTH >= count)
-		return;					/* beyond the stored tree: newer than the snapshot */
-	if (width > want)
-		width = want;
-	if (juki_tree_stored_tile(level, index, &swidth, &stored))
+	if (width == JUKI_TILE_WIDTH &&
+		juki_tile_width(level, index, (uint64) t->stored) < JUKI_TILE_WIDTH)
+		return;					/* filled by entries newer than the size read */
+	found = juki_tree_stored_tile(level, index, &swidth, &stored);
+	if (width < JUKI_TILE_WIDTH && !found)
+		return;					/* the right edge, computed by readers */
+	if (found)
 		while (k < Min(width, swidth) &&
 			   memcmp(stored + (size_t) k * JUKI_HASH_LEN, hashes + (size_t) k * JUKI_HASH_LEN,
 					  JUKI_HASH_LEN) == 0)
@@ -199,6 +212,7 @@ juki_vtree_begin(int64 start, List *pubs, juki_vtree_fail_fn fail, void *arg)
 	t->stored = stored;
 	t->fail = fail;
 	t->arg = arg;
+	t->tiled = juki_tree_tiled_size();
 	if (start > 0 && stored >= start)
 		juki_tree_builder_load(&t->b, (uint64) start);	/* after a purge */
 	else
@@ -232,11 +246,6 @@ juki_vtree_add(JukiVTree *t, int64 seq, const char *canon, size_t len)
 	if ((int64) t->b.size != seq)
 		elog(ERROR, "juki's tree verification is out of step at seq " INT64_FORMAT, seq);
 	juki_tree_builder_add_entry(&t->b, canon, len, compare_tile, t);
-	if ((int64) t->b.size == t->stored && !t->edges_done)
-	{
-		juki_tree_builder_flush(&t->b, compare_tile, t);
-		t->edges_done = true;
-	}
 	while (t->next_note && ((VNote *) lfirst(t->next_note))->size == (int64) t->b.size)
 	{
 		VNote	   *n = lfirst(t->next_note);
@@ -256,13 +265,14 @@ juki_vtree_end(JukiVTree *t, int64 next)
 {
 	if (t == NULL)
 		return;
-	/* a log shorter than the tree: are the entries it has the tree's? */
-	if (!t->edges_done)
-		juki_tree_builder_flush(&t->b, compare_tile, t);
-	if (t->stored > next)
+	/* a log shorter than the tiles: are the entries it has the tiles'? */
+	if (t->tiled > next)
+	{
+		juki_tree_builder_edges(&t->b, compare_tile, t);
 		t->fail(t->arg, next,
 				psprintf("the log ends at seq " INT64_FORMAT " but the Merkle tree covers " INT64_FORMAT " entries: entries were removed (truncated)",
-						 next - 1, t->stored));
+						 next - 1, t->tiled));
+	}
 	else if (t->next_note)
 	{
 		VNote	   *n = lfirst(t->next_note);
@@ -272,4 +282,129 @@ juki_vtree_end(JukiVTree *t, int64 next)
 						 next - 1, n->size));
 	}
 	juki_tree_builder_free(&t->b);
+}
+
+/* ------------------------------------------------- the .note files */
+
+typedef struct NoteRow
+{
+	int64		seq;
+	char	   *note;
+	bool		seen;			/* a file of that seq was found */
+} NoteRow;
+
+static int
+note_row_cmp(const void *key, const void *elem)
+{
+	int64		seq = *(const int64 *) key;
+	const NoteRow *n = elem;
+
+	return seq < n->seq ? -1 : seq > n->seq ? 1 : 0;
+}
+
+/* Does dir hold a file name? */
+static bool
+file_exists(const char *dir, const char *name)
+{
+	char		path[MAXPGPATH];
+	FILE	   *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = AllocateFile(path, "r");
+	if (f == NULL)
+		return false;
+	FreeFile(f);
+	return true;
+}
+
+/*
+ * The notes in juki.checkpoint_directory against the stored ones, as
+ * verify.c holds the .checkpoint files against the stored lines: a note
+ * file of this chain must be the stored note of its seq (altered, or extra:
+ * a stored note was removed), and a stored note whose .checkpoint file is
+ * there must have its .note file beside it (the writer writes both after
+ * the commit, the line first: a note file removed).  A stored note with
+ * neither file (the directory set later, or unwritable then) is no finding.
+ */
+void
+juki_verify_note_files(const uint8 *chain_origin, juki_vtree_fail_fn fail, void *arg)
+{
+	const char *dirname = juki_checkpoint_directory;
+	char		hex[JK_HEX_LEN + 1];
+	char		prefix[32];
+	NoteRow    *rows;
+	uint64		nrows;
+	uint64		i;
+	DIR		   *dir;
+	struct dirent *de;
+	char	   *buf;
+
+	if (dirname == NULL || dirname[0] == '\0')
+		return;
+	if (SPI_execute("SELECT seq, note FROM juki.audit_checkpoint WHERE note IS NOT NULL ORDER BY seq",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "cannot read juki.audit_checkpoint");
+	nrows = SPI_processed;
+	rows = palloc0(sizeof(NoteRow) * Max(nrows, 1));
+	for (i = 0; i < nrows; i++)
+	{
+		bool		isnull;
+
+		rows[i].seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		rows[i].note = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+	}
+	dir = AllocateDir(dirname);
+	if (dir == NULL)
+		return;					/* verify.c has warned */
+	jk_hex(chain_origin, JK_HASH_LEN, hex);
+	snprintf(prefix, sizeof(prefix), "juki-%.16s-", hex);
+	buf = palloc(JUKI_NOTE_MAX_LEN + 1);
+	while ((de = ReadDirExtended(dir, dirname, WARNING)) != NULL)
+	{
+		size_t		n = strlen(de->d_name);
+		char		path[MAXPGPATH];
+		size_t		len;
+		FILE	   *f;
+		int64		seq;
+		NoteRow    *row;
+
+		CHECK_FOR_INTERRUPTS();
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 || n < 5 ||
+			strcmp(de->d_name + n - 5, ".note") != 0)
+			continue;
+		seq = strtoi64(de->d_name + strlen(prefix), NULL, 10);
+		snprintf(path, sizeof(path), "%s/%s", dirname, de->d_name);
+		f = AllocateFile(path, "r");
+		if (f == NULL)
+			continue;
+		len = fread(buf, 1, JUKI_NOTE_MAX_LEN + 1, f);
+		FreeFile(f);
+		row = bsearch(&seq, rows, nrows, sizeof(NoteRow), note_row_cmp);
+		if (row == NULL)
+			fail(arg, seq,
+					psprintf("the checkpoint note file %s is not in juki.audit_checkpoint (a stored note was removed, or the file added)",
+							 de->d_name));
+		else
+		{
+			row->seen = true;
+			if (len != strlen(row->note) || memcmp(buf, row->note, len) != 0)
+				fail(arg, seq,
+						psprintf("the checkpoint note file %s differs from the note stored at seq " INT64_FORMAT " (one of them was altered)",
+								 de->d_name, seq));
+		}
+	}
+	FreeDir(dir);
+	for (i = 0; i < nrows; i++)
+	{
+		char		name[64];
+
+		if (rows[i].seen)
+			continue;
+		snprintf(name, sizeof(name), "%s%020lld.checkpoint", prefix, (long long) rows[i].seq);
+		if (file_exists(dirname, name))
+			fail(arg, rows[i].seq,
+					psprintf("the checkpoint note at seq " INT64_FORMAT " has its .checkpoint file in juki.checkpoint_directory but no .note file (removed)",
+							 rows[i].seq));
+	}
+	pfree(buf);
 }

@@ -23,6 +23,12 @@ typedef struct JukiVTree JukiVTree;
 extern JukiVTree *juki_vtree_begin(int64 start, List *pubs, juki_vtree_fail_fn fail,
 								   void *arg);
 extern void juki_vtree_add(JukiVTree *t, int64 seq, const char *canon, size_t len);
+/*
+ * The .note files of juki.checkpoint_directory against the stored notes
+ * (chain_origin names this chain's files); SPI connected.
+ */
+extern void juki_verify_note_files(const uint8_t *chain_origin, juki_vtree_fail_fn fail,
+								   void *arg);
 /* next: the seq after the last entry read. */
 extern void juki_vtree_end(JukiVTree *t, int64 next);
 

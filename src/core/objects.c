@@ -327,3 +327,15 @@ juki_rel_is_config(Oid relid)
 			return in_extconfig(ext_oid, relid);
 	return false;
 }
+
+/*
+ * juki.log_tile, the Merkle tree's tiles (issue 17): the relation of that
+ * name in juki's schema, found as the log relations are; InvalidOid before
+ * the update to 1.1 created it.
+ */
+Oid
+juki_log_tile_relation(void)
+{
+	ident_fill();
+	return log_oids[3];
+}

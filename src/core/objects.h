@@ -24,6 +24,9 @@ extern JukiRelKind juki_rel_kind(Oid relid);
 /* Is relid configuration pg_dump keeps (extconfig and juki's list)? */
 extern bool juki_rel_is_config(Oid relid);
 
+/* juki.log_tile by identity; InvalidOid if juki's tables have none (1.0). */
+extern Oid	juki_log_tile_relation(void);
+
 /* Forget the cached OIDs (around CREATE/ALTER/DROP EXTENSION). */
 extern void juki_objects_invalidate(void);
 

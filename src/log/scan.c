@@ -78,6 +78,21 @@ juki_log_scan_begin(JukiLogScan *s, int64 from, bool backward)
 	}
 }
 
+/*
+ * A forward scan through the primary key from the first row: for a few
+ * recent entries (the Merkle tree's right edge), where reading the heap
+ * from its start would cost the whole log.
+ */
+void
+juki_log_scan_recent(JukiLogScan *s, int64 from)
+{
+	juki_log_scan_begin(s, from, true);
+	index_endscan(s->scan);
+	s->dir = ForwardScanDirection;
+	s->expected = from;
+	start_index_scan(s, from);
+}
+
 static void
 start_index_scan(JukiLogScan *s, int64 from)
 {

@@ -43,6 +43,8 @@ typedef struct JukiLogRow
 
 /* Rows with seq >= from (forward) or seq <= from (backward). */
 extern void juki_log_scan_begin(JukiLogScan *s, int64 from, bool backward);
+/* Rows with seq >= from through the index from the start (a short tail). */
+extern void juki_log_scan_recent(JukiLogScan *s, int64 from);
 /* Next row (memory valid until the next call), false at the end. */
 extern bool juki_log_scan_next(JukiLogScan *s, JukiLogRow *row);
 extern void juki_log_scan_end(JukiLogScan *s);

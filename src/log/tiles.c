@@ -13,28 +13,32 @@
  *
  * The writer (only it writes the tiles; no shared memory here) adds every
  * entry it files through juki_tree_append, called from one place,
- * write_entry.  A tile that fills is inserted at once; the partial tiles of
- * the right edge are written just before the transaction commits
- * (XACT_EVENT_PRE_COMMIT), so tiles and the entries they cover commit
- * together.  On abort the writer's memory of the tree is dropped and read
- * back from the table at the next append.  A log whose table has no tiles
- * yet (installed before 1.1) is caught up from its entries at the first
- * append; one whose first entries were purged before that cannot be, and
- * has no tree (a WARNING, and tree_head refuses with tree_unavailable).
+ * write_entry.  Only full tiles are stored: a tile that fills is inserted
+ * at once, in the transaction of the entry that filled it, and never
+ * changes; the partial right edge lives in the writer's memory (to sign
+ * tree heads) and readers compute it (tree_read.c).  On abort the writer's
+ * memory of the tree is dropped and rebuilt at the next append from the
+ * full tiles and the entries after them (< 256, unless the log was
+ * installed before 1.1 and is caught up then); a log whose first entries
+ * were purged before that cannot be, and has no tree (a WARNING).  Rows
+ * narrower than 256 that an earlier 1.1 stored are deleted at that start.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/tableam.h"
+#include "access/table.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
+#include "executor/executor.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parsetree.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "core/objects.h"
 #include "core/settings.h"
 #include "format/buf.h"
 #include "format/note.h"
@@ -61,7 +65,6 @@ juki_tree_builder_init(JukiTreeBuilder *b)
 	{
 		b->edge[l].index = 0;
 		b->edge[l].width = 0;
-		b->edge[l].dirty = false;
 	}
 	juki_frontier_init(&b->full);
 	if (!juki_hasher_init(&b->hasher, err, sizeof(err)))
@@ -89,12 +92,10 @@ add_hash(JukiTreeBuilder *b, int l, const uint8 *hash, juki_tree_emit_fn emit, v
 	}
 	memcpy(e->hashes + (size_t) e->width * JUKI_HASH_LEN, hash, JUKI_HASH_LEN);
 	e->width++;
-	e->dirty = true;
 	if (e->width < JUKI_TILE_WIDTH)
 		return;
 	if (emit)
 		emit(arg, l, e->index, JUKI_TILE_WIDTH, e->hashes);
-	e->dirty = false;
 	if (!juki_merkle_root_of(&b->hasher, (const uint8 (*)[JUKI_HASH_LEN]) e->hashes,
 							 JUKI_TILE_WIDTH, root, err, sizeof(err)))
 		tree_error("tile root", err);
@@ -120,16 +121,13 @@ juki_tree_builder_add_entry(JukiTreeBuilder *b, const char *canon, size_t len,
 }
 
 void
-juki_tree_builder_flush(JukiTreeBuilder *b, juki_tree_emit_fn emit, void *arg)
+juki_tree_builder_edges(JukiTreeBuilder *b, juki_tree_emit_fn emit, void *arg)
 {
 	int			l;
 
 	for (l = 0; l <= JUKI_TILE_MAX_LEVEL; l++)
-	{
-		if (b->edge[l].dirty && b->edge[l].width > 0)
+		if (b->edge[l].width > 0 && b->edge[l].width < JUKI_TILE_WIDTH)
 			emit(arg, l, b->edge[l].index, b->edge[l].width, b->edge[l].hashes);
-		b->edge[l].dirty = false;
-	}
 }
 
 void
@@ -179,7 +177,7 @@ juki_tree_builder_load(JukiTreeBuilder *b, uint64 n)
 		t.level = l;
 		t.index = (count - 1) / JUKI_TILE_WIDTH;
 		t.width = (int) (count - t.index * JUKI_TILE_WIDTH);
-		if (!juki_tree_fetch_tile(NULL, &t, b->edge[l].hashes, err, sizeof(err)))
+		if (!juki_tree_fetch_tile(&b->hasher, &t, b->edge[l].hashes, err, sizeof(err)))
 			tree_error("reading tiles", err);
 		b->edge[l].index = t.index;
 		b->edge[l].width = t.width;
@@ -188,6 +186,7 @@ juki_tree_builder_load(JukiTreeBuilder *b, uint64 n)
 	rd->hasher = &b->hasher;
 	rd->tree_size = n;
 	rd->fetch = juki_tree_fetch_tile;
+	rd->fetch_arg = &b->hasher;
 	for (i = JUKI_MERKLE_MAX_LEVEL; i >= JUKI_TILE_HEIGHT; i--)
 	{
 		uint8		h[JUKI_HASH_LEN];
@@ -232,50 +231,117 @@ static bool callback_registered = false;
 static char *last_note;			/* TopMemoryContext */
 static int64 last_note_seq = -1;
 
-static Oid
-tile_table(void)
+/* Attribute number of column name of juki.log_tile. */
+static int
+tile_column(TupleDesc desc, const char *name)
 {
-	Oid			nsp = get_namespace_oid("juki", true);
+	int			i;
 
-	return OidIsValid(nsp) ? get_relname_relid("log_tile", nsp) : InvalidOid;
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+			return i;
+	elog(ERROR, "juki.log_tile has no column %s", name);
+	return -1;					/* keep the compiler quiet */
 }
 
-/* Insert or widen one tile (the writer is past the guard). */
+/*
+ * Insert a tile that filled (the writer is past the guard): without a
+ * query, as the writer inserts log entries, into the table found by
+ * identity.  Full tiles never change, so this is the only write.
+ */
 static void
-write_tile(void *arg, int level, uint64 index, int width, const uint8 *hashes)
+insert_tile(void *arg, int level, uint64 index, int width, const uint8 *hashes)
 {
-	Oid			types[4] = {INT2OID, INT8OID, INT2OID, BYTEAOID};
-	Datum		v[4];
-	bytea	   *b = palloc(VARHDRSZ + (size_t) width * JUKI_HASH_LEN);
+	Oid			relid = juki_log_tile_relation();
+	Relation	rel;
+	TupleDesc	desc;
+	EState	   *estate;
+	RangeTblEntry *rte;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+	bytea	   *b;
 
+	if (width != JUKI_TILE_WIDTH)
+		elog(ERROR, "juki's Merkle tree: tile %d/" UINT64_FORMAT " of width %d is not full",
+			 level, index, width);
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation juki.log_tile does not exist");
+	rel = table_open(relid, RowExclusiveLock);
+	desc = RelationGetDescr(rel);
+	estate = CreateExecutorState();
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = relid;
+	rte->relkind = rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	ExecInitRangeTable(estate, list_make1(rte));
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	/* triggers on the tiles can only have been added behind juki's back */
+	rri->ri_TrigDesc = NULL;
+	estate->es_output_cid = GetCurrentCommandId(true);
+	ExecOpenIndices(rri, false);
+	slot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
+	b = palloc(VARHDRSZ + (size_t) width * JUKI_HASH_LEN);
 	SET_VARSIZE(b, VARHDRSZ + (size_t) width * JUKI_HASH_LEN);
 	memcpy(VARDATA(b), hashes, (size_t) width * JUKI_HASH_LEN);
-	v[0] = Int16GetDatum(level);
-	v[1] = Int64GetDatum((int64) index);
-	v[2] = Int16GetDatum(width);
-	v[3] = PointerGetDatum(b);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("INSERT INTO juki.log_tile (level, tile_index, width, hashes)"
-							  " VALUES ($1, $2, $3, $4) ON CONFLICT (level, tile_index)"
-							  " DO UPDATE SET width = excluded.width, hashes = excluded.hashes",
-							  4, types, v, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "cannot write juki.log_tile");
-	SPI_finish();
+	slot->tts_values[tile_column(desc, "level")] = Int16GetDatum(level);
+	slot->tts_values[tile_column(desc, "tile_index")] = Int64GetDatum((int64) index);
+	slot->tts_values[tile_column(desc, "width")] = Int16GetDatum(width);
+	slot->tts_values[tile_column(desc, "hashes")] = PointerGetDatum(b);
+	slot->tts_isnull[tile_column(desc, "level")] = false;
+	slot->tts_isnull[tile_column(desc, "tile_index")] = false;
+	slot->tts_isnull[tile_column(desc, "width")] = false;
+	slot->tts_isnull[tile_column(desc, "hashes")] = false;
+	ExecStoreVirtualTuple(slot);
+	ExecSimpleRelationInsert(rri, estate, slot);
+	ExecCloseIndices(rri);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
 	pfree(b);
+}
+
+/*
+ * Delete the partial tiles an earlier 1.1 stored (readers skip them; a
+ * tile that fills is then inserted where one was).  A scan of the small
+ * heap (the hashes live in TOAST), at the tree's start only.
+ */
+static void
+delete_partial_tiles(Oid relid)
+{
+	Relation	rel = table_open(relid, RowExclusiveLock);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	int			att = tile_column(RelationGetDescr(rel), "width") + 1;
+	int			deleted = 0;
+
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		w = slot_getattr(slot, att, &isnull);
+
+		if (!isnull && DatumGetInt16(w) == JUKI_TILE_WIDTH)
+			continue;
+		simple_table_tuple_delete(rel, &slot->tts_tid, snap);
+		deleted++;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, NoLock);
+	if (deleted > 0)
+		CommandCounterIncrement();
 }
 
 static void
 tree_xact_callback(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_PRE_COMMIT && tree_state == TREE_ON)
-	{
-		/* the writer has popped its snapshot before committing */
-		PushActiveSnapshot(GetTransactionSnapshot());
-		juki_tree_builder_flush(wtree, write_tile, NULL);
-		PopActiveSnapshot();
-	}
-	else if (event == XACT_EVENT_ABORT && tree_state == TREE_ON)
+	if (event == XACT_EVENT_ABORT && tree_state == TREE_ON)
 		tree_state = TREE_UNKNOWN;
 }
 
@@ -288,17 +354,23 @@ tree_broken(const char *why)
 			 errhint("juki.tree_head() and the proofs refuse with tree_unavailable; the hash chain is kept as before.")));
 }
 
-/* Read the tree back, and add the entries filed before it existed. */
+/*
+ * Read the tree back: the full tiles, then the entries after them (the
+ * right edge, and on the first start after the update from 1.0 the whole
+ * log filed before the tree existed).
+ */
 static void
 tree_start(int64 seq)
 {
-	int64		stored;
+	Oid			relid = juki_log_tile_relation();
+	int64		base;
+	uint64		tiles_before;
 	JukiLogScan scan;
 	JukiLogRow	row;
 	JkBuf		canon;
 	MemoryContext old;
 
-	if (!OidIsValid(tile_table()))
+	if (!OidIsValid(relid))
 		return;					/* juki 1.0's tables: no tree until the update */
 	if (!callback_registered)
 	{
@@ -309,25 +381,28 @@ tree_start(int64 seq)
 		wtree = MemoryContextAllocZero(TopMemoryContext, sizeof(JukiTreeBuilder));
 	else
 		juki_tree_builder_free(wtree);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	stored = juki_tree_stored_size();
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	juki_tree_builder_load(wtree, (uint64) stored);
-	MemoryContextSwitchTo(old);
-	SPI_finish();
-	if (stored > seq)
+	delete_partial_tiles(relid);
+	base = juki_tree_tiled_size();
+	if (base > seq)
 	{
+		juki_tree_builder_init(wtree);
 		tree_broken(psprintf("the tiles hold " INT64_FORMAT " entries but the next entry is seq " INT64_FORMAT,
-							 stored, seq));
+							 base, seq));
 		return;
 	}
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	juki_tree_builder_load(wtree, (uint64) base);
+	MemoryContextSwitchTo(old);
 	tree_state = TREE_ON;
-	if (stored == seq)
+	if (base == seq)
 		return;
-	/* entries filed before the tree: in seq order from the table */
+	/* the entries after the full tiles, in seq order from the table */
+	tiles_before = (uint64) base / JUKI_TILE_WIDTH;
 	juki_buf_init(&canon);
-	juki_log_scan_begin(&scan, stored, false);
+	if (seq - base <= 4 * JUKI_TILE_WIDTH)
+		juki_log_scan_recent(&scan, base);
+	else
+		juki_log_scan_begin(&scan, base, false);
 	while (wtree->size < (uint64) seq && juki_log_scan_next(&scan, &row))
 	{
 		if (row.e.seq != (int64) wtree->size)
@@ -335,17 +410,19 @@ tree_start(int64 seq)
 		jk_buf_reset(&canon);
 		if (!juki_log_row_canonical(&row, &canon))
 			break;
-		juki_tree_builder_add_entry(wtree, canon.data, canon.len, write_tile, NULL);
+		juki_tree_builder_add_entry(wtree, canon.data, canon.len, insert_tile, NULL);
 	}
 	juki_log_scan_end(&scan);
 	if (wtree->size != (uint64) seq)
 		tree_broken(psprintf("entry seq " UINT64_FORMAT " is not in the log (purged before juki 1.1?)",
 							 wtree->size));
 	else
-		ereport(LOG, (errmsg_plural("juki's audit writer built the Merkle tree over %lld earlier entry",
-									"juki's audit writer built the Merkle tree over %lld earlier entries",
-									(unsigned long) (seq - stored),
-									(long long) (seq - stored))));
+		/* worth a LOG line only when it stored tiles (a catch-up, not a restart) */
+		ereport(wtree->size / JUKI_TILE_WIDTH > tiles_before ? LOG : DEBUG1,
+				(errmsg_plural("juki's audit writer built the Merkle tree over %lld earlier entry",
+							   "juki's audit writer built the Merkle tree over %lld earlier entries",
+							   (unsigned long) (seq - base),
+							   (long long) (seq - base))));
 }
 
 void
@@ -365,7 +442,7 @@ juki_tree_append(int64 seq, const char *canon, size_t len)
 							 wtree->size, seq));
 		return;
 	}
-	juki_tree_builder_add_entry(wtree, canon, len, write_tile, NULL);
+	juki_tree_builder_add_entry(wtree, canon, len, insert_tile, NULL);
 }
 
 char *

@@ -19,7 +19,6 @@ typedef struct JukiTreeEdge
 {
 	uint64		index;
 	int			width;			/* 0 .. 256 */
-	bool		dirty;			/* changed since written */
 	uint8		hashes[JUKI_TILE_WIDTH * JUKI_HASH_LEN];
 } JukiTreeEdge;
 
@@ -32,7 +31,7 @@ typedef struct JukiTreeBuilder
 	JukiMerkleFrontier full;
 } JukiTreeBuilder;
 
-/* Called for every tile that fills (width 256) and, on flush, each dirty edge. */
+/* Called for every tile that fills (width 256) and, from _edges, each partial edge. */
 typedef void (*juki_tree_emit_fn) (void *arg, int level, uint64 index, int width,
 								   const uint8 *hashes);
 
@@ -40,17 +39,18 @@ extern void juki_tree_builder_init(JukiTreeBuilder *b);
 extern void juki_tree_builder_free(JukiTreeBuilder *b);
 extern void juki_tree_builder_add_entry(JukiTreeBuilder *b, const char *canon, size_t len,
 										juki_tree_emit_fn emit, void *arg);
-extern void juki_tree_builder_flush(JukiTreeBuilder *b, juki_tree_emit_fn emit, void *arg);
+/* The partial tiles of the right edge (1 .. 255 hashes), which are never stored. */
+extern void juki_tree_builder_edges(JukiTreeBuilder *b, juki_tree_emit_fn emit, void *arg);
 extern void juki_tree_builder_root(JukiTreeBuilder *b, uint8 root[JUKI_HASH_LEN]);
-/* Start at size n from the stored tiles (SPI connected). */
+/* Start at size n from the stored tiles and, for the right edge, the log. */
 extern void juki_tree_builder_load(JukiTreeBuilder *b, uint64 n);
 
 /* ---- the writer (tiles.c) ---- */
 
 /*
  * Add the entry filed at seq (its canonical bytes) to the tree: the one
- * call of write_entry (log/writer.c).  Tiles are written in the entry's
- * transaction.
+ * call of write_entry (log/writer.c).  A tile that fills is inserted in the
+ * entry's transaction; nothing else is written.
  */
 extern void juki_tree_append(int64 seq, const char *canon, size_t len);
 
@@ -68,20 +68,28 @@ extern const char *juki_tree_last_note(int64 seq);
 /* The log's origin line (juki.log_origin, or the default). */
 extern char *juki_tree_origin(const uint8 *chain_origin);
 
-/* ---- reading (tree_read.c; SPI connected) ---- */
+/* ---- reading (tree_read.c) ---- */
 
-/* Tree size in the tiles; -1 if there is no tile table. */
+/*
+ * Tree size: the log's entries when the full tiles cover them up to the
+ * last < 256 (else what the full tiles cover); -1 if there is no tile table.
+ */
 extern int64 juki_tree_stored_size(void);
+/* Entries under the stored full level-0 tiles (-1: no tile table). */
+extern int64 juki_tree_tiled_size(void);
 extern void juki_tree_root_at(uint64 n, uint8 root[JUKI_HASH_LEN]);
 extern void juki_tree_leaf_at(uint64 index, uint64 n, uint8 leaf[JUKI_HASH_LEN]);
 extern int	juki_tree_inclusion(uint64 index, uint64 n,
 								uint8 proof[JUKI_MERKLE_MAX_PROOF][JUKI_HASH_LEN]);
 extern int	juki_tree_consistency(uint64 m, uint64 n,
 								  uint8 proof[JUKI_MERKLE_MAX_PROOF][JUKI_HASH_LEN]);
-/* juki_tile_fetch_fn over juki.log_tile (arg unused). */
+/*
+ * juki_tile_fetch_fn over juki.log_tile (arg: a JukiHasher): a stored full
+ * tile, or the partial right edge computed from the log and the tiles below.
+ */
 extern bool juki_tree_fetch_tile(void *arg, const JukiTile *tile, uint8_t *buf,
 								 char *err, size_t errlen);
-/* Tile (level, index) as stored: width and hashes (palloc'd); false if absent. */
+/* Full tile (level, index) as stored: width 256, hashes (palloc'd); false if absent. */
 extern bool juki_tree_stored_tile(int level, uint64 index, int *width, uint8 **hashes);
 
 #endif							/* JUKI_LOG_TILES_H */

@@ -1,95 +1,307 @@
 /*-------------------------------------------------------------------------
  * tree_read.c
- *		Reading the operation log's Merkle tree from juki.log_tile: its
- *		size, root, leaves and RFC 6962 proofs at any size up to the stored
- *		one (doc/MERKLE.md).  The caller is connected to SPI and reads in
- *		one snapshot, in which the tiles and the entries they cover are
- *		consistent (the writer commits them together, tiles.c).
+ *		Reading the operation log's Merkle tree: its size, root, leaves and
+ *		RFC 6962 proofs at any size up to the current one (doc/MERKLE.md).
  *
- * A stored tile may be wider than the tree size asked about needs (it grew
- * since): only its first hashes are used, which is what makes a proof for
- * an older size come out of the newest tiles.
+ * juki.log_tile holds full tiles only (256 hashes, written once by the
+ * writer, tiles.c).  The right edge of each level, the tile that is not
+ * full yet, is computed when asked for: at level 0 from the leaf hashes of
+ * the last < 256 entries of the log, at level L from the roots of the full
+ * tiles of level L - 1 under it.  A tree of size n needs the full level-0
+ * tiles below n rounded down to 256, which the writer stores in the
+ * transaction of the entry that fills each, so any snapshot that sees the
+ * entries sees their tiles.  Tiles and entries are append-only, so reading
+ * in snapshots taken after the one the size came from gives the same
+ * nodes; a full tile serves the smaller, partial tiles of older sizes.
+ *
+ * Rows narrower than 256 hashes are what juki 1.1 before this change left
+ * (it stored the growing edge): readers skip them and the writer deletes
+ * them when it starts the tree (tiles.c).  The table is found by identity
+ * (core/objects.c) and read through its primary key, not with SQL.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "utils/builtins.h"
-#include "utils/lsyscache.h"
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
+#include "core/objects.h"
+#include "record.h"
+#include "scan.h"
 #include "tiles.h"
 
-/* Tree size in the tiles; -1 if there is no tile table (juki 1.0's tables). */
+#define TILE_BYTES	(JUKI_TILE_WIDTH * JUKI_HASH_LEN)
+
+/* ------------------------------------------------------ juki.log_tile */
+
+typedef struct TileScan
+{
+	Relation	rel;
+	Relation	idx;
+	Snapshot	snap;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	ScanKeyData keys[2];
+	AttrNumber	att_index;
+	AttrNumber	att_width;
+	AttrNumber	att_hashes;
+} TileScan;
+
+static AttrNumber
+tile_att(TupleDesc desc, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+			return (AttrNumber) (i + 1);
+	elog(ERROR, "juki.log_tile has no column %s", name);
+	return InvalidAttrNumber;	/* keep the compiler quiet */
+}
+
+/* Tiles of one level from index from up (or down, backward), by the primary key. */
+static void
+tile_scan_begin(TileScan *ts, Oid relid, int level, uint64 from, bool backward)
+{
+	Oid			pk;
+
+	ts->rel = table_open(relid, AccessShareLock);
+	pk = RelationGetPrimaryKeyIndex(ts->rel);
+	if (!OidIsValid(pk))
+		elog(ERROR, "juki.log_tile has no primary key");
+	ts->idx = index_open(pk, AccessShareLock);
+	ts->att_index = tile_att(RelationGetDescr(ts->rel), "tile_index");
+	ts->att_width = tile_att(RelationGetDescr(ts->rel), "width");
+	ts->att_hashes = tile_att(RelationGetDescr(ts->rel), "hashes");
+	ts->slot = table_slot_create(ts->rel, NULL);
+	/* the latest: sees at least what the caller's tree size was taken from */
+	ts->snap = RegisterSnapshot(GetLatestSnapshot());
+	/* primary key (level, tile_index) */
+	ScanKeyInit(&ts->keys[0], 1, BTEqualStrategyNumber, F_INT2EQ, Int16GetDatum(level));
+	ScanKeyInit(&ts->keys[1], 2,
+				backward ? BTLessEqualStrategyNumber : BTGreaterEqualStrategyNumber,
+				backward ? F_INT8LE : F_INT8GE, Int64GetDatum((int64) from));
+	ts->scan = index_beginscan(ts->rel, ts->idx, ts->snap, 2, 0);
+	index_rescan(ts->scan, ts->keys, 2, NULL, 0);
+}
+
+/* The next full tile: its index and its 256 hashes; partial rows are skipped. */
+static bool
+tile_scan_next(TileScan *ts, ScanDirection dir, uint64 *index, uint8 *buf)
+{
+	while (index_getnext_slot(ts->scan, dir, ts->slot))
+	{
+		bool		isnull;
+		Datum		w = slot_getattr(ts->slot, ts->att_width, &isnull);
+		Datum		h;
+		bytea	   *b;
+
+		if (isnull || DatumGetInt16(w) != JUKI_TILE_WIDTH)
+			continue;
+		*index = (uint64) DatumGetInt64(slot_getattr(ts->slot, ts->att_index, &isnull));
+		h = slot_getattr(ts->slot, ts->att_hashes, &isnull);
+		if (isnull)
+			continue;
+		if (buf == NULL)
+			return true;
+		b = DatumGetByteaPP(h);
+		if (VARSIZE_ANY_EXHDR(b) != TILE_BYTES)
+			continue;			/* malformed: as if missing */
+		memcpy(buf, VARDATA_ANY(b), TILE_BYTES);
+		if ((Pointer) b != DatumGetPointer(h))
+			pfree(b);
+		return true;
+	}
+	return false;
+}
+
+static void
+tile_scan_end(TileScan *ts)
+{
+	index_endscan(ts->scan);
+	UnregisterSnapshot(ts->snap);
+	ExecDropSingleTupleTableSlot(ts->slot);
+	index_close(ts->idx, AccessShareLock);
+	table_close(ts->rel, AccessShareLock);
+}
+
+/*
+ * Full tiles (level, first .. first + count - 1) into buf (count * 8 kB):
+ * how many were found in a row from first.
+ */
+static uint64
+read_full_tiles(int level, uint64 first, uint64 count, uint8 *buf)
+{
+	Oid			relid = juki_log_tile_relation();
+	TileScan	ts;
+	uint64		got = 0;
+	uint64		index;
+
+	if (!OidIsValid(relid) || count == 0)
+		return 0;
+	tile_scan_begin(&ts, relid, level, first, false);
+	while (got < count &&
+		   tile_scan_next(&ts, ForwardScanDirection, &index, buf + got * TILE_BYTES) &&
+		   index == first + got)
+		got++;
+	tile_scan_end(&ts);
+	return got;
+}
+
+int64
+juki_tree_tiled_size(void)
+{
+	Oid			relid = juki_log_tile_relation();
+	TileScan	ts;
+	uint64		index;
+	int64		size = 0;
+
+	if (!OidIsValid(relid))
+		return -1;
+	tile_scan_begin(&ts, relid, 0, (uint64) PG_INT64_MAX, true);
+	if (tile_scan_next(&ts, BackwardScanDirection, &index, NULL))
+		size = (int64) (index + 1) * JUKI_TILE_WIDTH;
+	tile_scan_end(&ts);
+	return size;
+}
+
+/*
+ * The tree size: the log's entries, when the full tiles cover all but the
+ * last < 256 of them (always, once the writer keeps the tree); else the
+ * entries under the full tiles (a log from before juki 1.1 that the writer
+ * has not caught up, or whose first entries were purged before it could).
+ */
 int64
 juki_tree_stored_size(void)
 {
-	Oid			nsp = get_namespace_oid("juki", true);
-	bool		isnull;
-	int64		idx;
-	int			width;
+	JukiLogScan s;
+	JukiLogRow	row;
+	int64		next = 0;
+	int64		tiled;
 
-	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("log_tile", nsp)))
+	if (!OidIsValid(juki_log_tile_relation()))
 		return -1;
-	if (SPI_execute("SELECT tile_index, width FROM juki.log_tile WHERE level = 0"
-					" ORDER BY tile_index DESC LIMIT 1", true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "cannot read juki.log_tile");
-	if (SPI_processed == 0)
-		return 0;
-	idx = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	width = DatumGetInt16(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	return idx * JUKI_TILE_WIDTH + width;
+	/* the log first: the tiles are read in a later snapshot */
+	juki_log_scan_begin(&s, PG_INT64_MAX, true);
+	if (juki_log_scan_next(&s, &row))
+		next = row.e.seq + 1;
+	juki_log_scan_end(&s);
+	tiled = juki_tree_tiled_size();
+	return tiled >= next - next % JUKI_TILE_WIDTH ? next : tiled;
 }
 
 bool
 juki_tree_stored_tile(int level, uint64 index, int *width, uint8 **hashes)
 {
-	Oid			types[2] = {INT2OID, INT8OID};
-	Datum		v[2];
-	bool		isnull;
-	bytea	   *b;
+	uint8	   *buf = palloc(TILE_BYTES);
 
-	v[0] = Int16GetDatum(level);
-	v[1] = Int64GetDatum((int64) index);
-	if (SPI_execute_with_args("SELECT width, hashes FROM juki.log_tile WHERE level = $1 AND tile_index = $2",
-							  2, types, v, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "cannot read juki.log_tile");
-	if (SPI_processed == 0)
+	if (read_full_tiles(level, index, 1, buf) != 1)
+	{
+		pfree(buf);
 		return false;
-	*width = DatumGetInt16(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	b = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	if (isnull || VARSIZE_ANY_EXHDR(b) != (Size) (*width) * JUKI_HASH_LEN)
-		return false;
-	*hashes = palloc(VARSIZE_ANY_EXHDR(b));
-	memcpy(*hashes, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	}
+	*width = JUKI_TILE_WIDTH;
+	*hashes = buf;
 	return true;
 }
 
-/* juki_tile_fetch_fn over juki.log_tile: the first tile->width hashes. */
+/* ------------------------------------------------ the computed right edge */
+
+/* Level 0: the leaf hashes of entries [256 N, 256 N + W) from the log. */
+static bool
+edge_leaves(JukiHasher *h, const JukiTile *tile, uint8 *buf, char *err, size_t errlen)
+{
+	int64		first = (int64) tile->index * JUKI_TILE_WIDTH;
+	JukiLogScan s;
+	JukiLogRow	row;
+	JkBuf		canon;
+	int			i = 0;
+	bool		ok = true;
+
+	juki_buf_init(&canon);
+	juki_log_scan_recent(&s, first);
+	while (ok && i < tile->width && juki_log_scan_next(&s, &row) && row.e.seq == first + i)
+	{
+		jk_buf_reset(&canon);
+		if (!juki_log_row_canonical(&row, &canon))
+		{
+			snprintf(err, errlen, "entry seq " INT64_FORMAT " has no canonical form", row.e.seq);
+			ok = false;
+		}
+		else if (!juki_merkle_leaf_hash(h, canon.data, canon.len,
+										buf + (size_t) i * JUKI_HASH_LEN, err, errlen))
+			ok = false;
+		else
+			i++;
+	}
+	juki_log_scan_end(&s);
+	if (ok && i < tile->width)
+	{
+		snprintf(err, errlen, "entry seq " INT64_FORMAT " under the tree's right edge is not in the log",
+				 first + i);
+		ok = false;
+	}
+	pfree(canon.data);
+	return ok;
+}
+
+/* Level L > 0: the roots of the full tiles (L - 1, 256 N + i), i < W. */
+static bool
+edge_nodes(JukiHasher *h, const JukiTile *tile, uint8 *buf, char *err, size_t errlen)
+{
+	uint64		first = tile->index * JUKI_TILE_WIDTH;
+	uint8	   *below = palloc((size_t) tile->width * TILE_BYTES);
+	uint64		got = read_full_tiles(tile->level - 1, first, (uint64) tile->width, below);
+	int			i;
+	bool		ok = true;
+
+	if (got < (uint64) tile->width)
+	{
+		snprintf(err, errlen, "tile %d/" UINT64_FORMAT " is missing or malformed",
+				 tile->level - 1, first + got);
+		ok = false;
+	}
+	for (i = 0; ok && i < tile->width; i++)
+		ok = juki_merkle_root_of(h, (const uint8 (*)[JUKI_HASH_LEN]) (below + (size_t) i * TILE_BYTES),
+								 JUKI_TILE_WIDTH, buf + (size_t) i * JUKI_HASH_LEN, err, errlen);
+	pfree(below);
+	return ok;
+}
+
+/*
+ * juki_tile_fetch_fn (arg: a JukiHasher): the first tile->width hashes of
+ * the stored full tile, or of the right edge computed.
+ */
 bool
 juki_tree_fetch_tile(void *arg, const JukiTile *tile, uint8_t *buf, char *err, size_t errlen)
 {
-	int			width;
-	uint8	   *hashes;
+	uint8	   *full = palloc(TILE_BYTES);
+	bool		found = read_full_tiles(tile->level, tile->index, 1, full) == 1;
 
-	if (!juki_tree_stored_tile(tile->level, tile->index, &width, &hashes))
+	if (found)
+		memcpy(buf, full, (size_t) tile->width * JUKI_HASH_LEN);
+	pfree(full);
+	if (found)
+		return true;
+	if (tile->width >= JUKI_TILE_WIDTH || arg == NULL)
 	{
 		snprintf(err, errlen, "tile %d/" UINT64_FORMAT " is missing or malformed",
 				 tile->level, tile->index);
 		return false;
 	}
-	if (width < tile->width)
-	{
-		snprintf(err, errlen, "tile %d/" UINT64_FORMAT " has %d hashes, %d needed",
-				 tile->level, tile->index, width, tile->width);
-		pfree(hashes);
-		return false;
-	}
-	memcpy(buf, hashes, (size_t) tile->width * JUKI_HASH_LEN);
-	pfree(hashes);
-	return true;
+	if (tile->level == 0)
+		return edge_leaves((JukiHasher *) arg, tile, buf, err, errlen);
+	return edge_nodes((JukiHasher *) arg, tile, buf, err, errlen);
 }
+
+/* ------------------------------------------------------------- reading */
 
 /* A hasher and a tile reader for one call; the hasher is freed on error too. */
 typedef struct Reading
@@ -109,6 +321,7 @@ reading_begin(uint64 n)
 	r->rd.hasher = &r->h;
 	r->rd.tree_size = n;
 	r->rd.fetch = juki_tree_fetch_tile;
+	r->rd.fetch_arg = &r->h;
 	return r;
 }
 

@@ -602,6 +602,9 @@ fi
 VER=""
 if [[ $VERIFY_ENTRIES -gt 0 ]]; then
 	start_seq=$(last_seq); t0=$(date +%s.%N)
+	# what the fill costs in the Merkle tiles (issue 17) and in WAL, per entry
+	tsz() { q postgres -c "SELECT pg_total_relation_size('juki.log_tile') || ' ' || pg_total_relation_size('juki.operation_log')"; }
+	read -r tile0 log0 < <(tsz); fw0=$(q postgres -c 'SELECT pg_current_wal_lsn()')
 	say "filling juki's log to $VERIFY_ENTRIES entries with $VERIFY_FILL at 16 clients (from seq $start_seq)"
 	while :; do
 		cur=$(last_seq)
@@ -612,11 +615,17 @@ if [[ $VERIFY_ENTRIES -gt 0 ]]; then
 		[[ $rate -gt 0 && $per -gt $((rate * 60 / 16 + 1)) ]] && per=$((rate * 60 / 16 + 1))
 		[[ $rate -eq 0 && $per -gt 200 ]] && per=200
 		say "  last_seq $cur / $VERIFY_ENTRIES, $([[ $rate -gt 0 ]] && echo "$rate entries/s" || echo "rate not yet known"); next: $per lookups per client"
-		pgbench_run juki1 16 "$RES/fill.out" -t "$per"
+		pgbench_run "$VERIFY_FILL" 16 "$RES/fill.out" -t "$per"
 	done
 	fill_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 	fill_rate=$(awk -v d=$(($(last_seq) - start_seq)) -v e="$fill_s" 'BEGIN {printf "%.0f", d / e}')
 	say "  log at seq $(last_seq) after ${fill_s}s (${fill_rate} entries/s); vacuum, checkpoint"
+	read -r tile1 log1 < <(tsz); fw1=$(q postgres -c 'SELECT pg_current_wal_lsn()')
+	nfill=$(($(last_seq) - start_seq))
+	TILES=$(printf 'During the fill (%s entries, before VACUUM): juki.log_tile grew %s bytes (**%s bytes per entry**), juki.operation_log %s bytes (%s per entry); WAL **%s bytes per entry** (all of it: entries, filing, tiles, commits).' \
+		"$nfill" $((tile1 - tile0)) $(((tile1 - tile0) / nfill)) $((log1 - log0)) $(((log1 - log0) / nfill)) \
+		"$(q postgres -c "SELECT round(pg_wal_lsn_diff('$fw1', '$fw0') / $nfill)")")
+	say "  $TILES"
 	q postgres -c 'VACUUM ANALYZE juki.operation_log' -c 'CHECKPOINT'
 
 	# The PL/pgSQL verifier recomputes README "Operation log format" exactly: canonical JSON
@@ -651,7 +660,6 @@ CREATE FUNCTION bench.canon_entry(e juki.operation_log) RETURNS text LANGUAGE sq
       || ',"criteria":' || coalesce(bench.canon_jsonb(e.criteria), 'null')
       || ',"db_role":' || bench.js(e.db_role) || ',"detail":' || coalesce(bench.canon_jsonb(e.detail), 'null')
       || ',"fields":' || coalesce(array_to_json(e.fields)::text, 'null')
-		pgbench_run "$VERIFY_FILL" 16 "$RES/fill.out" -t "$per"
       || CASE WHEN e.login_role IS NOT NULL THEN ',"login_role":' || bench.js(e.login_role) ELSE '' END
       || ',"operator_id":' || coalesce(e.operator_id::text, 'null') || ',"outcome":' || bench.js(e.outcome)
       || ',"permit_id":' || coalesce(e.permit_id::text, 'null') || ',"purpose":' || bench.js(e.purpose)
@@ -701,6 +709,7 @@ SQL
 		printf '\nEntries by action: %s.\n' "$MIX"
 		printf '\nFilling the log (one-statement lookups = one durable entry each, 16 clients, seq %s to %s): %s s, %s entries/s.\n' \
 			"$start_seq" "$(last_seq)" "$fill_s" "$fill_rate"
+		printf '\n%s\n' "$TILES"
 	)
 fi
 

@@ -56,10 +56,11 @@ sub gaps
 	return as_role($node, 'aud', "SELECT count(*) FROM juki.operation_log WHERE action = 'enforcement_gap'");
 }
 
+# a checkpoint's files: its line and its note (both are read by verify_log)
 sub files_at
 {
 	my ($node, $seq) = @_;
-	return glob($node->basedir . sprintf('/checkpoints/juki-*-%020d.checkpoint', $seq));
+	return glob($node->basedir . sprintf('/checkpoints/juki-*-%020d.{checkpoint,note}', $seq));
 }
 
 # canonical form (README "Operation log format") of an entry as the table
