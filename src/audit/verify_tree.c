@@ -323,7 +323,8 @@ file_exists(const char *dir, const char *name)
  * file of this chain must be the stored note of its seq (altered, or extra:
  * a stored note was removed), and a stored note whose .checkpoint file is
  * there must have its .note file beside it (the writer writes both after
- * the commit, the line first: a note file removed).  A stored note with
+ * the commit, the note first: a note file removed).  A note file that
+ * cannot be read is a finding; a name juki does not give is not a note.  A stored note with
  * neither file (the directory set later, or unwritable then) is no finding.
  */
 void
@@ -366,17 +367,23 @@ juki_verify_note_files(const uint8 *chain_origin, juki_vtree_fail_fn fail, void 
 		size_t		len;
 		FILE	   *f;
 		int64		seq;
+		char	   *end;
 		NoteRow    *row;
 
 		CHECK_FOR_INTERRUPTS();
 		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 || n < 5 ||
 			strcmp(de->d_name + n - 5, ".note") != 0)
 			continue;
-		seq = strtoi64(de->d_name + strlen(prefix), NULL, 10);
+		seq = strtoi64(de->d_name + strlen(prefix), &end, 10);
+		if (end != de->d_name + n - 5 || end == de->d_name + strlen(prefix))
+			continue;			/* not a name the writer gives: not some seq's note */
 		snprintf(path, sizeof(path), "%s/%s", dirname, de->d_name);
 		f = AllocateFile(path, "r");
 		if (f == NULL)
+		{
+			fail(arg, seq, psprintf("the checkpoint note file %s cannot be read: %m", de->d_name));
 			continue;
+		}
 		len = fread(buf, 1, JUKI_NOTE_MAX_LEN + 1, f);
 		FreeFile(f);
 		row = bsearch(&seq, rows, nrows, sizeof(NoteRow), note_row_cmp);

@@ -234,3 +234,17 @@ juki_checkpoint_write_note(const char *note, const uint8 *origin, int64 seq,
 			 juki_checkpoint_directory, hex, (long long) seq);
 	return write_file_atomically(path, note, strlen(note), false, msg, msglen);
 }
+
+/*
+ * Both files of one checkpoint, the note first: verify_log takes a
+ * .checkpoint file without its .note for a removed note, so a crash or a
+ * failed write between the two must leave the note, not the line, alone
+ * (a stored checkpoint without its file is no finding).
+ */
+bool
+juki_checkpoint_write_files(const char *line, const char *note, const uint8 *origin,
+							int64 seq, char *msg, size_t msglen)
+{
+	return juki_checkpoint_write_note(note, origin, seq, msg, msglen) &&
+		juki_checkpoint_write_file(line, origin, seq, msg, msglen);
+}

@@ -39,4 +39,8 @@ extern bool juki_signing_seed(JukiSigningKey *k, uint8 seed[JK_PUBKEY_LEN]);
 /* Public key (raw) of the configured signing key, for verify_log's default. */
 extern bool juki_signing_public_key(uint8 pub[JK_PUBKEY_LEN]);
 
+/* The note, then the line: see signing.c. */
+extern bool juki_checkpoint_write_files(const char *line, const char *note, const uint8 *origin,
+										int64 seq, char *msg, size_t msglen);
+
 #endif							/* JUKI_CHECKPOINT_H */

@@ -113,9 +113,8 @@ juki_writer_checkpoint(WriterState *ws)
 		MemoryContextSwitchTo(old);
 		line = juki_writer_file_upto(ws, seq, &key);
 		if (line &&
-			(!juki_checkpoint_write_file(line, ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)) ||
-			 !juki_checkpoint_write_note(juki_tree_last_note(ws->last_checkpoint_seq), ws->origin,
-										 ws->last_checkpoint_seq, msg, sizeof(msg))))
+			!juki_checkpoint_write_files(line, juki_tree_last_note(ws->last_checkpoint_seq),
+										 ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)))
 			note_checkpoint_problem(ws, "checkpoint_directory_unwritable", msg, ws->last_checkpoint_seq);
 		MemoryContextReset(ws->batch_cxt);
 	}
@@ -160,9 +159,8 @@ juki_writer_stop(WriterState *ws)
 		MemoryContextSwitchTo(old);
 		line = juki_writer_file_upto(ws, seq, signing ? &key : NULL);
 		if (line &&
-			(!juki_checkpoint_write_file(line, ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)) ||
-			 !juki_checkpoint_write_note(juki_tree_last_note(ws->last_checkpoint_seq), ws->origin,
-										 ws->last_checkpoint_seq, msg, sizeof(msg))))
+			!juki_checkpoint_write_files(line, juki_tree_last_note(ws->last_checkpoint_seq),
+										 ws->origin, ws->last_checkpoint_seq, msg, sizeof(msg)))
 			ereport(WARNING, (errmsg("juki could not write the shutdown checkpoint file: %s", msg)));
 	}
 	PG_FINALLY();

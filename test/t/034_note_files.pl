@@ -2,7 +2,8 @@
 # (juki-<origin>-<seq>.note) against the notes stored in
 # juki.audit_checkpoint (issue 17), as it does the .checkpoint files: a
 # note file altered, removed (its .checkpoint file still there) or added
-# without a stored note is a finding.  The files are changed as someone
+# without a stored note, or unreadable, is a finding; a file of another
+# name is not taken for a note.  The files are changed as someone
 # with access to the directory would; the server is not involved.
 use strict;
 use warnings;
@@ -65,6 +66,21 @@ copy($last, $extra) or die;
 is($ok, 'false', 'an extra note file: verify_log fails');
 like($problem, qr/note file \S+\.note is not in juki\.audit_checkpoint/, 'extra: the finding names the file');
 unlink $extra;
+
+# ---- unreadable: shown, not skipped -------------------------------------
+chmod 0000, $target or die;
+($ok, $bad, $problem) = verify();
+chmod 0600, $target or die;
+is($ok, 'false', 'a note file the server cannot read: verify_log fails');
+like($problem, qr/note file \S+\.note cannot be read/, 'unreadable: the finding says so');
+is($bad, seq_of($target), 'unreadable: at the note\'s seq');
+
+# ---- a name juki does not give is not some seq's note -------------------
+(my $stray = $last) =~ s/-(\d+)\.note$/-copy.note/;
+copy($last, $stray) or die;
+($ok, undef, $problem) = verify();
+is($ok, 'true', 'a file named otherwise than juki names notes is not judged as a note') or diag $problem;
+unlink $stray;
 
 $node->stop;
 done_testing();
