@@ -352,8 +352,9 @@ log_read_barrier(QueryDesc *queryDesc)
 	bool		reads_log = false;
 	Oid			ledger = InvalidOid;
 
+	/* a parallel worker runs on its leader's snapshot, taken after the wait */
 	if (!juki_preloaded || juki_is_audit_writer || queryDesc->operation != CMD_SELECT ||
-		!OidIsValid(juki_namespace()))
+		IsParallelWorker() || !OidIsValid(juki_namespace()))
 		return;
 	foreach(lc, queryDesc->plannedstmt->rtable)
 	{
