@@ -8,57 +8,11 @@
 # held it ("active for PID"), without an entry.
 use strict;
 use warnings;
-use File::Temp qw(tempdir);
 use PostgreSQL::Test::Utils;
 use Test::More;
 use JukiNode;
 
-chomp(my $inc = `pg_config --includedir 2>/dev/null`);
-plan skip_all => 'libpq-fe.h or a C compiler is missing (libpq-dev, gcc)'
-  unless -f "$inc/libpq-fe.h" && system('sh', '-c', 'command -v cc >/dev/null') == 0;
-
-# a fast-path call of a one-argument function: prints "ok" or the error's
-# message and detail
-my $dir = tempdir(CLEANUP => 1);
-open my $c, '>', "$dir/fastpath.c" or die;
-print $c <<'C';
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <libpq-fe.h>
-
-int
-main(int argc, char **argv)
-{
-	PGconn	   *conn = PQconnectdb(argv[1]);
-	PQArgBlock	arg;
-	int			len = 0;
-	char		buf[64];
-	PGresult   *res;
-
-	if (PQstatus(conn) != CONNECTION_OK)
-	{
-		printf("connect: %s", PQerrorMessage(conn));
-		return 2;
-	}
-	arg.len = (int) strlen(argv[3]);
-	arg.isint = 0;
-	arg.u.ptr = (int *) argv[3];
-	res = PQfn(conn, atoi(argv[2]), (int *) buf, &len, 0, &arg, 1);
-	if (PQresultStatus(res) == PGRES_COMMAND_OK)
-		printf("ok\n");
-	else
-		printf("%s: %s | %s\n", PQresultErrorField(res, PG_DIAG_SQLSTATE),
-			   PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
-			   PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
-	PQclear(res);
-	PQfinish(conn);
-	return 0;
-}
-C
-close $c;
-system("cc -o $dir/fastpath $dir/fastpath.c -I$inc -lpq") == 0 or die 'cannot build the fast-path client';
-
+# the fast-path client of 026 (test/unit/fastpath_call, built by make test)
 my $node = juki_node('fastpath', conf => "max_replication_slots = 4\n");
 $node->safe_psql('postgres', 'CREATE ROLE auditor LOGIN; GRANT juki_auditor TO auditor');
 my $drop = $node->safe_psql('postgres', "SELECT 'pg_drop_replication_slot(name)'::regprocedure::oid");
@@ -68,15 +22,15 @@ $node->safe_psql('postgres', "SELECT pg_create_physical_replication_slot('other_
 sub fastpath
 {
 	my ($fn, $slot) = @_;
-	my $out = `$dir/fastpath '${\ $node->connstr('postgres')}' $fn $slot`;
-	chomp $out;
+	my ($out, $err) = run_command([ "$ENV{TESTDIR}/test/unit/fastpath_call",
+		$node->connstr('postgres'), $fn, $slot ]);
 	return $out;
 }
 
 like(fastpath($drop, 'juki_audit_log'),
-	qr/^42501: juki refuses a fast-path call on function pg_drop_replication_slot \| reason: direct_access; the refusal is recorded/,
+	qr/ERROR:  42501: juki refuses a fast-path call on function pg_drop_replication_slot\n.*reason: direct_access; the refusal is recorded/s,
 	'a fast-path drop of juki\'s slot is refused, with its reason, on record');
-like(fastpath($drop, 'other_slot'), qr/^42501: .*reason: direct_access/,
+like(fastpath($drop, 'other_slot'), qr/ERROR:  42501: .*reason: direct_access/s,
 	'so is one of any slot: no query shows which slot it names');
 is($node->safe_psql('postgres', "SELECT string_agg(slot_name, ',' ORDER BY slot_name) FROM pg_replication_slots"),
 	'juki_audit_log,other_slot', 'both slots are still there');
