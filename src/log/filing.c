@@ -90,6 +90,27 @@ wait_slot_free(void)
 }
 
 /*
+ * Take juki's slot (MyReplicationSlot afterwards): the one that exists,
+ * which must be free, or a new physical slot reserving WAL from the redo
+ * point as PostgreSQL does.  Returns true if it was created.  For the
+ * writer and the standby's keeper alike.
+ */
+bool
+juki_slot_take(bool exists)
+{
+	if (exists)
+	{
+		ReplicationSlotAcquire(JUKI_SLOT_NAME, true);
+		return false;
+	}
+	ReplicationSlotCreate(JUKI_SLOT_NAME, false, RS_PERSISTENT, false);
+	ReplicationSlotReserveWal();
+	ReplicationSlotMarkDirty();
+	ReplicationSlotSave();
+	return true;
+}
+
+/*
  * Acquire juki's slot, creating it (reserving WAL from the last
  * checkpoint's redo point) if it does not exist.  *lost: it existed but
  * its WAL was taken (max_slot_wal_keep_size): reserved again from now.
@@ -115,16 +136,7 @@ juki_slot_acquire(XLogRecPtr *restart, bool *created, bool *lost, char *why, int
 	if (MyReplicationSlot == NULL)
 	{
 		exists = wait_slot_free();
-		if (exists)
-			ReplicationSlotAcquire(JUKI_SLOT_NAME, true);
-		else
-		{
-			ReplicationSlotCreate(JUKI_SLOT_NAME, false, RS_PERSISTENT, false);
-			ReplicationSlotReserveWal();
-			ReplicationSlotMarkDirty();
-			ReplicationSlotSave();
-			*created = true;
-		}
+		*created = juki_slot_take(exists);
 	}
 	if (SlotIsLogical(MyReplicationSlot))
 	{

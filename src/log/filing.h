@@ -27,6 +27,7 @@ typedef struct JukiWalRead
 /* The slot: acquired (created if missing) for the writer's lifetime. */
 extern bool juki_slot_acquire(XLogRecPtr *restart, bool *created, bool *lost,
 							  char *why, int whylen);
+extern bool juki_slot_take(bool exists);
 extern void juki_slot_advance(XLogRecPtr to);
 extern bool juki_slot_held(void);
 extern XLogRecPtr juki_slot_reserve_oldest(XLogRecPtr restart);

@@ -66,15 +66,7 @@ keeper_acquire(void)
 	LWLockRelease(ReplicationSlotControlLock);
 	if (active != 0)
 		return false;			/* a walsender of that name: the writer reports it */
-	if (s != NULL)
-		ReplicationSlotAcquire(JUKI_SLOT_NAME, true);
-	else
-	{
-		ReplicationSlotCreate(JUKI_SLOT_NAME, false, RS_PERSISTENT, false);
-		ReplicationSlotReserveWal();
-		ReplicationSlotMarkDirty();
-		ReplicationSlotSave();
-	}
+	(void) juki_slot_take(s != NULL);
 	if (SlotIsLogical(MyReplicationSlot))
 	{
 		/* not ours to move; the writer refuses requests after promotion */
