@@ -78,21 +78,6 @@ prepare_entry(JukiAuditRecord *r, JkEntry *e)
 		e->terminal = NULL;
 }
 
-/* An entry of the log's own (clock_jump, withheld): pid, no subjects. */
-static void
-plain_entry(JkEntry *e, const char *action, const char *reason, const char *detail)
-{
-	memset(e, 0, sizeof(*e));
-	e->action = action;
-	e->outcome = JUKI_ERROR;
-	e->reason = reason;
-	e->detail = detail;
-	e->has_backend_pid = true;
-	e->backend_pid = MyProcPid;
-	e->subjects_null = true;
-	e->fields_null = true;
-}
-
 /*
  * Number, chain and insert one entry (lock held exclusively).  e's seq
  * and ts are set here; flat is e flattened (seq and ts are in the header).
@@ -149,7 +134,7 @@ note_clock_jump_locked(int64 ts)
 	jd_str(&d, "direction", delta > 0 ? "forward" : "backward");
 	jd_int(&d, "days", delta / USECS_PER_DAY);
 	jd_int(&d, "seconds", delta / USECS_PER_SEC);
-	plain_entry(&e, "clock_jump", "clock_jump", jd_finish(&d));
+	juki_entry_own(&e, "clock_jump", JUKI_ERROR, "clock_jump", jd_finish(&d));
 	flat = juki_entry_flatten(&e, &flen);
 	(void) insert_locked(&e, flat, flen, ts);
 }
@@ -281,7 +266,7 @@ append_withheld(int64 seq, const char *cause)
 
 	jd_init(&d);
 	jd_int(&d, "withheld_seq", seq);
-	plain_entry(&e, "withheld", cause, jd_finish(&d));
+	juki_entry_own(&e, "withheld", JUKI_ERROR, cause, jd_finish(&d));
 	if (append_entry(&e, false, false, &wseq, &end, &why) != APPEND_OK)
 		ereport(WARNING,
 				(errmsg("juki could not log that the answer of entry %lld was withheld: %s",

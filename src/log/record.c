@@ -174,6 +174,26 @@ juki_audit_record_init(JukiAuditRecord *r, const char *action,
 	r->row_count = JUKI_NO_ID;
 }
 
+/*
+ * An entry of the log's own making (the writer's start, stop, checkpoints;
+ * a clock jump, a withheld answer): this process, no operator, no subjects,
+ * no fields.
+ */
+void
+juki_entry_own(JkEntry *e, const char *action, const char *outcome,
+			   const char *reason, const char *detail)
+{
+	memset(e, 0, sizeof(*e));
+	e->action = action;
+	e->outcome = outcome;
+	e->reason = reason;
+	e->detail = detail;
+	e->has_backend_pid = true;
+	e->backend_pid = MyProcPid;
+	e->subjects_null = true;
+	e->fields_null = true;
+}
+
 /* The client's host address as text, NULL for a Unix socket; computed once. */
 static const char *
 client_addr(void)

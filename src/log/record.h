@@ -71,6 +71,8 @@ extern char *jd_finish(JukiDetail *d);
 extern char *juki_audit_flatten(JukiAuditRecord *r, Size *len);
 extern bool juki_audit_unflatten(const char *payload, Size len, JkEntry *e);
 extern char *juki_entry_flatten(const JkEntry *e, Size *len);
+extern void juki_entry_own(JkEntry *e, const char *action, const char *outcome,
+						   const char *reason, const char *detail);
 
 /* criteria or detail as the log keeps them: a canonical object (or "malformed") */
 extern const char *juki_canonical_json(const char *json, const char *what);

@@ -166,22 +166,6 @@ write_entry(WriterState *ws, JukiInserter *ins, JkEntry *e, const uint8 *wal_has
 	ws->last_clean = strcmp(e->action, "worker_stop") == 0;
 }
 
-/* An entry of the writer's own (start, stop, genesis, checkpoint). */
-static void
-own_entry(JkEntry *e, const char *action, const char *outcome,
-		  const char *reason, const char *detail)
-{
-	memset(e, 0, sizeof(*e));
-	e->action = action;
-	e->outcome = outcome;
-	e->reason = reason;
-	e->detail = detail;
-	e->has_backend_pid = true;
-	e->backend_pid = MyProcPid;
-	e->subjects_null = true;
-	e->fields_null = true;
-}
-
 static void
 begin_xact(void)
 {
@@ -263,7 +247,7 @@ file_batch(WriterState *ws, int64 stop_seq, JukiSigningKey *key, bool *reached, 
 		if (!juki_audit_unflatten(recs[i].payload, recs[i].payload_len, &e))
 		{
 			ereport(WARNING, (errmsg("juki audit writer found a malformed record in WAL")));
-			own_entry(&e, "audit_record_malformed", JUKI_ERROR, "malformed_record", NULL);
+			juki_entry_own(&e, "audit_record_malformed", JUKI_ERROR, "malformed_record", NULL);
 		}
 		e.seq = recs[i].seq;
 		e.ts_unix_us = recs[i].ts_unix_us;
@@ -354,17 +338,9 @@ juki_writer_own_in_order(WriterState *ws, const char *action, const char *outcom
 	JkEntry		e;
 	int64		seq;
 
-	own_entry(&e, action, outcome, reason, detail);
+	juki_entry_own(&e, action, outcome, reason, detail);
 	seq = juki_log_append_own(&e);
 	(void) juki_writer_file_upto(ws, seq, NULL);
-}
-
-/* own_entry for the writer's other files */
-void
-juki_writer_own_entry(JkEntry *e, const char *action, const char *outcome,
-					  const char *reason, const char *detail)
-{
-	own_entry(e, action, outcome, reason, detail);
 }
 
 /* ----------------------------------------------------------- checkpoints */
@@ -483,7 +459,7 @@ write_genesis(WriterState *ws)
 	jd_init(&d);
 	jd_str(&d, "database", get_database_name(MyDatabaseId));
 	jd_str(&d, "system_identifier", sysid);
-	own_entry(&e, "genesis", JUKI_GRANTED, NULL, jd_finish(&d));
+	juki_entry_own(&e, "genesis", JUKI_GRANTED, NULL, jd_finish(&d));
 	e.seq = 0;
 	e.ts_unix_us = GetCurrentTimestamp() + UNIX_EPOCH_OFFSET_US;
 	juki_inserter_open(&ins, "operation_log");

@@ -43,8 +43,6 @@ typedef struct WriterState
 extern char *juki_writer_file_upto(WriterState *ws, int64 stop_seq, JukiSigningKey *key);
 extern void juki_writer_own_in_order(WriterState *ws, const char *action, const char *outcome,
 									 const char *reason, const char *detail);
-extern void juki_writer_own_entry(JkEntry *e, const char *action, const char *outcome,
-								  const char *reason, const char *detail);
 
 /*
  * The guard's repair of planner statistics of personal data

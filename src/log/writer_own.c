@@ -108,7 +108,7 @@ juki_writer_checkpoint(WriterState *ws)
 		jd_str(&d, "key_id", key.key_id);
 		jd_bool(&d, "shutdown", false);
 		jd_bool(&d, "signs_this_entry", true);
-		juki_writer_own_entry(&e, "checkpoint", JUKI_GRANTED, NULL, jd_finish(&d));
+		juki_entry_own(&e, "checkpoint", JUKI_GRANTED, NULL, jd_finish(&d));
 		seq = juki_log_append_own(&e);
 		MemoryContextSwitchTo(old);
 		line = juki_writer_file_upto(ws, seq, &key);
@@ -154,7 +154,7 @@ juki_writer_stop(WriterState *ws)
 		jd_init(&d);
 		jd_str(&d, "wal_lsn", psprintf("%X/%X", LSN_FORMAT_ARGS(GetXLogInsertRecPtr())));
 		jd_bool(&d, "shutdown_checkpoint", signing);
-		juki_writer_own_entry(&e, "worker_stop", JUKI_GRANTED, NULL, jd_finish(&d));
+		juki_entry_own(&e, "worker_stop", JUKI_GRANTED, NULL, jd_finish(&d));
 		seq = juki_log_append_own(&e);
 		MemoryContextSwitchTo(old);
 		line = juki_writer_file_upto(ws, seq, signing ? &key : NULL);
