@@ -53,6 +53,7 @@
 #include "utils/snapmgr.h"
 
 #include "core/settings.h"
+#include "inserter.h"
 #include "record.h"
 #include "head.h"
 #include "core/spi.h"
@@ -185,8 +186,8 @@ insert_row(const JkEntry *e, const char *serial, const char *form_type,
 	Relation	rel;
 	TupleDesc	desc;
 	EState	   *estate;
-	RangeTblEntry *rte;
 	ResultRelInfo *rri;
+	bool		had_triggers;
 	TupleTableSlot *slot;
 	int			i;
 
@@ -196,19 +197,8 @@ insert_row(const JkEntry *e, const char *serial, const char *form_type,
 	if (serial_taken(rel, serial))
 		elog(ERROR, "serial %s is already in the ledger", serial);
 	desc = RelationGetDescr(rel);
-	estate = CreateExecutorState();
-	rte = makeNode(RangeTblEntry);
-	rte->rtekind = RTE_RELATION;
-	rte->relid = relid;
-	rte->relkind = rel->rd_rel->relkind;
-	rte->rellockmode = RowExclusiveLock;
-	ExecInitRangeTable(estate, list_make1(rte));
-	rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(rri, rel, 1, NULL, 0);
 	/* the operator's foreign key holds by construction (a live session's operator) */
-	rri->ri_TrigDesc = NULL;
-	estate->es_output_cid = GetCurrentCommandId(true);
-	ExecOpenIndices(rri, false);
+	rri = juki_insert_target(rel, &estate, &had_triggers);
 	slot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
 	ExecClearTuple(slot);
 	for (i = 0; i < desc->natts; i++)
@@ -242,9 +232,7 @@ insert_row(const JkEntry *e, const char *serial, const char *form_type,
 	}
 	ExecStoreVirtualTuple(slot);
 	ExecSimpleRelationInsert(rri, estate, slot);
-	ExecCloseIndices(rri);
-	ExecResetTupleTable(estate->es_tupleTable, false);
-	FreeExecutorState(estate);
+	juki_insert_target_close(estate, rri);
 	table_close(rel, NoLock);
 }
 

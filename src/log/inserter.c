@@ -34,11 +34,46 @@
 /* flush earlier when the buffered rows are large (detail can be) */
 #define JUKI_INSERT_BUFFER_BYTES	(1024 * 1024)
 
+/*
+ * An executor state and result relation to insert into rel without a query
+ * (as logical apply does), its indexes open.  Its triggers are left out:
+ * on juki's tables they can only have been added behind juki's back (a
+ * foreign key holds by construction); *had_triggers says whether there
+ * were any.  For the writer's rows, tiles and ledger rows alike.
+ */
+ResultRelInfo *
+juki_insert_target(Relation rel, EState **estate, bool *had_triggers)
+{
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+
+	*estate = CreateExecutorState();
+	rte->rtekind = RTE_RELATION;
+	rte->relid = RelationGetRelid(rel);
+	rte->relkind = rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	ExecInitRangeTable(*estate, list_make1(rte));
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	*had_triggers = rri->ri_TrigDesc != NULL;
+	rri->ri_TrigDesc = NULL;
+	(*estate)->es_output_cid = GetCurrentCommandId(true);
+	ExecOpenIndices(rri, false);
+	return rri;
+}
+
+void
+juki_insert_target_close(EState *estate, ResultRelInfo *rri)
+{
+	ExecCloseIndices(rri);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+}
+
 void
 juki_inserter_open(JukiInserter *ins, const char *relname)
 {
 	Oid			relid = get_relname_relid(relname, get_namespace_oid("juki", false));
-	RangeTblEntry *rte;
+	bool		had_triggers;
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "relation juki.%s does not exist", relname);
@@ -46,24 +81,10 @@ juki_inserter_open(JukiInserter *ins, const char *relname)
 	ins->rel = table_open(relid, RowExclusiveLock);
 	if (ins->rel->rd_rel->relkind != RELKIND_RELATION)
 		elog(ERROR, "juki.%s is not a table", relname);
-	ins->estate = CreateExecutorState();
-	rte = makeNode(RangeTblEntry);
-	rte->rtekind = RTE_RELATION;
-	rte->relid = relid;
-	rte->relkind = ins->rel->rd_rel->relkind;
-	rte->rellockmode = RowExclusiveLock;
-	ExecInitRangeTable(ins->estate, list_make1(rte));
-	ins->rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(ins->rri, ins->rel, 1, NULL, 0);
-	/* triggers on the log can only have been added behind juki's back */
-	if (ins->rri->ri_TrigDesc != NULL)
-	{
+	ins->rri = juki_insert_target(ins->rel, &ins->estate, &had_triggers);
+	if (had_triggers)
 		ereport(WARNING,
 				(errmsg("juki's audit writer ignores triggers on juki.%s", relname)));
-		ins->rri->ri_TrigDesc = NULL;
-	}
-	ins->estate->es_output_cid = GetCurrentCommandId(true);
-	ExecOpenIndices(ins->rri, false);
 	ins->flush_cxt = AllocSetContextCreate(CurrentMemoryContext, "juki inserter flush",
 										   ALLOCSET_DEFAULT_SIZES);
 	/* by name, every batch: the table may have gained a column (an update) */
@@ -136,9 +157,7 @@ void
 juki_inserter_close(JukiInserter *ins)
 {
 	juki_inserter_flush(ins);
-	ExecCloseIndices(ins->rri);
-	ExecResetTupleTable(ins->estate->es_tupleTable, false);
-	FreeExecutorState(ins->estate);
+	juki_insert_target_close(ins->estate, ins->rri);
 	MemoryContextDelete(ins->flush_cxt);
 	table_close(ins->rel, NoLock);
 }

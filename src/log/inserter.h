@@ -29,6 +29,8 @@ typedef struct JukiInserter
 	MemoryContext flush_cxt;	/* the heap tuples of one flush */
 } JukiInserter;
 
+extern ResultRelInfo *juki_insert_target(Relation rel, EState **estate, bool *had_triggers);
+extern void juki_insert_target_close(EState *estate, ResultRelInfo *rri);
 extern void juki_inserter_open(JukiInserter *ins, const char *relname);
 extern void juki_inserter_insert(JukiInserter *ins, Datum *values, bool *nulls);
 extern void juki_inserter_flush(JukiInserter *ins);

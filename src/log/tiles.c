@@ -42,6 +42,7 @@
 #include "core/settings.h"
 #include "format/buf.h"
 #include "format/note.h"
+#include "inserter.h"
 #include "record.h"
 #include "scan.h"
 #include "tiles.h"
@@ -257,8 +258,8 @@ insert_tile(void *arg, int level, uint64 index, int width, const uint8 *hashes)
 	Relation	rel;
 	TupleDesc	desc;
 	EState	   *estate;
-	RangeTblEntry *rte;
 	ResultRelInfo *rri;
+	bool		had_triggers;
 	TupleTableSlot *slot;
 	bytea	   *b;
 
@@ -269,19 +270,8 @@ insert_tile(void *arg, int level, uint64 index, int width, const uint8 *hashes)
 		elog(ERROR, "relation juki.log_tile does not exist");
 	rel = table_open(relid, RowExclusiveLock);
 	desc = RelationGetDescr(rel);
-	estate = CreateExecutorState();
-	rte = makeNode(RangeTblEntry);
-	rte->rtekind = RTE_RELATION;
-	rte->relid = relid;
-	rte->relkind = rel->rd_rel->relkind;
-	rte->rellockmode = RowExclusiveLock;
-	ExecInitRangeTable(estate, list_make1(rte));
-	rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(rri, rel, 1, NULL, 0);
 	/* triggers on the tiles can only have been added behind juki's back */
-	rri->ri_TrigDesc = NULL;
-	estate->es_output_cid = GetCurrentCommandId(true);
-	ExecOpenIndices(rri, false);
+	rri = juki_insert_target(rel, &estate, &had_triggers);
 	slot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
@@ -298,9 +288,7 @@ insert_tile(void *arg, int level, uint64 index, int width, const uint8 *hashes)
 	slot->tts_isnull[tile_column(desc, "hashes")] = false;
 	ExecStoreVirtualTuple(slot);
 	ExecSimpleRelationInsert(rri, estate, slot);
-	ExecCloseIndices(rri);
-	ExecResetTupleTable(estate->es_tupleTable, false);
-	FreeExecutorState(estate);
+	juki_insert_target_close(estate, rri);
 	table_close(rel, NoLock);
 	pfree(b);
 }
