@@ -42,6 +42,7 @@ OBJS = \
 	src/log/continuity.o \
 	src/log/writer_read.o \
 	src/log/columns.o \
+	src/log/canon_row.o \
 	src/log/scan.o \
 	src/log/signing.o \
 	src/log/enforcement.o \
@@ -86,6 +87,7 @@ OBJS = \
 	src/audit/purge.o \
 	src/audit/tree.o \
 	src/audit/verify_tree.o \
+	src/audit/verify_scan.o \
 	src/audit/witness.o \
 	src/sql/internal.o \
 	src/sql/emergency.o \

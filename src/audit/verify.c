@@ -46,6 +46,7 @@
 #include "core/spi.h"
 #include "log/refusal.h"
 #include "log/scan.h"
+#include "verify_scan.h"
 #include "verify_tree.h"
 
 PG_FUNCTION_INFO_V1(juki_verify_log);
@@ -81,6 +82,7 @@ typedef struct VResult
 	int64		stored;			/* rows of juki.audit_checkpoint */
 	int64		files;			/* files of this chain, -1: no directory */
 	int64		last_stored;	/* newest stored (table or file), -1 none */
+	int			workers;		/* parallel workers that read the log */
 } VResult;
 
 /* Keep the problem with the smallest seq: the first place the log is wrong. */
@@ -314,23 +316,6 @@ directory_checkpoints(List *cps, JukiChainInfo *ci, VResult *r, List **deferred)
 	return cps;
 }
 
-/*
- * Does this entry say that a checkpoint signing it was stored with it?  The
- * writer's own entries; their detail is canonical JSON, so the key and
- * value appear exactly so (a string value would have its quotes escaped).
- */
-static bool
-entry_promises_checkpoint(const JkEntry *e)
-{
-	if (e->action == NULL || e->outcome == NULL || e->detail == NULL)
-		return false;
-	if (strcmp(e->action, "checkpoint") == 0 && strcmp(e->outcome, "granted") == 0)
-		return strstr(e->detail, "\"signs_this_entry\":true") != NULL;
-	if (strcmp(e->action, "worker_stop") == 0)
-		return strstr(e->detail, "\"shutdown_checkpoint\":true") != NULL;
-	return false;
-}
-
 static int
 cp_cmp(const ListCell *a, const ListCell *b)
 {
@@ -387,12 +372,11 @@ vtree_fail(void *arg, int64 seq, const char *msg)
 static void
 check_chain(List *cps, List *keys, JukiChainInfo *ci, VResult *r, List **deferred)
 {
-	JukiLogScan scan;
-	JukiLogRow	row;
+	JukiVScan  *vs;
+	JukiVEntry	ve;
 	int64		expected = ci->purged ? ci->purged_through_seq + 1 : 0;
 	uint8		prev[JK_HASH_LEN];
 	ListCell   *next_cp = list_head(cps);
-	JkBuf		canon;
 	bool		stored_here;
 	JukiSpi		spi;
 	JukiVTree  *vt;
@@ -416,17 +400,16 @@ check_chain(List *cps, List *keys, JukiChainInfo *ci, VResult *r, List **deferre
 		next_cp = lnext(cps, next_cp);
 	}
 
-	juki_buf_init(&canon);
 	/* the Merkle tree in the same pass (verify_tree.c), from the stored size read first */
 	juki_spi_begin(&spi);
 	foreach(kc, keys)
 		pubs = lappend(pubs, ((VKey *) lfirst(kc))->pub);
 	vt = juki_vtree_begin(expected, pubs, vtree_fail, r);
-	juki_log_scan_begin(&scan, expected, false);
-	while (juki_log_scan_next(&scan, &row))
+	/* each entry's own checks, in parallel (verify_scan.c); the links here */
+	vs = juki_vscan_begin(expected, juki_verify_workers);
+	while (juki_vscan_next(vs, &ve))
 	{
-		uint8		hash[JK_HASH_LEN];
-		int64		seq = row.e.seq;
+		int64		seq = ve.seq;
 
 		CHECK_FOR_INTERRUPTS();
 		if (seq != expected)
@@ -435,37 +418,35 @@ check_chain(List *cps, List *keys, JukiChainInfo *ci, VResult *r, List **deferre
 				 expected, seq);
 			break;
 		}
-		if (!row.hashes_ok)
+		if (!(ve.flags & JUKI_VE_HASHES_OK))
 		{
 			fail(r, seq, "entry seq " INT64_FORMAT " has a malformed hash column", seq);
 			break;
 		}
-		if (memcmp(row.prev_hash, prev, JK_HASH_LEN) != 0)
+		if (memcmp(ve.prev, prev, JK_HASH_LEN) != 0)
 		{
 			fail(r, seq, "entry seq " INT64_FORMAT " does not continue the chain (prev_hash differs from the hash of seq " INT64_FORMAT ")",
 				 seq, seq - 1);
 			break;
 		}
-		jk_buf_reset(&canon);
-		if (!juki_log_row_canonical(&row, &canon))
+		if (!(ve.flags & JUKI_VE_CANON_OK))
 		{
 			fail(r, seq, "entry seq " INT64_FORMAT " has a time outside years 0001-9999", seq);
 			break;
 		}
-		juki_vtree_add(vt, seq, canon.data, canon.len);
-		if (!jk_chain_hash(prev, canon.data, canon.len, hash))
-			elog(ERROR, "SHA-256 failed");
-		if (memcmp(hash, row.hash, JK_HASH_LEN) != 0)
+		juki_vtree_add(vt, seq, ve.leaf);
+		if (!(ve.flags & JUKI_VE_HASH_MATCH))
 		{
 			fail(r, seq, "entry seq " INT64_FORMAT " does not match its hash (edited)", seq);
 			break;
 		}
+		/* from here ve.hash is the recomputed hash as well as the stored one */
 		stored_here = false;
 		while (next_cp && ((VCheckpoint *) lfirst(next_cp))->cp.seq == seq)
 		{
 			VCheckpoint *c = lfirst(next_cp);
 
-			if (memcmp(c->cp.hash, hash, JK_HASH_LEN) != 0)
+			if (memcmp(c->cp.hash, ve.hash, JK_HASH_LEN) != 0)
 				fail(r, seq, "entry seq " INT64_FORMAT " differs from the signed checkpoint (the chain was rewritten)",
 					 seq);
 			stored_here |= c->source != V_EXTERNAL;
@@ -475,7 +456,7 @@ check_chain(List *cps, List *keys, JukiChainInfo *ci, VResult *r, List **deferre
 		 * The log says a checkpoint signing this entry was stored with it.
 		 * A finding here leaves the chain intact: note it and go on.
 		 */
-		if (entry_promises_checkpoint(&row.e))
+		if (ve.flags & JUKI_VE_SIGNED_HERE)
 		{
 			r->logged++;
 			if (!stored_here)
@@ -493,11 +474,12 @@ check_chain(List *cps, List *keys, JukiChainInfo *ci, VResult *r, List **deferre
 		}
 		if (!r->ok && r->first_bad <= seq)
 			break;
-		memcpy(prev, hash, JK_HASH_LEN);
+		memcpy(prev, ve.hash, JK_HASH_LEN);
 		expected++;
 		r->checked++;
 	}
-	juki_log_scan_end(&scan);
+	r->workers = juki_vscan_workers(vs);
+	juki_vscan_end(vs);
 	juki_vtree_end(vt, expected);
 	juki_spi_end(&spi);
 
@@ -589,6 +571,7 @@ juki_verify_log(PG_FUNCTION_ARGS)
 	jd_int(&d, "checkpoints", list_length(cps));
 	jd_int(&d, "checkpoints_logged", r.logged);
 	jd_int(&d, "checkpoints_stored", r.stored);
+	jd_int(&d, "workers", r.workers);
 	if (r.files >= 0)
 		jd_int(&d, "checkpoint_files", r.files);
 	if (!r.ok)

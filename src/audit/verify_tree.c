@@ -239,13 +239,13 @@ juki_vtree_begin(int64 start, List *pubs, juki_vtree_fail_fn fail, void *arg)
 }
 
 void
-juki_vtree_add(JukiVTree *t, int64 seq, const char *canon, size_t len)
+juki_vtree_add(JukiVTree *t, int64 seq, const uint8 *leaf)
 {
 	if (t == NULL)
 		return;
 	if ((int64) t->b.size != seq)
 		elog(ERROR, "juki's tree verification is out of step at seq " INT64_FORMAT, seq);
-	juki_tree_builder_add_entry(&t->b, canon, len, compare_tile, t);
+	juki_tree_builder_add_leaf(&t->b, leaf, compare_tile, t);
 	while (t->next_note && ((VNote *) lfirst(t->next_note))->size == (int64) t->b.size)
 	{
 		VNote	   *n = lfirst(t->next_note);

@@ -22,7 +22,7 @@ typedef struct JukiVTree JukiVTree;
  */
 extern JukiVTree *juki_vtree_begin(int64 start, List *pubs, juki_vtree_fail_fn fail,
 								   void *arg);
-extern void juki_vtree_add(JukiVTree *t, int64 seq, const char *canon, size_t len);
+extern void juki_vtree_add(JukiVTree *t, int64 seq, const uint8 *leaf);
 /*
  * The .note files of juki.checkpoint_directory against the stored notes
  * (chain_origin names this chain's files); SPI connected.

@@ -18,6 +18,7 @@ extern int	juki_audit_wait_timeout_ms;
 extern int	juki_audit_max_backlog;
 extern bool juki_synchronous_standby_wait;
 extern int	juki_checkpoint_interval_s;
+extern int	juki_verify_workers;
 extern char *juki_signing_key_file;
 extern char *juki_checkpoint_directory;
 extern int	juki_log_retention_years;

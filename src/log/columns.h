@@ -18,6 +18,7 @@
 #include "access/tupdesc.h"
 #include "executor/tuptable.h"
 
+#include "format/buf.h"
 #include "format/entry.h"
 #include "format/hash.h"
 
@@ -49,6 +50,15 @@ extern void juki_log_entry_values(const JukiLogColumns *map, const JkEntry *e,
  */
 extern bool juki_log_entry_from_slot(const JukiLogColumns *map, TupleTableSlot *slot,
 									 JkEntry *e, uint8 *prev_hash, uint8 *hash);
+
+/*
+ * The canonical form of a row (slot_getallattrs done) appended to out, as
+ * jk_canonical_entry writes it for the row's JkEntry, without building the
+ * JkEntry (canon_row.c).  False, nothing appended, for a time outside years
+ * 0001-9999.  *detail_off/len: where the detail's JSON is in out (len 0: null).
+ */
+extern bool juki_log_row_canonical_direct(const JukiLogColumns *map, TupleTableSlot *slot,
+										  JkBuf *out, size_t *detail_off, size_t *detail_len);
 
 /* A 32-byte hash from a bytea attribute, false if NULL or another length. */
 extern bool juki_log_hash_att(TupleTableSlot *slot, int att, uint8 *out);

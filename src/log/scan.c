@@ -39,8 +39,8 @@
 
 static void start_index_scan(JukiLogScan *s, int64 from);
 
-static Oid
-log_relid(const char *name)
+Oid
+juki_log_relid(const char *name)
 {
 	Oid			nsp = get_namespace_oid("juki", false);
 	Oid			relid = get_relname_relid(name, nsp);
@@ -50,15 +50,13 @@ log_relid(const char *name)
 	return relid;
 }
 
-void
-juki_log_scan_begin(JukiLogScan *s, int64 from, bool backward)
+static void
+scan_open(JukiLogScan *s, Snapshot snapshot)
 {
 	Oid			pk;
 
 	memset(s, 0, sizeof(*s));
-	/* entries appended before the scan are filed before its snapshot */
-	juki_log_read_barrier();
-	s->heap = table_open(log_relid("operation_log"), AccessShareLock);
+	s->heap = table_open(juki_log_relid("operation_log"), AccessShareLock);
 	pk = RelationGetPrimaryKeyIndex(s->heap);
 	if (!OidIsValid(pk))
 		elog(ERROR, "juki.operation_log has no primary key");
@@ -67,8 +65,16 @@ juki_log_scan_begin(JukiLogScan *s, int64 from, bool backward)
 	juki_log_columns_map(RelationGetDescr(s->heap), &s->cols);
 	s->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "juki log row",
 									   ALLOCSET_DEFAULT_SIZES);
+	s->snapshot = RegisterSnapshot(snapshot);
+}
+
+void
+juki_log_scan_begin(JukiLogScan *s, int64 from, bool backward)
+{
+	/* entries appended before the scan are filed before its snapshot */
+	juki_log_read_barrier();
+	scan_open(s, GetLatestSnapshot());
 	s->dir = backward ? BackwardScanDirection : ForwardScanDirection;
-	s->snapshot = RegisterSnapshot(GetLatestSnapshot());
 	if (backward)
 		start_index_scan(s, from);
 	else
@@ -88,6 +94,19 @@ juki_log_scan_recent(JukiLogScan *s, int64 from)
 {
 	juki_log_scan_begin(s, from, true);
 	index_endscan(s->scan);
+	s->dir = ForwardScanDirection;
+	s->expected = from;
+	start_index_scan(s, from);
+}
+
+/*
+ * Through the primary key from seq from, with the caller's snapshot: where
+ * verify_log's parallel scan finds the heap out of seq order.
+ */
+void
+juki_log_scan_index(JukiLogScan *s, int64 from, Snapshot snapshot)
+{
+	scan_open(s, snapshot);
 	s->dir = ForwardScanDirection;
 	s->expected = from;
 	start_index_scan(s, from);
@@ -180,7 +199,7 @@ juki_log_row_canonical(JukiLogRow *row, JkBuf *out)
 void
 juki_chain_info(JukiChainInfo *ci)
 {
-	Relation	rel = table_open(log_relid("state"), AccessShareLock);
+	Relation	rel = table_open(juki_log_relid("state"), AccessShareLock);
 	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
 	TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);

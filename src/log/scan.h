@@ -45,9 +45,14 @@ typedef struct JukiLogRow
 extern void juki_log_scan_begin(JukiLogScan *s, int64 from, bool backward);
 /* Rows with seq >= from through the index from the start (a short tail). */
 extern void juki_log_scan_recent(JukiLogScan *s, int64 from);
+/* Rows with seq >= from through the index, seen by the given snapshot. */
+extern void juki_log_scan_index(JukiLogScan *s, int64 from, Snapshot snapshot);
 /* Next row (memory valid until the next call), false at the end. */
 extern bool juki_log_scan_next(JukiLogScan *s, JukiLogRow *row);
 extern void juki_log_scan_end(JukiLogScan *s);
+
+/* juki.<name>'s OID (operation_log, state). */
+extern Oid	juki_log_relid(const char *name);
 
 /* Canonical form of a row, into out (palloc'd JkBuf). */
 extern bool juki_log_row_canonical(JukiLogRow *row, JkBuf *out);

@@ -117,6 +117,13 @@ juki_tree_builder_add_entry(JukiTreeBuilder *b, const char *canon, size_t len,
 
 	if (!juki_merkle_leaf_hash(&b->hasher, canon, len, leaf, err, sizeof(err)))
 		tree_error("leaf hash", err);
+	juki_tree_builder_add_leaf(b, leaf, emit, arg);
+}
+
+void
+juki_tree_builder_add_leaf(JukiTreeBuilder *b, const uint8 leaf[JUKI_HASH_LEN],
+						   juki_tree_emit_fn emit, void *arg)
+{
 	add_hash(b, 0, leaf, emit, arg);
 	b->size++;
 }

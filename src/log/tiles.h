@@ -39,6 +39,9 @@ extern void juki_tree_builder_init(JukiTreeBuilder *b);
 extern void juki_tree_builder_free(JukiTreeBuilder *b);
 extern void juki_tree_builder_add_entry(JukiTreeBuilder *b, const char *canon, size_t len,
 										juki_tree_emit_fn emit, void *arg);
+/* The same with the leaf hash computed elsewhere (verify_log's parallel scan). */
+extern void juki_tree_builder_add_leaf(JukiTreeBuilder *b, const uint8 leaf[JUKI_HASH_LEN],
+									   juki_tree_emit_fn emit, void *arg);
 /* The partial tiles of the right edge (1 .. 255 hashes), which are never stored. */
 extern void juki_tree_builder_edges(JukiTreeBuilder *b, juki_tree_emit_fn emit, void *arg);
 extern void juki_tree_builder_root(JukiTreeBuilder *b, uint8 root[JUKI_HASH_LEN]);

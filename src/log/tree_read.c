@@ -26,6 +26,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "executor/tuptable.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
@@ -81,8 +82,12 @@ tile_scan_begin(TileScan *ts, Oid relid, int level, uint64 from, bool backward)
 	ts->att_width = tile_att(RelationGetDescr(ts->rel), "width");
 	ts->att_hashes = tile_att(RelationGetDescr(ts->rel), "hashes");
 	ts->slot = table_slot_create(ts->rel, NULL);
-	/* the latest: sees at least what the caller's tree size was taken from */
-	ts->snap = RegisterSnapshot(GetLatestSnapshot());
+	/*
+	 * The latest: sees at least what the caller's tree size was taken from.
+	 * In parallel mode (verify_log's parallel scan) no new snapshot may be
+	 * taken; the active one is the scan's, taken after that size was read.
+	 */
+	ts->snap = RegisterSnapshot(IsInParallelMode() ? GetActiveSnapshot() : GetLatestSnapshot());
 	/* primary key (level, tile_index) */
 	ScanKeyInit(&ts->keys[0], 1, BTEqualStrategyNumber, F_INT2EQ, Int16GetDatum(level));
 	ScanKeyInit(&ts->keys[1], 2,
