@@ -54,9 +54,9 @@ jk_buf_init(JkBuf *b, jk_realloc_fn realloc_fn)
 	b->data[0] = '\0';
 }
 
-/* Append n bytes; s may point into b's own storage. */
+/* jk_buf_append when b must grow first; s may point into b's own storage. */
 void
-jk_buf_append(JkBuf *b, const char *s, size_t n)
+jk_buf_append_grow(JkBuf *b, const char *s, size_t n)
 {
 	if (n == 0)
 		return;

@@ -24,15 +24,49 @@ typedef struct MemberRec
 
 static bool canon_value(JkJsonParser *p, JkBuf *out, int depth);
 
+/*
+ * Does any byte of the 8 in v need escaping ('"', '\\' or below 0x20)?  The
+ * usual zero-byte test on v, v ^ '"'..., v ^ '\\'... and v < 0x20: exact
+ * for "any", which is all it is asked.
+ */
+static inline bool
+word_needs_escape(uint64_t v)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t highs = UINT64_C(0x8080808080808080);
+	uint64_t	q = v ^ (ones * '"');
+	uint64_t	b = v ^ (ones * '\\');
+
+	return (((v - ones * 0x20) & ~v) |
+			((q - ones) & ~q) |
+			((b - ones) & ~b)) & highs;
+}
+
 /* RFC 8785 §3.2.2.2: only '"', '\\' and C0 controls are escaped. */
 void
 jk_json_string(JkBuf *out, const char *s, size_t len)
 {
-	size_t		i;
+	size_t		i = 0;
 	size_t		run = 0;
 
-	jk_buf_putc(out, '"');
-	for (i = 0; i < len; i++)
+	/*
+	 * Most strings need no escape: find the first byte that does, 8 at a
+	 * time, and copy everything before it at once.  (s may lie in out's own
+	 * storage: json_string_from_self reserved room first, so the reserve
+	 * below moves nothing.)
+	 */
+	jk_buf_reserve(out, len + 2);
+	while (i + 8 <= len)
+	{
+		uint64_t	v;
+
+		memcpy(&v, s + i, 8);
+		if (word_needs_escape(v))
+			break;
+		i += 8;
+	}
+	out->data[out->len++] = '"';
+	for (; i < len; i++)
 	{
 		unsigned char c = (unsigned char) s[i];
 		char		esc[7];
