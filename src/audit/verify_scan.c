@@ -217,8 +217,13 @@ reader_open(Reader *rd, Oid heap, Snapshot snapshot)
 	rd->heap = table_open(heap, AccessShareLock);
 	juki_log_columns_map(RelationGetDescr(rd->heap), &rd->cols);
 	rd->slot = table_slot_create(rd->heap, NULL);
-	/* block ranges: no synchronized start, no ring buffer to share */
-	rd->scan = table_beginscan_strat(rd->heap, snapshot, 0, NULL, false, false);
+	/*
+	 * Block ranges: no synchronized start.  A log larger than a quarter of
+	 * shared_buffers is read through a small ring of buffers, as a
+	 * sequential scan is, so that verifying years of log does not evict
+	 * the register.
+	 */
+	rd->scan = table_beginscan_strat(rd->heap, snapshot, 0, NULL, true, false);
 	rd->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "juki verify row",
 										ALLOCSET_DEFAULT_SIZES);
 	juki_buf_init(&rd->canon);

@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "access/tupmacs.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -34,26 +35,43 @@ put_text(JkBuf *out, Datum d)
 	jk_json_string(out, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
-/* As entry.c writes a text[] that juki_log_entry_from_slot read: a NULL element is "". */
+/*
+ * As entry.c writes a text[] that juki_log_entry_from_slot read: every
+ * element in storage order, a NULL element as "".  The elements are walked
+ * in place, as deconstruct_array would, without copying them out.
+ */
 static void
 put_text_array(JkBuf *out, Datum d)
 {
 	ArrayType  *arr = DatumGetArrayTypeP(d);
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
+	int			n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	/* ARR_DATA_PTR, without its mixed-sign conditional */
+	const char *p = (const char *) arr + (ARR_HASNULL(arr) ? (Size) arr->dataoffset :
+										  (Size) ARR_OVERHEAD_NONULLS(ARR_NDIM(arr)));
+	const bits8 *bitmap = ARR_NULLBITMAP(arr);
+	int			bit = 1;
 	int			i;
 
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	if (ARR_ELEMTYPE(arr) != TEXTOID)
+		elog(ERROR, "juki.operation_log holds an array that is not of text");
 	jk_buf_putc(out, '[');
 	for (i = 0; i < n; i++)
 	{
 		if (i > 0)
 			jk_buf_putc(out, ',');
-		if (nulls[i])
+		if (bitmap && (*bitmap & bit) == 0)
 			jk_json_string(out, "", 0);
 		else
-			put_text(out, elems[i]);
+		{
+			jk_json_string(out, VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p));
+			p = att_addlength_pointer(p, -1, p);
+			p = (const char *) att_align_nominal(p, TYPALIGN_INT);
+		}
+		if (bitmap && (bit <<= 1) == 0x100)
+		{
+			bitmap++;
+			bit = 1;
+		}
 	}
 	jk_buf_putc(out, ']');
 }
