@@ -259,7 +259,7 @@ jk_json_scan_string(JkJsonParser *p, JkBuf *out, bool *noncanon)
 		if (c < 0x20)
 			return jk_json_error(p, p->pos, "control character in string");
 		n = jk_json_utf8_len((const unsigned char *) p->in + p->pos,
-						   p->len - p->pos);
+							 p->len - p->pos);
 		if (n == 0)
 			return jk_json_error(p, p->pos, "invalid UTF-8");
 		p->pos += n;
