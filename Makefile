@@ -30,6 +30,7 @@ OBJS = \
 	src/core/state.o \
 	src/core/version.o \
 	src/log/record.o \
+	src/log/jsonb_canon.o \
 	src/log/append.o \
 	src/log/refusal.o \
 	src/log/head.o \

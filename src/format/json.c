@@ -115,6 +115,29 @@ jk_json_string(JkBuf *out, const char *s, size_t len)
 	jk_buf_putc(out, '"');
 }
 
+/* The scanner's UTF-8 rule (jk_json_utf8_len), over a whole string. */
+bool
+jk_json_utf8_valid(const char *s, size_t len)
+{
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		size_t		n;
+
+		if ((unsigned char) s[i] < 0x80)
+		{
+			i++;
+			continue;
+		}
+		n = jk_json_utf8_len((const unsigned char *) s + i, len - i);
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
 /*
  * Escape the raw bytes at out->data[raw_off..len) and append the JSON string
  * after them.  Room is reserved first so that the source cannot move.

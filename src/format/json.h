@@ -9,8 +9,14 @@
 
 #include "buf.h"
 
+/* containers nested deeper than this are refused */
+#define JK_JSON_MAX_DEPTH	64
+
 /* Append s[0..len) as a JSON string, RFC 8785 escaping (s must be UTF-8). */
 extern void jk_json_string(JkBuf *out, const char *s, size_t len);
+
+/* Is s[0..len) UTF-8 the canonicaliser accepts in a string (RFC 3629)? */
+extern bool jk_json_utf8_valid(const char *s, size_t len);
 
 /*
  * Parse any JSON text and append its canonical form: objects with keys

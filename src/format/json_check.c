@@ -6,6 +6,7 @@
  *		of PostgreSQL.
  *-------------------------------------------------------------------------
  */
+#include "json.h"
 #include "json_check.h"
 #include "json_scan.h"
 

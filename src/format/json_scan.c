@@ -41,8 +41,8 @@ jk_json_skip_ws(JkJsonParser *p)
 }
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629), or 0 if invalid. */
-static size_t
-utf8_valid_len(const unsigned char *s, size_t avail)
+size_t
+jk_json_utf8_len(const unsigned char *s, size_t avail)
 {
 	unsigned char c = s[0];
 	unsigned char lo = 0x80;
@@ -258,8 +258,8 @@ jk_json_scan_string(JkJsonParser *p, JkBuf *out, bool *noncanon)
 		}
 		if (c < 0x20)
 			return jk_json_error(p, p->pos, "control character in string");
-		n = utf8_valid_len((const unsigned char *) p->in + p->pos,
-						   p->len - p->pos);
+		n = jk_json_utf8_len((const unsigned char *) p->in + p->pos,
+							 p->len - p->pos);
 		if (n == 0)
 			return jk_json_error(p, p->pos, "invalid UTF-8");
 		p->pos += n;

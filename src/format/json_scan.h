@@ -9,8 +9,6 @@
 
 #include "buf.h"
 
-#define JK_JSON_MAX_DEPTH	64
-
 typedef struct JkJsonParser
 {
 	const char *in;
@@ -55,5 +53,8 @@ extern bool jk_json_scan_number(JkJsonParser *p, JkBuf *out, bool *noncanon);
 
 /* true, false or null at p->pos. */
 extern bool jk_json_scan_literal(JkJsonParser *p, JkBuf *out);
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629), or 0 if invalid. */
+extern size_t jk_json_utf8_len(const unsigned char *s, size_t avail);
 
 #endif							/* JUKI_FORMAT_JSON_SCAN_H */

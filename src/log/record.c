@@ -11,7 +11,8 @@
  *	  order: read back by this server's writer, or replayed by a physical
  *	  standby, which has the same architecture); the appender canonicalises
  *	  criteria and detail (format/json.c) before the bytes are final;
- *	- juki_jsonb_canonical: a stored jsonb value read back for hashing.
+ *	- juki_jsonb_canonical: a stored jsonb value read back for hashing
+ *	  (straight from the jsonb by jsonb_canon.c, or through its text).
  * Nothing here touches shared memory.
  *-------------------------------------------------------------------------
  */
@@ -28,6 +29,7 @@
 
 #include "format/json.h"
 #include "core/context.h"
+#include "jsonb_canon.h"
 #include "record.h"
 
 /* ------------------------------------------------------------ buffers */
@@ -47,15 +49,14 @@ juki_buf_init(JkBuf *b)
 /* -------------------------------------------------- jsonb → canonical */
 
 /*
- * A stored jsonb value (criteria, detail) in canonical form, to hash it
- * again (verify_log, export_log): PostgreSQL's text of it through the one
- * canonicaliser, numbers the log cannot hold as strings, as the writer
- * stored it.  A value no entry could hold (nested deeper than 64: only a
- * hand-edited row) is returned as PostgreSQL's text, so that its hash
- * simply does not match.
+ * A stored jsonb value (criteria, detail) in canonical form, the slow way:
+ * PostgreSQL's text of it through the one canonicaliser, numbers the log
+ * cannot hold as strings, as the writer stored it.  A value no entry could
+ * hold (nested deeper than 64: only a hand-edited row) is returned as
+ * PostgreSQL's text, so that its hash simply does not match.
  */
-char *
-juki_jsonb_canonical(Jsonb *jb)
+static char *
+jsonb_canonical_by_text(Jsonb *jb)
 {
 	char	   *text = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
 	JkBuf		out;
@@ -66,6 +67,23 @@ juki_jsonb_canonical(Jsonb *jb)
 								err, sizeof(err)))
 		return out.data;
 	return text;
+}
+
+/*
+ * The same bytes, to hash the value again (verify_log, export_log): written
+ * straight from the jsonb (jsonb_canon.c) where it can be, else the slow
+ * way above for the whole value.
+ */
+char *
+juki_jsonb_canonical(Jsonb *jb)
+{
+	JkBuf		out;
+
+	juki_buf_init(&out);
+	if (juki_jsonb_canonical_direct(jb, &out))
+		return out.data;
+	pfree(out.data);
+	return jsonb_canonical_by_text(jb);
 }
 
 /* ------------------------------------------------------- detail builder */

@@ -2,7 +2,8 @@
  * libFuzzer target: the canonical JSON encoder of src/format (DESIGN §7.2).
  * Whatever the input, no crash, no leak; a canonical result is itself
  * canonical (canonicalising it again changes nothing), and every string
- * jk_json_string writes parses back.
+ * jk_json_string writes parses back unchanged if and only if its bytes are
+ * UTF-8 by jk_json_utf8_valid.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	JkBuf		again;
 	JkBuf		str;
 	char		err[256];
+	bool		ok;
 
 	jk_buf_init(&out, realloc);
 	jk_buf_init(&again, realloc);
@@ -28,13 +30,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			again.len != out.len || memcmp(again.data, out.data, out.len) != 0)
 			abort();
 	}
-	/* any bytes as a JSON string: the result is valid JSON */
+	/*
+	 * any bytes as a JSON string: it parses back, unchanged, exactly when
+	 * jk_json_utf8_valid accepts the bytes (log/jsonb_canon.c relies on
+	 * that to decline just what the canonicaliser would refuse)
+	 */
 	jk_json_string(&str, (const char *) data, size);
 	jk_buf_reset(&again);
-	if (!jk_json_canonicalize(str.data, str.len, &again, err, sizeof(err)))
-	{
-		/* only invalid UTF-8 may be refused */
-	}
+	ok = jk_json_canonicalize(str.data, str.len, &again, err, sizeof(err));
+	if (ok != jk_json_utf8_valid((const char *) data, size))
+		abort();
+	if (ok && (again.len != str.len || memcmp(again.data, str.data, str.len) != 0))
+		abort();
 	free(out.data);
 	free(again.data);
 	free(str.data);
