@@ -24,6 +24,7 @@
 #include "format/json.h"
 #include "format/timestamp.h"
 #include "columns.h"
+#include "jsonb_canon.h"
 #include "record.h"
 #include "scan.h"
 
@@ -142,7 +143,14 @@ juki_log_row_canonical_direct(const JukiLogColumns *map, TupleTableSlot *slot, J
 				{
 					size_t		start = out->len;
 
-					jk_buf_append_str(out, juki_jsonb_canonical(DatumGetJsonbP(slot->tts_values[a])));
+					Jsonb	   *jb = DatumGetJsonbP(slot->tts_values[a]);
+
+					/* straight into out; a value it declines, through its text */
+					if (!juki_jsonb_canonical_direct(jb, out))
+					{
+						jk_buf_truncate(out, start);
+						jk_buf_append_str(out, juki_jsonb_canonical(jb));
+					}
 					if (f->id == JK_F_DETAIL)
 					{
 						*detail_off = start;
