@@ -28,7 +28,7 @@ int			juki_max_sessions = 500;
 int			juki_audit_wait_timeout_ms = 5000;
 int			juki_audit_max_backlog = 100000;
 bool		juki_synchronous_standby_wait = true;
-int			juki_verify_workers = 2;
+int			juki_verify_workers = 1;
 int			juki_checkpoint_interval_s = 60;
 char	   *juki_signing_key_file = NULL;
 char	   *juki_checkpoint_directory = NULL;
@@ -177,7 +177,7 @@ juki_settings_define(void)
 	DefineCustomIntVariable("juki.verify_workers",
 							"Parallel workers juki.verify_log may use besides the backend that calls it.",
 							"Each reads a share of the log; 0 reads it in the calling backend alone.  Also bounded by max_parallel_workers.",
-							&juki_verify_workers, 2, 0, 64,
+							&juki_verify_workers, 1, 0, 64,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("juki.checkpoint_interval",
 							"Interval between signed checkpoints of the operation log.",
