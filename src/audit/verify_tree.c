@@ -43,9 +43,15 @@ typedef struct VNote
 	uint8		root[JUKI_HASH_LEN];
 } VNote;
 
+/* level-0 tiles read ahead: one index scan per this many tiles, not per tile */
+#define TILES_AHEAD		32
+
 struct JukiVTree
 {
 	JukiTreeBuilder b;
+	uint8	   *ahead;			/* level-0 tiles ahead_first .. + ahead_got - 1 */
+	uint64		ahead_first;
+	uint64		ahead_got;
 	int64		stored;			/* tree size */
 	int64		tiled;			/* entries under the stored full level-0 tiles */
 	List	   *notes;			/* VNote, by size */
@@ -168,6 +174,27 @@ read_notes(JukiVTree *t, List *pubs)
 	return notes;
 }
 
+/* The stored full tile (level, index), or NULL; level 0 from the tiles read ahead. */
+static const uint8 *
+stored_tile(JukiVTree *t, int level, uint64 index)
+{
+	int			width;
+	uint8	   *hashes;
+
+	if (level > 0)
+		return juki_tree_stored_tile(level, index, &width, &hashes) ? hashes : NULL;
+	if (t->ahead == NULL)
+		t->ahead = palloc((Size) TILES_AHEAD * JUKI_TILE_WIDTH * JUKI_HASH_LEN);
+	if (index < t->ahead_first || index >= t->ahead_first + t->ahead_got)
+	{
+		t->ahead_first = index;
+		t->ahead_got = juki_tree_stored_tiles(0, index, TILES_AHEAD, t->ahead);
+		if (t->ahead_got == 0)
+			return NULL;
+	}
+	return t->ahead + (size_t) (index - t->ahead_first) * JUKI_TILE_WIDTH * JUKI_HASH_LEN;
+}
+
 /*
  * A tile the builder completed: is it stored so?  Also, at the end of a log
  * shorter than the tiles, the partial edge against the first hashes of the
@@ -177,15 +204,16 @@ static void
 compare_tile(void *arg, int level, uint64 index, int width, const uint8 *hashes)
 {
 	JukiVTree  *t = arg;
-	int			swidth = 0;
-	uint8	   *stored = NULL;
+	int			swidth = JUKI_TILE_WIDTH;
+	const uint8 *stored;
 	int			k = 0;
 	bool		found;
 
 	if (width == JUKI_TILE_WIDTH &&
 		juki_tile_width(level, index, (uint64) t->stored) < JUKI_TILE_WIDTH)
 		return;					/* filled by entries newer than the size read */
-	found = juki_tree_stored_tile(level, index, &swidth, &stored);
+	stored = stored_tile(t, level, index);
+	found = stored != NULL;
 	if (width < JUKI_TILE_WIDTH && !found)
 		return;					/* the right edge, computed by readers */
 	if (found)

@@ -65,6 +65,20 @@ jk_json_string(JkBuf *out, const char *s, size_t len)
 			break;
 		i += 8;
 	}
+	while (i < len && (unsigned char) s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+		i++;
+	if (i == len)
+	{
+		/* nothing to escape: quote, bytes, quote (s, if it is out's, ends where this starts) */
+		char	   *d = out->data + out->len;
+
+		d[0] = '"';
+		memcpy(d + 1, s, len);
+		d[len + 1] = '"';
+		d[len + 2] = '\0';
+		out->len += len + 2;
+		return;
+	}
 	out->data[out->len++] = '"';
 	for (; i < len; i++)
 	{

@@ -28,11 +28,14 @@
 #include "record.h"
 #include "scan.h"
 
-static void
+/* A text datum: in place unless compressed or stored out of line (DatumGetTextPP inline). */
+static inline void
 put_text(JkBuf *out, Datum d)
 {
-	text	   *t = DatumGetTextPP(d);
+	struct varlena *t = (struct varlena *) DatumGetPointer(d);
 
+	if (VARATT_IS_EXTENDED(t) && !VARATT_IS_SHORT(t))
+		t = pg_detoast_datum_packed(t);
 	jk_json_string(out, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 

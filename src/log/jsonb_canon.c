@@ -66,6 +66,25 @@ member_cmp(const void *a, const void *b)
 	return (ma->keylen > mb->keylen) - (ma->keylen < mb->keylen);
 }
 
+/*
+ * numeric_out's text of an integer of at most 18 digits, "0" or -?[1-9][0-9]*:
+ * well inside int64, which the canonicaliser writes back digit for digit.
+ */
+static bool
+plain_integer(const char *t)
+{
+	const char *d = t[0] == '-' ? t + 1 : t;
+	size_t		n = strlen(d);
+	size_t		i;
+
+	if (n == 0 || n > 18 || (d[0] == '0' && (n > 1 || d != t)))
+		return false;
+	for (i = 0; i < n; i++)
+		if (d[i] < '0' || d[i] > '9')
+			return false;
+	return true;
+}
+
 /* A number: numeric_out's text, through the canonicaliser (see above). */
 static bool
 emit_number(Numeric num, JkBuf *out)
@@ -77,6 +96,13 @@ emit_number(Numeric num, JkBuf *out)
 	if (numeric_is_nan(num) || numeric_is_inf(num))
 		return false;
 	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
+	if (plain_integer(text))
+	{
+		/* what the canonicaliser writes for it: the same digits (most numbers are so) */
+		jk_buf_append_str(out, text);
+		pfree(text);
+		return true;
+	}
 	ok = jk_json_canonicalize_ex(text, strlen(text), out, JK_JSON_NUMBERS_AS_STRINGS,
 								 err, sizeof(err));
 	pfree(text);

@@ -202,6 +202,12 @@ juki_tree_stored_size(void)
 	return tiled >= next - next % JUKI_TILE_WIDTH ? next : tiled;
 }
 
+uint64
+juki_tree_stored_tiles(int level, uint64 first, uint64 count, uint8 *buf)
+{
+	return read_full_tiles(level, first, count, buf);
+}
+
 bool
 juki_tree_stored_tile(int level, uint64 index, int *width, uint8 **hashes)
 {
