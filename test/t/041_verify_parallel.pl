@@ -8,7 +8,8 @@
 #  - an entry edited in the middle, and then one deleted earlier, are found at the
 #    right seq (the smallest), with workers and without (juki.verify_workers = 0,
 #    and with max_parallel_workers = 0, when none can be had);
-#  - the log entry of each verification says how many workers read the log.
+#  - the log entry of each verification says how many workers read the log;
+#  - inside a subtransaction that is rolled back, parallel mode ends with it.
 # Shown to fail: on the code before the parallel scan (no "workers" in the
 # entry), and with the leader treating a row out of heap order as a gap (the
 # moved row is then reported missing).
@@ -95,6 +96,26 @@ sub check_all
 }
 
 check_all('a log of 15,000 entries', 't');
+
+# In a subtransaction that is rolled back (PL/pgSQL's exception block), with a
+# worker: parallel mode ends with it, and the next verification works
+set_workers(2);
+my ($rc, $out, $err) = psql_as($node, 'aud', q{
+DO $$ DECLARE r record; BEGIN
+  BEGIN
+    SELECT * INTO r FROM juki.verify_log();
+    RAISE NOTICE 'inner ok=%', r.ok;
+    RAISE EXCEPTION 'roll it back';
+  EXCEPTION WHEN raise_exception THEN NULL;
+  END;
+  SELECT * INTO r FROM juki.verify_log();
+  RAISE NOTICE 'outer ok=%', r.ok;
+END $$});
+is($rc, 0, 'verify_log in a rolled-back subtransaction, then again: no error');
+like($err, qr/inner ok=t.*outer ok=t/s, 'both verifications are ok');
+is(as_role($node, 'aud',
+	"SELECT string_agg(detail->>'workers', ',') FROM (SELECT detail FROM juki.operation_log WHERE action = 'verify_log' ORDER BY seq DESC LIMIT 2) s"),
+	'2,2', 'both were read with workers, and both are on record although one was rolled back');
 
 # A row out of heap order: its new version is written at the end of the heap
 without_juki('UPDATE juki.operation_log SET reason = reason WHERE seq = 1000');
