@@ -204,8 +204,8 @@ canon_object(JkJsonParser *p, JkBuf *out, int depth)
 	char	   *dst;
 	char	   *w;
 
-	if (depth > JK_JSON_MAX_DEPTH)
-		return jk_json_error(p, p->pos, "nesting deeper than 64");
+	if (depth > p->max_depth)
+		return jk_json_too_deep(p, p->pos);
 	p->pos++;
 	jk_json_skip_ws(p);
 	if (p->pos < p->len && p->in[p->pos] == '}')
@@ -311,8 +311,8 @@ canon_object(JkJsonParser *p, JkBuf *out, int depth)
 static bool
 canon_array(JkJsonParser *p, JkBuf *out, int depth)
 {
-	if (depth > JK_JSON_MAX_DEPTH)
-		return jk_json_error(p, p->pos, "nesting deeper than 64");
+	if (depth > p->max_depth)
+		return jk_json_too_deep(p, p->pos);
 	p->pos++;
 	jk_buf_putc(out, '[');
 	jk_json_skip_ws(p);
@@ -405,6 +405,7 @@ jk_json_canonicalize_ex(const char *in, size_t len, JkBuf *out, int flags,
 	p.err = err;
 	p.errlen = errlen;
 	p.numbers_as_strings = (flags & JK_JSON_NUMBERS_AS_STRINGS) != 0;
+	p.max_depth = (flags & JK_JSON_ENTRY) ? JK_ENTRY_MAX_DEPTH : JK_JSON_MAX_DEPTH;
 	if (in == NULL && len > 0)
 	{
 		jk_set_err(err, errlen, "no input");

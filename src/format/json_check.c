@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  * json_check.c
  *		Is a text already canonical JSON?  Accepts exactly the texts that
- *		jk_json_canonicalize (json.c) maps to themselves, without writing
- *		anything: how juki_verify reads an entry's seq and its keys.  Free
- *		of PostgreSQL.
+ *		jk_json_canonicalize_ex (json.c) with JK_JSON_ENTRY maps to
+ *		themselves, without writing anything: how juki_verify reads an
+ *		entry's seq and its keys.  The text is a whole entry, so nesting
+ *		goes to JK_ENTRY_MAX_DEPTH.  Free of PostgreSQL.
  *-------------------------------------------------------------------------
  */
 #include "json.h"
@@ -74,8 +75,9 @@ canon_key_cmp(const char *a, size_t alen, const char *b, size_t blen)
 }
 
 /*
- * The checking back end: accepts exactly the texts that jk_json_canonicalize
- * maps to themselves, without writing anything.
+ * The checking back end: accepts exactly the texts that
+ * jk_json_canonicalize_ex(JK_JSON_ENTRY) maps to themselves, without writing
+ * anything.
  */
 static bool
 check_string(JkJsonParser *p)
@@ -97,8 +99,8 @@ check_object(JkJsonParser *p, int depth)
 	const char *prev = NULL;
 	size_t		prev_len = 0;
 
-	if (depth > JK_JSON_MAX_DEPTH)
-		return jk_json_error(p, p->pos, "nesting deeper than 64");
+	if (depth > p->max_depth)
+		return jk_json_too_deep(p, p->pos);
 	p->pos++;
 	if (p->pos < p->len && p->in[p->pos] == '}')
 	{
@@ -166,8 +168,8 @@ check_object(JkJsonParser *p, int depth)
 static bool
 check_array(JkJsonParser *p, int depth)
 {
-	if (depth > JK_JSON_MAX_DEPTH)
-		return jk_json_error(p, p->pos, "nesting deeper than 64");
+	if (depth > p->max_depth)
+		return jk_json_too_deep(p, p->pos);
 	p->pos++;
 	if (p->pos < p->len && p->in[p->pos] == ']')
 	{
@@ -240,6 +242,7 @@ jk_entry_seq(const char *canon, size_t len, int64_t *seq,
 	p.len = len;
 	p.err = inner;
 	p.errlen = sizeof(inner);
+	p.max_depth = JK_ENTRY_MAX_DEPTH;	/* a whole entry, see json.h */
 	inner[0] = '\0';
 	if (canon == NULL)
 	{
@@ -294,6 +297,7 @@ jk_json_top_keys(const char *canon, size_t len, jk_key_fn fn, void *arg)
 	p.len = len;
 	p.err = inner;
 	p.errlen = sizeof(inner);
+	p.max_depth = JK_ENTRY_MAX_DEPTH;	/* a whole entry, see json.h */
 	p.key_fn = fn;
 	p.key_arg = arg;
 	return canon != NULL && len > 0 && canon[0] == '{' && check_value(&p, 0);

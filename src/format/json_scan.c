@@ -28,6 +28,15 @@ jk_json_noncanonical(JkJsonParser *p, size_t pos, const char *msg)
 }
 
 bool
+jk_json_too_deep(JkJsonParser *p, size_t pos)
+{
+	char		msg[48];
+
+	snprintf(msg, sizeof(msg), "nesting deeper than %d", p->max_depth);
+	return jk_json_error(p, pos, msg);
+}
+
+bool
 jk_json_is_ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';

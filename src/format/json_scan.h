@@ -17,6 +17,7 @@ typedef struct JkJsonParser
 	char	   *err;
 	size_t		errlen;
 	bool		noncanonical;	/* the error is "valid but not canonical" */
+	int			max_depth;		/* JK_JSON_MAX_DEPTH or JK_ENTRY_MAX_DEPTH */
 	/* numbers entries cannot hold are kept as strings (json.c's loose mode) */
 	bool		numbers_as_strings;
 	bool		number_is_text; /* the last number: write its text as a string */
@@ -34,6 +35,8 @@ typedef struct JkJsonParser
 extern bool jk_json_error(JkJsonParser *p, size_t pos, const char *msg);
 /* the same, for input that is valid JSON but not in canonical form */
 extern bool jk_json_noncanonical(JkJsonParser *p, size_t pos, const char *msg);
+/* "nesting deeper than <p->max_depth>" at pos; false */
+extern bool jk_json_too_deep(JkJsonParser *p, size_t pos);
 extern bool jk_json_is_ws(char c);
 extern void jk_json_skip_ws(JkJsonParser *p);
 

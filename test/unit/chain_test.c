@@ -291,6 +291,16 @@ test_json_string(void)
 	free(b.data);
 }
 
+/* jk_json_top_keys callback: counts the keys */
+static void
+count_key(const char *key, size_t keylen, char value_first, void *arg)
+{
+	(void) key;
+	(void) keylen;
+	(void) value_first;
+	(*(int *) arg)++;
+}
+
 static void
 test_canonicalize(void)
 {
@@ -416,6 +426,71 @@ test_canonicalize(void)
 		ok(!jk_json_canonicalize(in.data, in.len, &b, err, sizeof(err)) &&
 		   strstr(err, "nesting deeper than 64") != NULL,
 		   "65 nested objects rejected");
+		free(b.data);
+		free(in.data);
+	}
+	{
+		/*
+		 * A whole entry is one level deeper than the values it holds: a
+		 * criteria nested JK_JSON_MAX_DEPTH deep (what the writer logs) is
+		 * accepted in an entry, one level more is not.
+		 */
+		JkBuf		b;
+		JkBuf		in;
+		char		err[JK_ERR_LEN];
+		int64_t		seq = 0;
+		int			nkeys = 0;
+
+		jk_buf_init(&b, xrealloc);
+		jk_buf_init(&in, xrealloc);
+		for (i = 0; i < JK_ENTRY_MAX_DEPTH; i++)
+			jk_buf_putc(&in, '[');
+		for (i = 0; i < JK_ENTRY_MAX_DEPTH; i++)
+			jk_buf_putc(&in, ']');
+		ok(JK_ENTRY_MAX_DEPTH == 65 &&
+		   jk_json_canonicalize_ex(in.data, in.len, &b, JK_JSON_ENTRY, err, sizeof(err)) &&
+		   b.len == in.len, "65 nested arrays accepted as an entry");
+		jk_buf_reset(&b);
+		ok(!jk_json_canonicalize_ex(in.data, in.len, &b, 0, err, sizeof(err)) &&
+		   strstr(err, "nesting deeper than 64") != NULL,
+		   "but not as a value (%s)", err);
+		jk_buf_reset(&in);
+		for (i = 0; i < JK_ENTRY_MAX_DEPTH + 1; i++)
+			jk_buf_putc(&in, '[');
+		for (i = 0; i < JK_ENTRY_MAX_DEPTH + 1; i++)
+			jk_buf_putc(&in, ']');
+		ok(!jk_json_canonicalize_ex(in.data, in.len, &b, JK_JSON_ENTRY, err, sizeof(err)) &&
+		   strstr(err, "nesting deeper than 65") != NULL,
+		   "66 nested arrays rejected as an entry (%s)", err);
+
+		jk_buf_reset(&in);
+		jk_buf_append_str(&in, "{\"criteria\":");
+		for (i = 0; i < JK_JSON_MAX_DEPTH; i++)
+			jk_buf_append_str(&in, "{\"a\":");
+		jk_buf_append_str(&in, "1");
+		for (i = 0; i < JK_JSON_MAX_DEPTH; i++)
+			jk_buf_putc(&in, '}');
+		jk_buf_append_str(&in, ",\"seq\":7}");
+		err[0] = '\0';
+		ok(jk_entry_seq(in.data, in.len, &seq, err, sizeof(err)) && seq == 7,
+		   "jk_entry_seq: an entry whose criteria is nested 64 deep (%s)", err);
+		ok(jk_json_top_keys(in.data, in.len, count_key, &nkeys) && nkeys == 2,
+		   "jk_json_top_keys: the same entry, two keys");
+		jk_buf_reset(&b);
+		ok(jk_json_canonicalize_ex(in.data, in.len, &b, JK_JSON_ENTRY, err, sizeof(err)) &&
+		   b.len == in.len && memcmp(b.data, in.data, in.len) == 0,
+		   "and it is a fixed point of the canonicaliser for entries");
+		jk_buf_reset(&b);
+		jk_buf_append(&b, in.data, 12);
+		jk_buf_append_str(&b, "{\"a\":");
+		jk_buf_append(&b, in.data + 12, in.len - 12 - 9);
+		jk_buf_putc(&b, '}');
+		jk_buf_append_str(&b, ",\"seq\":7}");
+		ok(!jk_entry_seq(b.data, b.len, &seq, err, sizeof(err)) &&
+		   strstr(err, "nesting deeper than 65") != NULL,
+		   "jk_entry_seq: criteria nested 65 deep refused (%s)", err);
+		ok(!jk_json_top_keys(b.data, b.len, count_key, &nkeys),
+		   "jk_json_top_keys: refused too");
 		free(b.data);
 		free(in.data);
 	}
