@@ -22,11 +22,13 @@
  *
  * Locking protocol (the shared state, in the parallel context's DSM):
  * - mutex (a spinlock) guards next_chunk, merged, stop and every slot's
- *   state, chunk, count and overflow; nothing else is done while holding it.
+ *   state and chunk; nothing else is done while holding it.
  * - A participant may claim chunk c = next_chunk only if c < merged + nslots:
  *   c's slot (c % nslots) was then released by the leader.  It sets the slot
- *   BUSY, fills the entries without the lock (nobody else touches a BUSY
- *   slot), then sets it DONE and broadcasts the condition variable.
+ *   BUSY, fills the entries and the slot's count and overflow without the
+ *   lock (nobody else touches a BUSY slot), then sets it DONE under the lock
+ *   (which orders those writes before it) and broadcasts the condition
+ *   variable.
  * - Only the leader reads a DONE slot, the one of chunk `merged`; when it
  *   has handed over its entries it sets it FREE, increments merged and
  *   broadcasts.  Everyone waits on the condition variable, never spins.
@@ -164,6 +166,18 @@ signed_here(const JukiLogColumns *cols, TupleTableSlot *slot, const char *detail
 	return memmem(detail, len, needle, strlen(needle)) != NULL;
 }
 
+/* A row's seq; as juki_log_entry_from_slot: a NULL seq is 0. */
+static int64
+row_seq(const JukiLogColumns *cols, TupleTableSlot *slot)
+{
+	int			a = cols->field_att[JK_F_SEQ];
+
+	if (a < 0 || slot->tts_isnull[a])
+		return 0;
+	return cols->field_type[JK_F_SEQ] == INT4OID ?
+		DatumGetInt32(slot->tts_values[a]) : DatumGetInt64(slot->tts_values[a]);
+}
+
 /*
  * One row (slot_getallattrs done): what it says about itself.  Its canonical
  * form comes straight from the datums (log/canon_row.c), in the reader's
@@ -176,16 +190,12 @@ check_slot(Reader *rd, const JukiLogColumns *cols, TupleTableSlot *slot, JukiVEn
 	char		err[256];
 	size_t		doff;
 	size_t		dlen;
-	int			a = cols->field_att[JK_F_SEQ];
 	bool		prev_ok;
 	bool		hash_ok;
 	MemoryContext old;
 
 	memset(ve, 0, sizeof(*ve));
-	/* as juki_log_entry_from_slot: a NULL seq is 0 */
-	if (a >= 0 && !slot->tts_isnull[a])
-		ve->seq = cols->field_type[JK_F_SEQ] == INT4OID ?
-			DatumGetInt32(slot->tts_values[a]) : DatumGetInt64(slot->tts_values[a]);
+	ve->seq = row_seq(cols, slot);
 	prev_ok = juki_log_hash_att(slot, cols->prev_hash_att, ve->prev);
 	hash_ok = juki_log_hash_att(slot, cols->hash_att, ve->hash);
 	if (prev_ok && hash_ok)
@@ -263,10 +273,10 @@ read_chunk(Reader *rd, Shared *sh, uint32 chunk, Slot *slot, JukiVEntry *out)
 			break;
 		}
 		slot_getallattrs(rd->slot);
-		check_slot(rd, &rd->cols, rd->slot, &out[n]);
-		/* purged rows are gone; nothing before from is wanted */
-		if (out[n].seq >= sh->from)
-			n++;
+		/* purged rows are gone; nothing before from is wanted, nor decoded */
+		if (row_seq(&rd->cols, rd->slot) < sh->from)
+			continue;
+		check_slot(rd, &rd->cols, rd->slot, &out[n++]);
 	}
 	slot->count = n;
 }
@@ -370,7 +380,8 @@ juki_vscan_begin(int64 from, int nworkers)
 	/* a log of a few chunks is read faster than workers start */
 	if (nblocks < 4 * CHUNK_BLOCKS || IsInParallelMode())
 		nworkers = 0;
-	nworkers = Max(nworkers, 0);
+	/* no more than can ever run: the shared segment is sized by it */
+	nworkers = Max(Min(nworkers, max_parallel_workers), 0);
 	nslots = 4 * (nworkers + 1);
 	entries_size = mul_size(mul_size(sizeof(JukiVEntry), SLOT_ENTRIES), nslots);
 
@@ -412,7 +423,7 @@ juki_vscan_begin(int64 from, int nworkers)
 	s->sh->nslots = nslots;
 	ConditionVariableInit(&s->sh->cv);
 	SpinLockInit(&s->sh->mutex);
-	table_close(heap, NoLock);	/* the reader below keeps it locked */
+	table_close(heap, AccessShareLock);	/* the reader below opens it again */
 	if (s->pcxt)
 	{
 		LaunchParallelWorkers(s->pcxt);
@@ -499,9 +510,7 @@ juki_vscan_next(JukiVScan *s, JukiVEntry *e)
 	{
 		if (s->index_open)
 		{
-			JukiLogRow	row;
-
-			if (!juki_log_scan_next(&s->iscan, &row))
+			if (!juki_log_scan_next_slot(&s->iscan))
 				return false;
 			check_slot(&s->rd, &s->iscan.cols, s->iscan.slot, e);
 			s->expected = e->seq + 1;

@@ -28,13 +28,17 @@
 #include "record.h"
 #include "scan.h"
 
-/* A text datum: in place unless compressed or stored out of line (DatumGetTextPP inline). */
+/*
+ * A text datum: in place unless compressed or stored out of line (what
+ * DatumGetTextPP does, inline).  An out-of-line pointer has a 1-byte header
+ * too, so "short" alone does not tell that it is in place.
+ */
 static inline void
 put_text(JkBuf *out, Datum d)
 {
 	struct varlena *t = (struct varlena *) DatumGetPointer(d);
 
-	if (VARATT_IS_EXTENDED(t) && !VARATT_IS_SHORT(t))
+	if (VARATT_IS_EXTERNAL(t) || VARATT_IS_COMPRESSED(t))
 		t = pg_detoast_datum_packed(t);
 	jk_json_string(out, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }

@@ -176,6 +176,16 @@ juki_log_scan_next(JukiLogScan *s, JukiLogRow *row)
 	return true;
 }
 
+bool
+juki_log_scan_next_slot(JukiLogScan *s)
+{
+	MemoryContextReset(s->row_cxt);
+	if (!next_tuple(s))
+		return false;
+	slot_getallattrs(s->slot);
+	return true;
+}
+
 void
 juki_log_scan_end(JukiLogScan *s)
 {

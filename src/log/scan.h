@@ -49,6 +49,8 @@ extern void juki_log_scan_recent(JukiLogScan *s, int64 from);
 extern void juki_log_scan_index(JukiLogScan *s, int64 from, Snapshot snapshot);
 /* Next row (memory valid until the next call), false at the end. */
 extern bool juki_log_scan_next(JukiLogScan *s, JukiLogRow *row);
+/* Next row into s->slot (all attributes), not decoded: false at the end. */
+extern bool juki_log_scan_next_slot(JukiLogScan *s);
 extern void juki_log_scan_end(JukiLogScan *s);
 
 /* juki.<name>'s OID (operation_log, state). */

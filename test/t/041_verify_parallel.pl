@@ -9,10 +9,12 @@
 #    right seq (the smallest), with workers and without (juki.verify_workers = 0,
 #    and with max_parallel_workers = 0, when none can be had);
 #  - the log entry of each verification says how many workers read the log;
-#  - inside a subtransaction that is rolled back, parallel mode ends with it.
+#  - inside a subtransaction that is rolled back, parallel mode ends with it;
+#  - texts stored out of line (a low toast_tuple_target, STORAGE EXTERNAL) verify.
 # Shown to fail: on the code before the parallel scan (no "workers" in the
-# entry), and with the leader treating a row out of heap order as a gap (the
-# moved row is then reported missing).
+# entry), with the leader treating a row out of heap order as a gap (the
+# moved row is then reported missing), and with the row's canonical form
+# taking an out-of-line text's TOAST pointer for its bytes ("edited").
 use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
@@ -123,6 +125,27 @@ my $at = as_role($node, 'aud',
 	"SELECT (ctid::text::point)[0] FROM juki.operation_log WHERE seq = 1000");
 cmp_ok($at, '>', $blocks / 2, "the row of seq 1000 now lies near the end of the heap (block $at)");
 check_all('a row out of heap order', 't');
+
+# Texts stored out of line (TOAST): a DBA's storage settings must not change
+# the bytes hashed.  A long role name, with the log's rows toasted early.
+my $long = 'auditor_' . ('x' x 50);
+$node->safe_psql('postgres', qq{CREATE ROLE "$long" LOGIN; GRANT juki_auditor TO "$long";});
+without_juki(q{ALTER TABLE juki.operation_log SET (toast_tuple_target = 128);
+ALTER TABLE juki.operation_log ALTER COLUMN db_role SET STORAGE EXTERNAL;});
+my $toast_sql = q{SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = 'juki.operation_log'::regclass};
+my $toast0 = as_role($node, 'aud', $toast_sql);
+my $before = as_role($node, 'aud', 'SELECT max(seq) FROM juki.operation_log');
+# a row is toasted only past 2 kB: refused statements carrying 2 kB of text
+# that does not compress, by the role of the long name
+for my $i (1 .. 20)
+{
+	my $pad = join '', map { sprintf '%x', int(rand(16)) } 1 .. 2400;
+	psql_as($node, $long, "/* toast $i $pad */ DELETE FROM juki.operation_log WHERE seq = -1");
+}
+$node->poll_query_until('postgres', "SELECT last_seq >= $before + 20 FROM juki.status()")
+  or die 'the entries of the long role name were not filed';
+cmp_ok(as_role($node, 'aud', $toast_sql), '>', $toast0, 'entries were toasted (the TOAST table grew)');
+check_all('texts stored out of line', 't');
 
 # An entry edited in the middle (its hash not recomputed)
 without_juki("UPDATE juki.operation_log SET reason = 'edited' WHERE seq = 9000");
