@@ -521,6 +521,7 @@ juki_vscan_next(JukiVScan *s, JukiVEntry *e)
 			int			i = sh->merged % sh->nslots;
 			Slot	   *slot = &sh->slots[i];
 			const JukiVEntry *ents = s->entries + (size_t) i * SLOT_ENTRIES;
+			bool		jump = false;
 
 			while (s->cur_pos < slot->count)
 			{
@@ -529,12 +530,15 @@ juki_vscan_next(JukiVScan *s, JukiVEntry *e)
 				if (ve->seq < s->expected)
 					continue;	/* an older row version, or before the range */
 				if (ve->seq > s->expected)
-					break;		/* out of heap order, or a gap */
+				{
+					jump = true;	/* out of heap order, or a gap */
+					break;
+				}
 				*e = *ve;
 				s->expected++;
 				return true;
 			}
-			if (s->cur_pos < slot->count || slot->overflow)
+			if (jump || slot->overflow)
 			{
 				/* the index decides from here */
 				to_index(s);
