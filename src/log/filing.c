@@ -54,6 +54,26 @@ juki_slot_held(void)
 	return MyReplicationSlot != NULL;
 }
 
+/* The pid that holds juki's slot (0: none), and whether the slot exists. */
+pid_t
+juki_slot_holder(bool *exists)
+{
+	ReplicationSlot *s;
+	pid_t		active = 0;
+
+	LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
+	s = SearchNamedReplicationSlot(JUKI_SLOT_NAME, false);
+	if (s != NULL)
+	{
+		SpinLockAcquire(&s->mutex);
+		active = s->active_pid;
+		SpinLockRelease(&s->mutex);
+	}
+	LWLockRelease(ReplicationSlotControlLock);
+	*exists = s != NULL;
+	return active;
+}
+
 /*
  * Whether juki's slot exists; if another process holds it, wait a while
  * for it to let go: on a promoted standby the slot keeper (slot_keeper.c)
@@ -68,20 +88,11 @@ wait_slot_free(void)
 
 	for (i = 0;; i++)
 	{
-		ReplicationSlot *s;
-		pid_t		active = 0;
+		bool		exists;
+		pid_t		active = juki_slot_holder(&exists);
 
-		LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
-		s = SearchNamedReplicationSlot(JUKI_SLOT_NAME, false);
-		if (s != NULL)
-		{
-			SpinLockAcquire(&s->mutex);
-			active = s->active_pid;
-			SpinLockRelease(&s->mutex);
-		}
-		LWLockRelease(ReplicationSlotControlLock);
-		if (s == NULL || active == 0 || i >= 600)
-			return s != NULL;
+		if (!exists || active == 0 || i >= 600)
+			return exists;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 50L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

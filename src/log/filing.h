@@ -28,6 +28,8 @@ typedef struct JukiWalRead
 extern bool juki_slot_acquire(XLogRecPtr *restart, bool *created, bool *lost,
 							  char *why, int whylen);
 extern bool juki_slot_take(bool exists);
+/* The pid that holds juki's slot (0: none), and whether the slot exists. */
+extern pid_t juki_slot_holder(bool *exists);
 extern void juki_slot_advance(XLogRecPtr to);
 extern bool juki_slot_held(void);
 extern XLogRecPtr juki_slot_reserve_oldest(XLogRecPtr restart);

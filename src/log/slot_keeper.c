@@ -52,21 +52,11 @@
 static bool
 keeper_acquire(void)
 {
-	ReplicationSlot *s;
-	pid_t		active = 0;
+	bool		exists;
 
-	LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
-	s = SearchNamedReplicationSlot(JUKI_SLOT_NAME, false);
-	if (s != NULL)
-	{
-		SpinLockAcquire(&s->mutex);
-		active = s->active_pid;
-		SpinLockRelease(&s->mutex);
-	}
-	LWLockRelease(ReplicationSlotControlLock);
-	if (active != 0)
+	if (juki_slot_holder(&exists) != 0)
 		return false;			/* a walsender of that name: the writer reports it */
-	(void) juki_slot_take(s != NULL);
+	(void) juki_slot_take(exists);
 	if (SlotIsLogical(MyReplicationSlot))
 	{
 		/* not ours to move; the writer refuses requests after promotion */
