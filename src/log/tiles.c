@@ -239,20 +239,6 @@ static bool callback_registered = false;
 static char *last_note;			/* TopMemoryContext */
 static int64 last_note_seq = -1;
 
-/* Attribute number of column name of juki.log_tile. */
-static int
-tile_column(TupleDesc desc, const char *name)
-{
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped &&
-			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
-			return i;
-	elog(ERROR, "juki.log_tile has no column %s", name);
-	return -1;					/* keep the compiler quiet */
-}
-
 /*
  * Insert a tile that filled (the writer is past the guard): without a
  * query, as the writer inserts log entries, into the table found by
@@ -285,14 +271,14 @@ insert_tile(void *arg, int level, uint64 index, int width, const uint8 *hashes)
 	b = palloc(VARHDRSZ + (size_t) width * JUKI_HASH_LEN);
 	SET_VARSIZE(b, VARHDRSZ + (size_t) width * JUKI_HASH_LEN);
 	memcpy(VARDATA(b), hashes, (size_t) width * JUKI_HASH_LEN);
-	slot->tts_values[tile_column(desc, "level")] = Int16GetDatum(level);
-	slot->tts_values[tile_column(desc, "tile_index")] = Int64GetDatum((int64) index);
-	slot->tts_values[tile_column(desc, "width")] = Int16GetDatum(width);
-	slot->tts_values[tile_column(desc, "hashes")] = PointerGetDatum(b);
-	slot->tts_isnull[tile_column(desc, "level")] = false;
-	slot->tts_isnull[tile_column(desc, "tile_index")] = false;
-	slot->tts_isnull[tile_column(desc, "width")] = false;
-	slot->tts_isnull[tile_column(desc, "hashes")] = false;
+	slot->tts_values[juki_tile_column(desc, "level")] = Int16GetDatum(level);
+	slot->tts_values[juki_tile_column(desc, "tile_index")] = Int64GetDatum((int64) index);
+	slot->tts_values[juki_tile_column(desc, "width")] = Int16GetDatum(width);
+	slot->tts_values[juki_tile_column(desc, "hashes")] = PointerGetDatum(b);
+	slot->tts_isnull[juki_tile_column(desc, "level")] = false;
+	slot->tts_isnull[juki_tile_column(desc, "tile_index")] = false;
+	slot->tts_isnull[juki_tile_column(desc, "width")] = false;
+	slot->tts_isnull[juki_tile_column(desc, "hashes")] = false;
 	ExecStoreVirtualTuple(slot);
 	ExecSimpleRelationInsert(rri, estate, slot);
 	juki_insert_target_close(estate, rri);
@@ -312,7 +298,7 @@ delete_partial_tiles(Oid relid)
 	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
 	TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	int			att = tile_column(RelationGetDescr(rel), "width") + 1;
+	int			att = juki_tile_column(RelationGetDescr(rel), "width") + 1;
 	int			deleted = 0;
 
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))

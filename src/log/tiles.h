@@ -9,6 +9,8 @@
 #ifndef JUKI_LOG_TILES_H
 #define JUKI_LOG_TILES_H
 
+#include "access/tupdesc.h"
+
 #include "format/merkle.h"
 #include "signing.h"
 
@@ -94,6 +96,8 @@ extern bool juki_tree_fetch_tile(void *arg, const JukiTile *tile, uint8_t *buf,
 								 char *err, size_t errlen);
 /* Full tile (level, index) as stored: width 256, hashes (palloc'd); false if absent. */
 extern bool juki_tree_stored_tile(int level, uint64 index, int *width, uint8 **hashes);
+/* juki.log_tile's column of that name, 0-based; ERROR if it has none. */
+extern int	juki_tile_column(TupleDesc desc, const char *name);
 /* Full tiles (level, first ..) into buf (count * 8 kB): how many were found in a row. */
 extern uint64 juki_tree_stored_tiles(int level, uint64 first, uint64 count, uint8 *buf);
 

@@ -54,17 +54,24 @@ typedef struct TileScan
 	AttrNumber	att_hashes;
 } TileScan;
 
-static AttrNumber
-tile_att(TupleDesc desc, const char *name)
+/* juki.log_tile's column of that name, 0-based (the writer's tiles.c too). */
+int
+juki_tile_column(TupleDesc desc, const char *name)
 {
 	int			i;
 
 	for (i = 0; i < desc->natts; i++)
 		if (!TupleDescAttr(desc, i)->attisdropped &&
 			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
-			return (AttrNumber) (i + 1);
+			return i;
 	elog(ERROR, "juki.log_tile has no column %s", name);
-	return InvalidAttrNumber;	/* keep the compiler quiet */
+	return -1;					/* keep the compiler quiet */
+}
+
+static AttrNumber
+tile_att(TupleDesc desc, const char *name)
+{
+	return (AttrNumber) (juki_tile_column(desc, name) + 1);
 }
 
 /* Tiles of one level from index from up (or down, backward), by the primary key. */
