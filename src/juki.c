@@ -58,41 +58,20 @@ juki_shmem_startup(void)
 	juki_volume_shmem_startup();
 }
 
-/* The audit writer: one static worker, restarted at once if it dies. */
+/* One of juki's static workers, restarted at once if it dies. */
 static void
-register_audit_writer(void)
+register_worker(const char *name, const char *function, int flags, BgWorkerStartTime start)
 {
 	BackgroundWorker worker;
 
 	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_flags = flags;
+	worker.bgw_start_time = start;
 	worker.bgw_restart_time = 1;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "juki");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "juki_audit_writer_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "juki audit writer");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "juki audit writer");
-	RegisterBackgroundWorker(&worker);
-}
-
-/*
- * A standby's keeper of juki's slot (log/slot_keeper.c): started with the
- * postmaster so that it runs during recovery whether or not hot_standby
- * is on; it exits at once on a primary.
- */
-static void
-register_slot_keeper(void)
-{
-	BackgroundWorker worker;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
-	worker.bgw_start_time = BgWorkerStart_PostmasterStart;
-	worker.bgw_restart_time = 1;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "juki");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "juki_slot_keeper_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "juki slot keeper");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "juki slot keeper");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", function);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "%s", name);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "%s", name);
 	RegisterBackgroundWorker(&worker);
 }
 
@@ -117,8 +96,16 @@ _PG_init(void)
 	shmem_startup_hook = juki_shmem_startup;
 	/* the operation log's records travel through WAL (log/wal.c) */
 	juki_wal_register();
-	register_audit_writer();
-	register_slot_keeper();
+	register_worker("juki audit writer", "juki_audit_writer_main",
+					BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION,
+					BgWorkerStart_RecoveryFinished);
+	/*
+	 * A standby's keeper of juki's slot (log/slot_keeper.c): started with the
+	 * postmaster so that it runs during recovery whether or not hot_standby
+	 * is on; it exits at once on a primary.
+	 */
+	register_worker("juki slot keeper", "juki_slot_keeper_main",
+					BGWORKER_SHMEM_ACCESS, BgWorkerStart_PostmasterStart);
 	juki_objects_install();
 	juki_guard_install();
 	juki_statistics_sweep_hook = juki_statistics_sweep;
