@@ -28,18 +28,6 @@ sub setup_node
 	return $node;
 }
 
-sub run_sql_without_juki
-{
-	my ($node, $sql) = @_;
-	$node->stop('fast');
-	set_preload($node, 0);
-	$node->start;
-	$node->safe_psql('postgres', $sql);
-	$node->stop('fast');
-	set_preload($node, 1);
-	start_juki($node);
-}
-
 sub pubkey { my $n = shift; return slurp_file($n->basedir . '/keys/signing.pub'); }
 
 sub verify_with

@@ -239,13 +239,7 @@ my $edits = join('', map {
 	"UPDATE juki.operation_log SET criteria = \$j\$$edited[$_][0]\$j\$, "
 	  . "detail = \$j\${\"zz\": $edited[$_][0], \"y\": 1}\$j\$ WHERE seq = $victims[$_];\n"
 } 0 .. $#edited);
-$node->stop('fast');
-set_preload($node, 0);
-$node->start;
-$node->safe_psql('postgres', $edits);
-$node->stop('fast');
-set_preload($node, 1);
-start_juki($node);
+run_sql_without_juki($node, $edits);
 
 $exp = export_by_seq();
 for my $i (0 .. $#edited)

@@ -52,18 +52,6 @@ sub set_workers
 	  or die "juki.verify_workers did not become $n";
 }
 
-sub without_juki
-{
-	my ($sql) = @_;
-	$node->stop('fast');
-	set_preload($node, 0);
-	$node->start;
-	$node->safe_psql('postgres', $sql);
-	$node->stop('fast');
-	set_preload($node, 1);
-	start_juki($node);
-}
-
 # The three ways of reading, each with the answer expected.
 sub check_all
 {
@@ -120,7 +108,7 @@ is(as_role($node, 'aud',
 	'2,2', 'both were read with workers, and both are on record although one was rolled back');
 
 # A row out of heap order: its new version is written at the end of the heap
-without_juki('UPDATE juki.operation_log SET reason = reason WHERE seq = 1000');
+run_sql_without_juki($node, 'UPDATE juki.operation_log SET reason = reason WHERE seq = 1000');
 my $at = as_role($node, 'aud',
 	"SELECT (ctid::text::point)[0] FROM juki.operation_log WHERE seq = 1000");
 cmp_ok($at, '>', $blocks / 2, "the row of seq 1000 now lies near the end of the heap (block $at)");
@@ -130,7 +118,7 @@ check_all('a row out of heap order', 't');
 # the bytes hashed.  A long role name, with the log's rows toasted early.
 my $long = 'auditor_' . ('x' x 50);
 $node->safe_psql('postgres', qq{CREATE ROLE "$long" LOGIN; GRANT juki_auditor TO "$long";});
-without_juki(q{ALTER TABLE juki.operation_log SET (toast_tuple_target = 128);
+run_sql_without_juki($node, q{ALTER TABLE juki.operation_log SET (toast_tuple_target = 128);
 ALTER TABLE juki.operation_log ALTER COLUMN db_role SET STORAGE EXTERNAL;});
 my $toast_sql = q{SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = 'juki.operation_log'::regclass};
 my $toast0 = as_role($node, 'aud', $toast_sql);
@@ -148,11 +136,11 @@ cmp_ok(as_role($node, 'aud', $toast_sql), '>', $toast0, 'entries were toasted (t
 check_all('texts stored out of line', 't');
 
 # An entry edited in the middle (its hash not recomputed)
-without_juki("UPDATE juki.operation_log SET reason = 'edited' WHERE seq = 9000");
+run_sql_without_juki($node, "UPDATE juki.operation_log SET reason = 'edited' WHERE seq = 9000");
 check_all('an entry edited at seq 9000', 'f', '9000', qr/seq 9000 does not match its hash/);
 
 # Then an earlier one deleted: the smallest seq wins, whoever read which chunk
-without_juki('DELETE FROM juki.operation_log WHERE seq = 5000');
+run_sql_without_juki($node, 'DELETE FROM juki.operation_log WHERE seq = 5000');
 check_all('seq 5000 deleted, 9000 edited', 'f', '5000', qr/entry seq 5000 is missing/);
 
 $node->stop;

@@ -10,7 +10,7 @@ use Time::HiRes qw(usleep);
 use Exporter 'import';
 our @EXPORT = qw(juki_node wait_writer as_role psql_as restart_juki start_juki set_preload
   start_load stop_load ledger_tags logged_tags juki_verify_bin juki_staff juki_operator
-  card_login card_logins);
+  card_login card_logins run_sql_without_juki);
 
 # juki_node($name, preload => 1, conf => "extra lines", signing => 1,
 #           no_extension => 0, allows_streaming => 0, install_path => dir,
@@ -108,6 +108,20 @@ sub restart_juki
 }
 
 # Put juki in or out of shared_preload_libraries (takes effect on restart).
+# SQL run as an intruder past SQL would: juki out of shared_preload_libraries
+# (its guard is not loaded), then juki back and its writer up.
+sub run_sql_without_juki
+{
+	my ($node, $sql) = @_;
+	$node->stop('fast');
+	set_preload($node, 0);
+	$node->start;
+	$node->safe_psql('postgres', $sql);
+	$node->stop('fast');
+	set_preload($node, 1);
+	start_juki($node);
+}
+
 sub set_preload
 {
 	my ($node, $on) = @_;
